@@ -1,10 +1,10 @@
 #!/usr/bin/env node
+import { execFileSync } from 'node:child_process';
 // Locates libtorch for the native build. Order: $LIBTORCH (a folder with include/ and lib/,
 // as in the official libtorch zip or a pip-installed torch package), then the system's
 // Debian/Ubuntu `libtorch-dev`. Used by binding.gyp (`--include`, `--libdir`, `--defines`)
 // and by scripts/build-native.mjs (no flag: prints a JSON description, or fails with advice).
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const HELP = `alpha-dpo needs libtorch (PyTorch's C++ library), version 1.13 or 2.x, and could not find it.

@@ -6,7 +6,7 @@ import type { Tensor } from './tensor.js';
 
 /** Tensor methods generated from codegen/ops.decl; `Tensor` (tensor.ts) extends this class. */
 export abstract class TensorMethods {
-  abstract get handle(): Handle;
+  abstract readonly handle: Handle;
   protected abstract wrap(handle: Handle): Tensor;
 
   /** ATen `self.clone()` */

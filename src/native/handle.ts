@@ -1,0 +1,9 @@
+/** An opaque reference to one libtorch tensor owned by the native addon. */
+export type Handle = { readonly __brand: 'alpha-dpo.TensorHandle' };
+
+/** Tensor options as the addon reads them: dtype as a c10::ScalarType code. */
+export interface NativeOptions {
+  dtype?: number;
+  device?: string;
+  requiresGrad?: boolean;
+}
