@@ -27,7 +27,7 @@ const TYPES = {
     nts: 'Handle[]',
     pass: '{n}.map((t) => t.handle)',
   },
-  TensorOrScalar: { cpp: null, ts: 'Tensor | number', nts: 'Handle | number', pass: "typeof {n} === 'number' ? {n} : {n}.handle" },
+  TensorOrScalar: { cpp: null, ts: 'Tensor | number', nts: null, pass: null },
   Scalar: { cpp: 'const at::Scalar {n} = arg_scalar(info, {i});', ts: 'number', nts: 'number', pass: '{n}' },
   'Scalar?': {
     cpp: 'const c10::optional<at::Scalar> {n} = arg_opt_scalar(info, {i});',
@@ -117,48 +117,48 @@ function parse(text) {
 
 const snake = (s) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
-function cppBody(op) {
+// A TensorOrScalar argument is a tensor handle or a JS number; both are numbers on the native
+// side, so each combination is its own native function (name$ts...: t = tensor, s = scalar)
+// calling ATen's own overload, and the TypeScript wrapper picks one with typeof.
+function variants(op) {
+  const duals = op.args.filter((a) => a.type === 'TensorOrScalar');
+  let out = [''];
+  for (let k = 0; k < duals.length; k++) out = out.flatMap((v) => [`${v}t`, `${v}s`]);
+  return out.map((letters) => ({ letters, jsName: letters.includes('s') ? `${op.name}$${letters}` : op.name }));
+}
+
+function cppFunction(op, letters, jsName) {
   const lines = [];
-  const dual = [];
+  let k = 0;
   op.args.forEach((a, i) => {
-    if (a.type === 'TensorOrScalar') dual.push({ a, i });
-    else lines.push(`  ${a.t.cpp.replaceAll('{n}', a.name).replaceAll('{i}', String(i))}`);
+    let type = a.type;
+    if (type === 'TensorOrScalar') type = letters[k++] === 's' ? 'Scalar' : 'Tensor';
+    const t = type === a.type ? a.t : TYPES[type];
+    lines.push(`  ${t.cpp.replaceAll('{n}', a.name).replaceAll('{i}', String(i))}`);
   });
-  const call = (indent) =>
+  lines.push(
     op.ret === 'self' || op.ret === 'void'
-      ? `${indent}${op.expr};\n${indent}return info.Env().Undefined();`
-      : `${indent}return to_js(info.Env(), ${op.expr});`;
-  // A TensorOrScalar argument is a tensor handle or a JS number; each combination calls ATen's own overload.
-  const branch = (k, indent) => {
-    if (k === dual.length) return call(indent);
-    const { a, i } = dual[k];
-    return [
-      `${indent}if (info[${i}].IsNumber() || info[${i}].IsBoolean()) {`,
-      `${indent}  const at::Scalar ${a.name} = arg_scalar(info, ${i});`,
-      branch(k + 1, `${indent}  `),
-      `${indent}} else {`,
-      `${indent}  const at::Tensor& ${a.name} = arg_tensor(info, ${i});`,
-      branch(k + 1, `${indent}  `),
-      `${indent}}`,
-    ].join('\n');
+      ? `  ${op.expr};\n  return info.Env().Undefined();`
+      : `  return to_js(info.Env(), ${op.expr});`,
+  );
+  const cname = `op_${snake(op.name)}${letters.includes('s') ? `_${letters}` : ''}`;
+  return {
+    cname,
+    jsName,
+    text: `// ${jsName}(${op.args.map((a) => `${a.type} ${a.name}`).join(', ')}) -> ${op.ret}\nstatic Napi::Value ${cname}(const Napi::CallbackInfo& info) {\n  expect_args(info, ${op.args.length}, "${op.name}");\n${lines.join('\n')}\n}\n`,
   };
-  lines.push(branch(0, '  '));
-  return lines.join('\n');
 }
 
 function generateCpp(ops) {
-  const fns = ops.map(
-    (op) =>
-      `// ${op.name}(${op.args.map((a) => `${a.type} ${a.name}`).join(', ')}) -> ${op.ret}\nstatic Napi::Value op_${snake(op.name)}(const Napi::CallbackInfo& info) {\n  expect_args(info, ${op.args.length}, "${op.name}");\n${cppBody(op)}\n}\n`,
-  );
-  const reg = ops.map((op) => `  exports.Set("${op.name}", Napi::Function::New(env, guarded<op_${snake(op.name)}>, "${op.name}"));`);
+  const fns = ops.flatMap((op) => variants(op).map(({ letters, jsName }) => cppFunction(op, letters, jsName)));
+  const reg = fns.map((f) => `  exports.Set("${f.jsName}", Napi::Function::New(env, guarded<${f.cname}>, "${f.jsName}"));`);
   return `// ${MARK}
 #include "convert.h"
 #include "errors.h"
 
 namespace alpha_dpo {
 
-${fns.join('\n')}
+${fns.map((f) => f.text).join('\n')}
 void RegisterGeneratedOps(Napi::Env env, Napi::Object exports) {
 ${reg.join('\n')}
 }
@@ -171,8 +171,22 @@ function tsParams(args) {
   return args.map((a) => `${a.name}: ${a.t.ts}${a.def !== undefined ? ` = ${a.def}` : ''}`).join(', ');
 }
 
-function tsPass(args) {
-  return args.map((a) => (a.name === 'self' && a.type === 'Tensor' ? 'this.handle' : a.t.pass.replaceAll('{n}', a.name))).join(', ');
+// The native call for an op, choosing the TensorOrScalar variant with typeof (see variants()).
+function tsCall(op, selfExpr) {
+  const duals = op.args.filter((a) => a.type === 'TensorOrScalar');
+  const build = (letters) => {
+    const fn = letters.includes('s') ? `native['${op.name}$${letters}']` : `native.${op.name}`;
+    let k = 0;
+    const args = op.args.map((a) => {
+      if (a.name === 'self' && a.type === 'Tensor' && selfExpr) return selfExpr;
+      if (a.type === 'TensorOrScalar') return letters[k++] === 's' ? a.name : `${a.name}.handle`;
+      return a.t.pass.replaceAll('{n}', a.name);
+    });
+    return `${fn}(${args.join(', ')})`;
+  };
+  const choose = (k, letters) =>
+    k === duals.length ? build(letters) : `(typeof ${duals[k].name} === 'number' ? ${choose(k + 1, `${letters}s`)} : ${choose(k + 1, `${letters}t`)})`;
+  return choose(0, '');
 }
 
 function tsReturn(op, call, wrap) {
@@ -191,11 +205,21 @@ function tsReturn(op, call, wrap) {
 }
 
 function generateNativeTs(ops) {
-  const sigs = ops.map((op) => `  ${op.name}(${op.args.map((a) => `${a.name}: ${a.t.nts}`).join(', ')}): ${RETURNS[op.ret].nts};`);
+  const sigs = ops.flatMap((op) =>
+    variants(op).map(({ letters, jsName }) => {
+      let k = 0;
+      const params = op.args.map((a) => {
+        if (a.type !== 'TensorOrScalar') return `${a.name}: ${a.t.nts}`;
+        return `${a.name}: ${letters[k++] === 's' ? 'number' : 'Handle'}`;
+      });
+      const key = jsName.includes('$') ? `'${jsName}'` : jsName;
+      return `  ${key}(${params.join(', ')}): ${RETURNS[op.ret].nts};`;
+    }),
+  );
   return `// ${MARK}
 import type { Handle, NativeOptions } from './handle.js';
 
-/** The generated half of the native addon: one function per line of codegen/ops.decl. */
+/** The generated half of the native addon: one function per line of codegen/ops.decl (and per tensor/scalar variant). */
 export interface NativeOps {
 ${sigs.join('\n')}
 }
@@ -207,7 +231,7 @@ function generateMethods(ops) {
     .filter((op) => op.method)
     .map((op) => {
       const rest = op.args.slice(1);
-      const call = `native.${op.name}(${tsPass(op.args)})`;
+      const call = tsCall(op, 'this.handle');
       return `  /** ATen \`${op.expr}\` */\n  ${op.name}(${tsParams(rest)}): ${RETURNS[op.ret].ts} {\n    ${tsReturn(op, call, 'this.wrap')}\n  }`;
     });
   const needsDtype = ops.some((op) => op.method && op.args.some((a) => a.type === 'ScalarType?'));
@@ -240,7 +264,7 @@ function generateFunctions(ops) {
       const rest = op.args.slice(1);
       body = `  ${op.ret === 'self' ? '' : 'return '}self.${op.name}(${rest.map((a) => a.name).join(', ')});`;
     } else {
-      const call = `native.${op.name}(${op.args.map((a) => a.t.pass.replaceAll('{n}', a.name)).join(', ')})`;
+      const call = tsCall(op, null);
       body = `  ${tsReturn(op, call, 'Tensor.fromHandle').replace('\n    ', '\n  ')}`;
     }
     out.push(

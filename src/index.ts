@@ -2,6 +2,7 @@
 // Layers: native (libtorch shim) -> tensor (typed Tensor API, exported as `torch`) -> io
 // (safetensors) -> nn -> models -> losses -> data -> train -> cli.
 
+export * from './io/safetensors.js';
 export type { DType } from './tensor/dtype.js';
 export { Tensor } from './tensor/tensor.js';
 export * as torch from './torch.js';

@@ -19,13 +19,7 @@ Napi::Value Dispose(const Napi::CallbackInfo& info) {
 
 Napi::Value IsHandleLive(const Napi::CallbackInfo& info) {
   expect_args(info, 1, "isLive");
-  if (!is_tensor_handle(info[0])) return Napi::Boolean::New(info.Env(), false);
-  try {
-    unwrap_tensor(info[0]);
-    return Napi::Boolean::New(info.Env(), true);
-  } catch (const Napi::Error&) {
-    return Napi::Boolean::New(info.Env(), false);
-  }
+  return Napi::Boolean::New(info.Env(), is_live_handle(info[0]));
 }
 
 Napi::Value LiveTensorCount(const Napi::CallbackInfo& info) {

@@ -267,13 +267,18 @@ static Napi::Value op_scatter(const Napi::CallbackInfo& info) {
   const at::Tensor& self = arg_tensor(info, 0);
   const int64_t dim = arg_int(info, 1);
   const at::Tensor& index = arg_tensor(info, 2);
-  if (info[3].IsNumber() || info[3].IsBoolean()) {
-    const at::Scalar src = arg_scalar(info, 3);
-    return to_js(info.Env(), self.scatter(dim, index, src));
-  } else {
-    const at::Tensor& src = arg_tensor(info, 3);
-    return to_js(info.Env(), self.scatter(dim, index, src));
-  }
+  const at::Tensor& src = arg_tensor(info, 3);
+  return to_js(info.Env(), self.scatter(dim, index, src));
+}
+
+// scatter$s(Tensor self, int dim, Tensor index, TensorOrScalar src) -> Tensor
+static Napi::Value op_scatter_s(const Napi::CallbackInfo& info) {
+  expect_args(info, 4, "scatter");
+  const at::Tensor& self = arg_tensor(info, 0);
+  const int64_t dim = arg_int(info, 1);
+  const at::Tensor& index = arg_tensor(info, 2);
+  const at::Scalar src = arg_scalar(info, 3);
+  return to_js(info.Env(), self.scatter(dim, index, src));
 }
 
 // scatterAdd(Tensor self, int dim, Tensor index, Tensor src) -> Tensor
@@ -291,38 +296,53 @@ static Napi::Value op_masked_fill(const Napi::CallbackInfo& info) {
   expect_args(info, 3, "maskedFill");
   const at::Tensor& self = arg_tensor(info, 0);
   const at::Tensor& mask = arg_tensor(info, 1);
-  if (info[2].IsNumber() || info[2].IsBoolean()) {
-    const at::Scalar value = arg_scalar(info, 2);
-    return to_js(info.Env(), self.masked_fill(mask, value));
-  } else {
-    const at::Tensor& value = arg_tensor(info, 2);
-    return to_js(info.Env(), self.masked_fill(mask, value));
-  }
+  const at::Tensor& value = arg_tensor(info, 2);
+  return to_js(info.Env(), self.masked_fill(mask, value));
+}
+
+// maskedFill$s(Tensor self, Tensor mask, TensorOrScalar value) -> Tensor
+static Napi::Value op_masked_fill_s(const Napi::CallbackInfo& info) {
+  expect_args(info, 3, "maskedFill");
+  const at::Tensor& self = arg_tensor(info, 0);
+  const at::Tensor& mask = arg_tensor(info, 1);
+  const at::Scalar value = arg_scalar(info, 2);
+  return to_js(info.Env(), self.masked_fill(mask, value));
 }
 
 // where(Tensor condition, TensorOrScalar input, TensorOrScalar other) -> Tensor
 static Napi::Value op_where(const Napi::CallbackInfo& info) {
   expect_args(info, 3, "where");
   const at::Tensor& condition = arg_tensor(info, 0);
-  if (info[1].IsNumber() || info[1].IsBoolean()) {
-    const at::Scalar input = arg_scalar(info, 1);
-    if (info[2].IsNumber() || info[2].IsBoolean()) {
-      const at::Scalar other = arg_scalar(info, 2);
-      return to_js(info.Env(), at::where(condition, input, other));
-    } else {
-      const at::Tensor& other = arg_tensor(info, 2);
-      return to_js(info.Env(), at::where(condition, input, other));
-    }
-  } else {
-    const at::Tensor& input = arg_tensor(info, 1);
-    if (info[2].IsNumber() || info[2].IsBoolean()) {
-      const at::Scalar other = arg_scalar(info, 2);
-      return to_js(info.Env(), at::where(condition, input, other));
-    } else {
-      const at::Tensor& other = arg_tensor(info, 2);
-      return to_js(info.Env(), at::where(condition, input, other));
-    }
-  }
+  const at::Tensor& input = arg_tensor(info, 1);
+  const at::Tensor& other = arg_tensor(info, 2);
+  return to_js(info.Env(), at::where(condition, input, other));
+}
+
+// where$ts(Tensor condition, TensorOrScalar input, TensorOrScalar other) -> Tensor
+static Napi::Value op_where_ts(const Napi::CallbackInfo& info) {
+  expect_args(info, 3, "where");
+  const at::Tensor& condition = arg_tensor(info, 0);
+  const at::Tensor& input = arg_tensor(info, 1);
+  const at::Scalar other = arg_scalar(info, 2);
+  return to_js(info.Env(), at::where(condition, input, other));
+}
+
+// where$st(Tensor condition, TensorOrScalar input, TensorOrScalar other) -> Tensor
+static Napi::Value op_where_st(const Napi::CallbackInfo& info) {
+  expect_args(info, 3, "where");
+  const at::Tensor& condition = arg_tensor(info, 0);
+  const at::Scalar input = arg_scalar(info, 1);
+  const at::Tensor& other = arg_tensor(info, 2);
+  return to_js(info.Env(), at::where(condition, input, other));
+}
+
+// where$ss(Tensor condition, TensorOrScalar input, TensorOrScalar other) -> Tensor
+static Napi::Value op_where_ss(const Napi::CallbackInfo& info) {
+  expect_args(info, 3, "where");
+  const at::Tensor& condition = arg_tensor(info, 0);
+  const at::Scalar input = arg_scalar(info, 1);
+  const at::Scalar other = arg_scalar(info, 2);
+  return to_js(info.Env(), at::where(condition, input, other));
 }
 
 // cat(Tensor[] tensors, int dim) -> Tensor
@@ -446,80 +466,100 @@ static Napi::Value op_triu(const Napi::CallbackInfo& info) {
 static Napi::Value op_add(const Napi::CallbackInfo& info) {
   expect_args(info, 3, "add");
   const at::Tensor& self = arg_tensor(info, 0);
+  const at::Tensor& other = arg_tensor(info, 1);
   const at::Scalar alpha = arg_scalar(info, 2);
-  if (info[1].IsNumber() || info[1].IsBoolean()) {
-    const at::Scalar other = arg_scalar(info, 1);
-    return to_js(info.Env(), at::add(self, other, alpha));
-  } else {
-    const at::Tensor& other = arg_tensor(info, 1);
-    return to_js(info.Env(), at::add(self, other, alpha));
-  }
+  return to_js(info.Env(), at::add(self, other, alpha));
+}
+
+// add$s(Tensor self, TensorOrScalar other, Scalar alpha) -> Tensor
+static Napi::Value op_add_s(const Napi::CallbackInfo& info) {
+  expect_args(info, 3, "add");
+  const at::Tensor& self = arg_tensor(info, 0);
+  const at::Scalar other = arg_scalar(info, 1);
+  const at::Scalar alpha = arg_scalar(info, 2);
+  return to_js(info.Env(), at::add(self, other, alpha));
 }
 
 // sub(Tensor self, TensorOrScalar other, Scalar alpha) -> Tensor
 static Napi::Value op_sub(const Napi::CallbackInfo& info) {
   expect_args(info, 3, "sub");
   const at::Tensor& self = arg_tensor(info, 0);
+  const at::Tensor& other = arg_tensor(info, 1);
   const at::Scalar alpha = arg_scalar(info, 2);
-  if (info[1].IsNumber() || info[1].IsBoolean()) {
-    const at::Scalar other = arg_scalar(info, 1);
-    return to_js(info.Env(), at::sub(self, other, alpha));
-  } else {
-    const at::Tensor& other = arg_tensor(info, 1);
-    return to_js(info.Env(), at::sub(self, other, alpha));
-  }
+  return to_js(info.Env(), at::sub(self, other, alpha));
+}
+
+// sub$s(Tensor self, TensorOrScalar other, Scalar alpha) -> Tensor
+static Napi::Value op_sub_s(const Napi::CallbackInfo& info) {
+  expect_args(info, 3, "sub");
+  const at::Tensor& self = arg_tensor(info, 0);
+  const at::Scalar other = arg_scalar(info, 1);
+  const at::Scalar alpha = arg_scalar(info, 2);
+  return to_js(info.Env(), at::sub(self, other, alpha));
 }
 
 // mul(Tensor self, TensorOrScalar other) -> Tensor
 static Napi::Value op_mul(const Napi::CallbackInfo& info) {
   expect_args(info, 2, "mul");
   const at::Tensor& self = arg_tensor(info, 0);
-  if (info[1].IsNumber() || info[1].IsBoolean()) {
-    const at::Scalar other = arg_scalar(info, 1);
-    return to_js(info.Env(), at::mul(self, other));
-  } else {
-    const at::Tensor& other = arg_tensor(info, 1);
-    return to_js(info.Env(), at::mul(self, other));
-  }
+  const at::Tensor& other = arg_tensor(info, 1);
+  return to_js(info.Env(), at::mul(self, other));
+}
+
+// mul$s(Tensor self, TensorOrScalar other) -> Tensor
+static Napi::Value op_mul_s(const Napi::CallbackInfo& info) {
+  expect_args(info, 2, "mul");
+  const at::Tensor& self = arg_tensor(info, 0);
+  const at::Scalar other = arg_scalar(info, 1);
+  return to_js(info.Env(), at::mul(self, other));
 }
 
 // div(Tensor self, TensorOrScalar other) -> Tensor
 static Napi::Value op_div(const Napi::CallbackInfo& info) {
   expect_args(info, 2, "div");
   const at::Tensor& self = arg_tensor(info, 0);
-  if (info[1].IsNumber() || info[1].IsBoolean()) {
-    const at::Scalar other = arg_scalar(info, 1);
-    return to_js(info.Env(), at::div(self, other));
-  } else {
-    const at::Tensor& other = arg_tensor(info, 1);
-    return to_js(info.Env(), at::div(self, other));
-  }
+  const at::Tensor& other = arg_tensor(info, 1);
+  return to_js(info.Env(), at::div(self, other));
+}
+
+// div$s(Tensor self, TensorOrScalar other) -> Tensor
+static Napi::Value op_div_s(const Napi::CallbackInfo& info) {
+  expect_args(info, 2, "div");
+  const at::Tensor& self = arg_tensor(info, 0);
+  const at::Scalar other = arg_scalar(info, 1);
+  return to_js(info.Env(), at::div(self, other));
 }
 
 // remainder(Tensor self, TensorOrScalar other) -> Tensor
 static Napi::Value op_remainder(const Napi::CallbackInfo& info) {
   expect_args(info, 2, "remainder");
   const at::Tensor& self = arg_tensor(info, 0);
-  if (info[1].IsNumber() || info[1].IsBoolean()) {
-    const at::Scalar other = arg_scalar(info, 1);
-    return to_js(info.Env(), at::remainder(self, other));
-  } else {
-    const at::Tensor& other = arg_tensor(info, 1);
-    return to_js(info.Env(), at::remainder(self, other));
-  }
+  const at::Tensor& other = arg_tensor(info, 1);
+  return to_js(info.Env(), at::remainder(self, other));
+}
+
+// remainder$s(Tensor self, TensorOrScalar other) -> Tensor
+static Napi::Value op_remainder_s(const Napi::CallbackInfo& info) {
+  expect_args(info, 2, "remainder");
+  const at::Tensor& self = arg_tensor(info, 0);
+  const at::Scalar other = arg_scalar(info, 1);
+  return to_js(info.Env(), at::remainder(self, other));
 }
 
 // pow(Tensor self, TensorOrScalar exponent) -> Tensor
 static Napi::Value op_pow(const Napi::CallbackInfo& info) {
   expect_args(info, 2, "pow");
   const at::Tensor& self = arg_tensor(info, 0);
-  if (info[1].IsNumber() || info[1].IsBoolean()) {
-    const at::Scalar exponent = arg_scalar(info, 1);
-    return to_js(info.Env(), at::pow(self, exponent));
-  } else {
-    const at::Tensor& exponent = arg_tensor(info, 1);
-    return to_js(info.Env(), at::pow(self, exponent));
-  }
+  const at::Tensor& exponent = arg_tensor(info, 1);
+  return to_js(info.Env(), at::pow(self, exponent));
+}
+
+// pow$s(Tensor self, TensorOrScalar exponent) -> Tensor
+static Napi::Value op_pow_s(const Napi::CallbackInfo& info) {
+  expect_args(info, 2, "pow");
+  const at::Tensor& self = arg_tensor(info, 0);
+  const at::Scalar exponent = arg_scalar(info, 1);
+  return to_js(info.Env(), at::pow(self, exponent));
 }
 
 // maximum(Tensor self, Tensor other) -> Tensor
@@ -752,78 +792,96 @@ static Napi::Value op_logical_or(const Napi::CallbackInfo& info) {
 static Napi::Value op_eq(const Napi::CallbackInfo& info) {
   expect_args(info, 2, "eq");
   const at::Tensor& self = arg_tensor(info, 0);
-  if (info[1].IsNumber() || info[1].IsBoolean()) {
-    const at::Scalar other = arg_scalar(info, 1);
-    return to_js(info.Env(), at::eq(self, other));
-  } else {
-    const at::Tensor& other = arg_tensor(info, 1);
-    return to_js(info.Env(), at::eq(self, other));
-  }
+  const at::Tensor& other = arg_tensor(info, 1);
+  return to_js(info.Env(), at::eq(self, other));
+}
+
+// eq$s(Tensor self, TensorOrScalar other) -> Tensor
+static Napi::Value op_eq_s(const Napi::CallbackInfo& info) {
+  expect_args(info, 2, "eq");
+  const at::Tensor& self = arg_tensor(info, 0);
+  const at::Scalar other = arg_scalar(info, 1);
+  return to_js(info.Env(), at::eq(self, other));
 }
 
 // ne(Tensor self, TensorOrScalar other) -> Tensor
 static Napi::Value op_ne(const Napi::CallbackInfo& info) {
   expect_args(info, 2, "ne");
   const at::Tensor& self = arg_tensor(info, 0);
-  if (info[1].IsNumber() || info[1].IsBoolean()) {
-    const at::Scalar other = arg_scalar(info, 1);
-    return to_js(info.Env(), at::ne(self, other));
-  } else {
-    const at::Tensor& other = arg_tensor(info, 1);
-    return to_js(info.Env(), at::ne(self, other));
-  }
+  const at::Tensor& other = arg_tensor(info, 1);
+  return to_js(info.Env(), at::ne(self, other));
+}
+
+// ne$s(Tensor self, TensorOrScalar other) -> Tensor
+static Napi::Value op_ne_s(const Napi::CallbackInfo& info) {
+  expect_args(info, 2, "ne");
+  const at::Tensor& self = arg_tensor(info, 0);
+  const at::Scalar other = arg_scalar(info, 1);
+  return to_js(info.Env(), at::ne(self, other));
 }
 
 // lt(Tensor self, TensorOrScalar other) -> Tensor
 static Napi::Value op_lt(const Napi::CallbackInfo& info) {
   expect_args(info, 2, "lt");
   const at::Tensor& self = arg_tensor(info, 0);
-  if (info[1].IsNumber() || info[1].IsBoolean()) {
-    const at::Scalar other = arg_scalar(info, 1);
-    return to_js(info.Env(), at::lt(self, other));
-  } else {
-    const at::Tensor& other = arg_tensor(info, 1);
-    return to_js(info.Env(), at::lt(self, other));
-  }
+  const at::Tensor& other = arg_tensor(info, 1);
+  return to_js(info.Env(), at::lt(self, other));
+}
+
+// lt$s(Tensor self, TensorOrScalar other) -> Tensor
+static Napi::Value op_lt_s(const Napi::CallbackInfo& info) {
+  expect_args(info, 2, "lt");
+  const at::Tensor& self = arg_tensor(info, 0);
+  const at::Scalar other = arg_scalar(info, 1);
+  return to_js(info.Env(), at::lt(self, other));
 }
 
 // le(Tensor self, TensorOrScalar other) -> Tensor
 static Napi::Value op_le(const Napi::CallbackInfo& info) {
   expect_args(info, 2, "le");
   const at::Tensor& self = arg_tensor(info, 0);
-  if (info[1].IsNumber() || info[1].IsBoolean()) {
-    const at::Scalar other = arg_scalar(info, 1);
-    return to_js(info.Env(), at::le(self, other));
-  } else {
-    const at::Tensor& other = arg_tensor(info, 1);
-    return to_js(info.Env(), at::le(self, other));
-  }
+  const at::Tensor& other = arg_tensor(info, 1);
+  return to_js(info.Env(), at::le(self, other));
+}
+
+// le$s(Tensor self, TensorOrScalar other) -> Tensor
+static Napi::Value op_le_s(const Napi::CallbackInfo& info) {
+  expect_args(info, 2, "le");
+  const at::Tensor& self = arg_tensor(info, 0);
+  const at::Scalar other = arg_scalar(info, 1);
+  return to_js(info.Env(), at::le(self, other));
 }
 
 // gt(Tensor self, TensorOrScalar other) -> Tensor
 static Napi::Value op_gt(const Napi::CallbackInfo& info) {
   expect_args(info, 2, "gt");
   const at::Tensor& self = arg_tensor(info, 0);
-  if (info[1].IsNumber() || info[1].IsBoolean()) {
-    const at::Scalar other = arg_scalar(info, 1);
-    return to_js(info.Env(), at::gt(self, other));
-  } else {
-    const at::Tensor& other = arg_tensor(info, 1);
-    return to_js(info.Env(), at::gt(self, other));
-  }
+  const at::Tensor& other = arg_tensor(info, 1);
+  return to_js(info.Env(), at::gt(self, other));
+}
+
+// gt$s(Tensor self, TensorOrScalar other) -> Tensor
+static Napi::Value op_gt_s(const Napi::CallbackInfo& info) {
+  expect_args(info, 2, "gt");
+  const at::Tensor& self = arg_tensor(info, 0);
+  const at::Scalar other = arg_scalar(info, 1);
+  return to_js(info.Env(), at::gt(self, other));
 }
 
 // ge(Tensor self, TensorOrScalar other) -> Tensor
 static Napi::Value op_ge(const Napi::CallbackInfo& info) {
   expect_args(info, 2, "ge");
   const at::Tensor& self = arg_tensor(info, 0);
-  if (info[1].IsNumber() || info[1].IsBoolean()) {
-    const at::Scalar other = arg_scalar(info, 1);
-    return to_js(info.Env(), at::ge(self, other));
-  } else {
-    const at::Tensor& other = arg_tensor(info, 1);
-    return to_js(info.Env(), at::ge(self, other));
-  }
+  const at::Tensor& other = arg_tensor(info, 1);
+  return to_js(info.Env(), at::ge(self, other));
+}
+
+// ge$s(Tensor self, TensorOrScalar other) -> Tensor
+static Napi::Value op_ge_s(const Napi::CallbackInfo& info) {
+  expect_args(info, 2, "ge");
+  const at::Tensor& self = arg_tensor(info, 0);
+  const at::Scalar other = arg_scalar(info, 1);
+  return to_js(info.Env(), at::ge(self, other));
 }
 
 // equal(Tensor self, Tensor other) -> bool
@@ -1121,62 +1179,76 @@ static Napi::Value op_argsort(const Napi::CallbackInfo& info) {
 static Napi::Value op_add_(const Napi::CallbackInfo& info) {
   expect_args(info, 3, "add_");
   const at::Tensor& self = arg_tensor(info, 0);
+  const at::Tensor& other = arg_tensor(info, 1);
   const at::Scalar alpha = arg_scalar(info, 2);
-  if (info[1].IsNumber() || info[1].IsBoolean()) {
-    const at::Scalar other = arg_scalar(info, 1);
-    self.add_(other, alpha);
-    return info.Env().Undefined();
-  } else {
-    const at::Tensor& other = arg_tensor(info, 1);
-    self.add_(other, alpha);
-    return info.Env().Undefined();
-  }
+  self.add_(other, alpha);
+  return info.Env().Undefined();
+}
+
+// add_$s(Tensor self, TensorOrScalar other, Scalar alpha) -> self
+static Napi::Value op_add__s(const Napi::CallbackInfo& info) {
+  expect_args(info, 3, "add_");
+  const at::Tensor& self = arg_tensor(info, 0);
+  const at::Scalar other = arg_scalar(info, 1);
+  const at::Scalar alpha = arg_scalar(info, 2);
+  self.add_(other, alpha);
+  return info.Env().Undefined();
 }
 
 // sub_(Tensor self, TensorOrScalar other, Scalar alpha) -> self
 static Napi::Value op_sub_(const Napi::CallbackInfo& info) {
   expect_args(info, 3, "sub_");
   const at::Tensor& self = arg_tensor(info, 0);
+  const at::Tensor& other = arg_tensor(info, 1);
   const at::Scalar alpha = arg_scalar(info, 2);
-  if (info[1].IsNumber() || info[1].IsBoolean()) {
-    const at::Scalar other = arg_scalar(info, 1);
-    self.sub_(other, alpha);
-    return info.Env().Undefined();
-  } else {
-    const at::Tensor& other = arg_tensor(info, 1);
-    self.sub_(other, alpha);
-    return info.Env().Undefined();
-  }
+  self.sub_(other, alpha);
+  return info.Env().Undefined();
+}
+
+// sub_$s(Tensor self, TensorOrScalar other, Scalar alpha) -> self
+static Napi::Value op_sub__s(const Napi::CallbackInfo& info) {
+  expect_args(info, 3, "sub_");
+  const at::Tensor& self = arg_tensor(info, 0);
+  const at::Scalar other = arg_scalar(info, 1);
+  const at::Scalar alpha = arg_scalar(info, 2);
+  self.sub_(other, alpha);
+  return info.Env().Undefined();
 }
 
 // mul_(Tensor self, TensorOrScalar other) -> self
 static Napi::Value op_mul_(const Napi::CallbackInfo& info) {
   expect_args(info, 2, "mul_");
   const at::Tensor& self = arg_tensor(info, 0);
-  if (info[1].IsNumber() || info[1].IsBoolean()) {
-    const at::Scalar other = arg_scalar(info, 1);
-    self.mul_(other);
-    return info.Env().Undefined();
-  } else {
-    const at::Tensor& other = arg_tensor(info, 1);
-    self.mul_(other);
-    return info.Env().Undefined();
-  }
+  const at::Tensor& other = arg_tensor(info, 1);
+  self.mul_(other);
+  return info.Env().Undefined();
+}
+
+// mul_$s(Tensor self, TensorOrScalar other) -> self
+static Napi::Value op_mul__s(const Napi::CallbackInfo& info) {
+  expect_args(info, 2, "mul_");
+  const at::Tensor& self = arg_tensor(info, 0);
+  const at::Scalar other = arg_scalar(info, 1);
+  self.mul_(other);
+  return info.Env().Undefined();
 }
 
 // div_(Tensor self, TensorOrScalar other) -> self
 static Napi::Value op_div_(const Napi::CallbackInfo& info) {
   expect_args(info, 2, "div_");
   const at::Tensor& self = arg_tensor(info, 0);
-  if (info[1].IsNumber() || info[1].IsBoolean()) {
-    const at::Scalar other = arg_scalar(info, 1);
-    self.div_(other);
-    return info.Env().Undefined();
-  } else {
-    const at::Tensor& other = arg_tensor(info, 1);
-    self.div_(other);
-    return info.Env().Undefined();
-  }
+  const at::Tensor& other = arg_tensor(info, 1);
+  self.div_(other);
+  return info.Env().Undefined();
+}
+
+// div_$s(Tensor self, TensorOrScalar other) -> self
+static Napi::Value op_div__s(const Napi::CallbackInfo& info) {
+  expect_args(info, 2, "div_");
+  const at::Tensor& self = arg_tensor(info, 0);
+  const at::Scalar other = arg_scalar(info, 1);
+  self.div_(other);
+  return info.Env().Undefined();
 }
 
 // addcmul_(Tensor self, Tensor tensor1, Tensor tensor2, Scalar value) -> self
@@ -1206,15 +1278,19 @@ static Napi::Value op_lerp_(const Napi::CallbackInfo& info) {
   expect_args(info, 3, "lerp_");
   const at::Tensor& self = arg_tensor(info, 0);
   const at::Tensor& end = arg_tensor(info, 1);
-  if (info[2].IsNumber() || info[2].IsBoolean()) {
-    const at::Scalar weight = arg_scalar(info, 2);
-    self.lerp_(end, weight);
-    return info.Env().Undefined();
-  } else {
-    const at::Tensor& weight = arg_tensor(info, 2);
-    self.lerp_(end, weight);
-    return info.Env().Undefined();
-  }
+  const at::Tensor& weight = arg_tensor(info, 2);
+  self.lerp_(end, weight);
+  return info.Env().Undefined();
+}
+
+// lerp_$s(Tensor self, Tensor end, TensorOrScalar weight) -> self
+static Napi::Value op_lerp__s(const Napi::CallbackInfo& info) {
+  expect_args(info, 3, "lerp_");
+  const at::Tensor& self = arg_tensor(info, 0);
+  const at::Tensor& end = arg_tensor(info, 1);
+  const at::Scalar weight = arg_scalar(info, 2);
+  self.lerp_(end, weight);
+  return info.Env().Undefined();
 }
 
 // copy_(Tensor self, Tensor src) -> self
@@ -1238,15 +1314,18 @@ static Napi::Value op_zero_(const Napi::CallbackInfo& info) {
 static Napi::Value op_fill_(const Napi::CallbackInfo& info) {
   expect_args(info, 2, "fill_");
   const at::Tensor& self = arg_tensor(info, 0);
-  if (info[1].IsNumber() || info[1].IsBoolean()) {
-    const at::Scalar value = arg_scalar(info, 1);
-    self.fill_(value);
-    return info.Env().Undefined();
-  } else {
-    const at::Tensor& value = arg_tensor(info, 1);
-    self.fill_(value);
-    return info.Env().Undefined();
-  }
+  const at::Tensor& value = arg_tensor(info, 1);
+  self.fill_(value);
+  return info.Env().Undefined();
+}
+
+// fill_$s(Tensor self, TensorOrScalar value) -> self
+static Napi::Value op_fill__s(const Napi::CallbackInfo& info) {
+  expect_args(info, 2, "fill_");
+  const at::Tensor& self = arg_tensor(info, 0);
+  const at::Scalar value = arg_scalar(info, 1);
+  self.fill_(value);
+  return info.Env().Undefined();
 }
 
 // clamp_(Tensor self, Scalar? min, Scalar? max) -> self
@@ -1272,15 +1351,19 @@ static Napi::Value op_masked_fill_(const Napi::CallbackInfo& info) {
   expect_args(info, 3, "maskedFill_");
   const at::Tensor& self = arg_tensor(info, 0);
   const at::Tensor& mask = arg_tensor(info, 1);
-  if (info[2].IsNumber() || info[2].IsBoolean()) {
-    const at::Scalar value = arg_scalar(info, 2);
-    self.masked_fill_(mask, value);
-    return info.Env().Undefined();
-  } else {
-    const at::Tensor& value = arg_tensor(info, 2);
-    self.masked_fill_(mask, value);
-    return info.Env().Undefined();
-  }
+  const at::Tensor& value = arg_tensor(info, 2);
+  self.masked_fill_(mask, value);
+  return info.Env().Undefined();
+}
+
+// maskedFill_$s(Tensor self, Tensor mask, TensorOrScalar value) -> self
+static Napi::Value op_masked_fill__s(const Napi::CallbackInfo& info) {
+  expect_args(info, 3, "maskedFill_");
+  const at::Tensor& self = arg_tensor(info, 0);
+  const at::Tensor& mask = arg_tensor(info, 1);
+  const at::Scalar value = arg_scalar(info, 2);
+  self.masked_fill_(mask, value);
+  return info.Env().Undefined();
 }
 
 // uniform_(Tensor self, float from, float to) -> self
@@ -1363,9 +1446,14 @@ void RegisterGeneratedOps(Napi::Env env, Napi::Object exports) {
   exports.Set("indexSelect", Napi::Function::New(env, guarded<op_index_select>, "indexSelect"));
   exports.Set("gather", Napi::Function::New(env, guarded<op_gather>, "gather"));
   exports.Set("scatter", Napi::Function::New(env, guarded<op_scatter>, "scatter"));
+  exports.Set("scatter$s", Napi::Function::New(env, guarded<op_scatter_s>, "scatter$s"));
   exports.Set("scatterAdd", Napi::Function::New(env, guarded<op_scatter_add>, "scatterAdd"));
   exports.Set("maskedFill", Napi::Function::New(env, guarded<op_masked_fill>, "maskedFill"));
+  exports.Set("maskedFill$s", Napi::Function::New(env, guarded<op_masked_fill_s>, "maskedFill$s"));
   exports.Set("where", Napi::Function::New(env, guarded<op_where>, "where"));
+  exports.Set("where$ts", Napi::Function::New(env, guarded<op_where_ts>, "where$ts"));
+  exports.Set("where$st", Napi::Function::New(env, guarded<op_where_st>, "where$st"));
+  exports.Set("where$ss", Napi::Function::New(env, guarded<op_where_ss>, "where$ss"));
   exports.Set("cat", Napi::Function::New(env, guarded<op_cat>, "cat"));
   exports.Set("stack", Napi::Function::New(env, guarded<op_stack>, "stack"));
   exports.Set("splitEqual", Napi::Function::New(env, guarded<op_split_equal>, "splitEqual"));
@@ -1381,11 +1469,17 @@ void RegisterGeneratedOps(Napi::Env env, Napi::Object exports) {
   exports.Set("tril", Napi::Function::New(env, guarded<op_tril>, "tril"));
   exports.Set("triu", Napi::Function::New(env, guarded<op_triu>, "triu"));
   exports.Set("add", Napi::Function::New(env, guarded<op_add>, "add"));
+  exports.Set("add$s", Napi::Function::New(env, guarded<op_add_s>, "add$s"));
   exports.Set("sub", Napi::Function::New(env, guarded<op_sub>, "sub"));
+  exports.Set("sub$s", Napi::Function::New(env, guarded<op_sub_s>, "sub$s"));
   exports.Set("mul", Napi::Function::New(env, guarded<op_mul>, "mul"));
+  exports.Set("mul$s", Napi::Function::New(env, guarded<op_mul_s>, "mul$s"));
   exports.Set("div", Napi::Function::New(env, guarded<op_div>, "div"));
+  exports.Set("div$s", Napi::Function::New(env, guarded<op_div_s>, "div$s"));
   exports.Set("remainder", Napi::Function::New(env, guarded<op_remainder>, "remainder"));
+  exports.Set("remainder$s", Napi::Function::New(env, guarded<op_remainder_s>, "remainder$s"));
   exports.Set("pow", Napi::Function::New(env, guarded<op_pow>, "pow"));
+  exports.Set("pow$s", Napi::Function::New(env, guarded<op_pow_s>, "pow$s"));
   exports.Set("maximum", Napi::Function::New(env, guarded<op_maximum>, "maximum"));
   exports.Set("minimum", Napi::Function::New(env, guarded<op_minimum>, "minimum"));
   exports.Set("neg", Napi::Function::New(env, guarded<op_neg>, "neg"));
@@ -1418,11 +1512,17 @@ void RegisterGeneratedOps(Napi::Env env, Napi::Object exports) {
   exports.Set("logicalAnd", Napi::Function::New(env, guarded<op_logical_and>, "logicalAnd"));
   exports.Set("logicalOr", Napi::Function::New(env, guarded<op_logical_or>, "logicalOr"));
   exports.Set("eq", Napi::Function::New(env, guarded<op_eq>, "eq"));
+  exports.Set("eq$s", Napi::Function::New(env, guarded<op_eq_s>, "eq$s"));
   exports.Set("ne", Napi::Function::New(env, guarded<op_ne>, "ne"));
+  exports.Set("ne$s", Napi::Function::New(env, guarded<op_ne_s>, "ne$s"));
   exports.Set("lt", Napi::Function::New(env, guarded<op_lt>, "lt"));
+  exports.Set("lt$s", Napi::Function::New(env, guarded<op_lt_s>, "lt$s"));
   exports.Set("le", Napi::Function::New(env, guarded<op_le>, "le"));
+  exports.Set("le$s", Napi::Function::New(env, guarded<op_le_s>, "le$s"));
   exports.Set("gt", Napi::Function::New(env, guarded<op_gt>, "gt"));
+  exports.Set("gt$s", Napi::Function::New(env, guarded<op_gt_s>, "gt$s"));
   exports.Set("ge", Napi::Function::New(env, guarded<op_ge>, "ge"));
+  exports.Set("ge$s", Napi::Function::New(env, guarded<op_ge_s>, "ge$s"));
   exports.Set("equal", Napi::Function::New(env, guarded<op_equal>, "equal"));
   exports.Set("allclose", Napi::Function::New(env, guarded<op_allclose>, "allclose"));
   exports.Set("sum", Napi::Function::New(env, guarded<op_sum>, "sum"));
@@ -1456,18 +1556,25 @@ void RegisterGeneratedOps(Napi::Env env, Napi::Object exports) {
   exports.Set("sort", Napi::Function::New(env, guarded<op_sort>, "sort"));
   exports.Set("argsort", Napi::Function::New(env, guarded<op_argsort>, "argsort"));
   exports.Set("add_", Napi::Function::New(env, guarded<op_add_>, "add_"));
+  exports.Set("add_$s", Napi::Function::New(env, guarded<op_add__s>, "add_$s"));
   exports.Set("sub_", Napi::Function::New(env, guarded<op_sub_>, "sub_"));
+  exports.Set("sub_$s", Napi::Function::New(env, guarded<op_sub__s>, "sub_$s"));
   exports.Set("mul_", Napi::Function::New(env, guarded<op_mul_>, "mul_"));
+  exports.Set("mul_$s", Napi::Function::New(env, guarded<op_mul__s>, "mul_$s"));
   exports.Set("div_", Napi::Function::New(env, guarded<op_div_>, "div_"));
+  exports.Set("div_$s", Napi::Function::New(env, guarded<op_div__s>, "div_$s"));
   exports.Set("addcmul_", Napi::Function::New(env, guarded<op_addcmul_>, "addcmul_"));
   exports.Set("addcdiv_", Napi::Function::New(env, guarded<op_addcdiv_>, "addcdiv_"));
   exports.Set("lerp_", Napi::Function::New(env, guarded<op_lerp_>, "lerp_"));
+  exports.Set("lerp_$s", Napi::Function::New(env, guarded<op_lerp__s>, "lerp_$s"));
   exports.Set("copy_", Napi::Function::New(env, guarded<op_copy_>, "copy_"));
   exports.Set("zero_", Napi::Function::New(env, guarded<op_zero_>, "zero_"));
   exports.Set("fill_", Napi::Function::New(env, guarded<op_fill_>, "fill_"));
+  exports.Set("fill_$s", Napi::Function::New(env, guarded<op_fill__s>, "fill_$s"));
   exports.Set("clamp_", Napi::Function::New(env, guarded<op_clamp_>, "clamp_"));
   exports.Set("sqrt_", Napi::Function::New(env, guarded<op_sqrt_>, "sqrt_"));
   exports.Set("maskedFill_", Napi::Function::New(env, guarded<op_masked_fill_>, "maskedFill_"));
+  exports.Set("maskedFill_$s", Napi::Function::New(env, guarded<op_masked_fill__s>, "maskedFill_$s"));
   exports.Set("uniform_", Napi::Function::New(env, guarded<op_uniform_>, "uniform_"));
   exports.Set("normal_", Napi::Function::New(env, guarded<op_normal_>, "normal_"));
   exports.Set("backward", Napi::Function::New(env, guarded<op_backward>, "backward"));

@@ -1,5 +1,5 @@
-/** An opaque reference to one libtorch tensor owned by the native addon. */
-export type Handle = { readonly __brand: 'alpha-dpo.TensorHandle' };
+/** An opaque reference to one libtorch tensor owned by the native addon (a slot number; see native/src/tensor_handle.h). */
+export type Handle = number & { readonly __brand: 'alpha-dpo.TensorHandle' };
 
 /** Tensor options as the addon reads them: dtype as a c10::ScalarType code. */
 export interface NativeOptions {

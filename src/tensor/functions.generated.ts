@@ -141,7 +141,7 @@ export function maskedFill(self: Tensor, mask: Tensor, value: Tensor | number): 
 
 /** ATen `at::where(condition, input, other)` */
 export function where(condition: Tensor, input: Tensor | number, other: Tensor | number): Tensor {
-  return Tensor.fromHandle(native.where(condition.handle, typeof input === 'number' ? input : input.handle, typeof other === 'number' ? other : other.handle));
+  return Tensor.fromHandle((typeof input === 'number' ? (typeof other === 'number' ? native['where$ss'](condition.handle, input, other) : native['where$st'](condition.handle, input, other.handle)) : (typeof other === 'number' ? native['where$ts'](condition.handle, input.handle, other) : native.where(condition.handle, input.handle, other.handle))));
 }
 
 /** ATen `at::cat(tensors, dim)` */

@@ -76,7 +76,7 @@ export abstract class TensorMethods {
 
   /** ATen `self.scatter(dim, index, src)` */
   scatter(dim: number, index: Tensor, src: Tensor | number): Tensor {
-    return this.wrap(native.scatter(this.handle, dim, index.handle, typeof src === 'number' ? src : src.handle));
+    return this.wrap((typeof src === 'number' ? native['scatter$s'](this.handle, dim, index.handle, src) : native.scatter(this.handle, dim, index.handle, src.handle)));
   }
 
   /** ATen `self.scatter_add(dim, index, src)` */
@@ -86,7 +86,7 @@ export abstract class TensorMethods {
 
   /** ATen `self.masked_fill(mask, value)` */
   maskedFill(mask: Tensor, value: Tensor | number): Tensor {
-    return this.wrap(native.maskedFill(this.handle, mask.handle, typeof value === 'number' ? value : value.handle));
+    return this.wrap((typeof value === 'number' ? native['maskedFill$s'](this.handle, mask.handle, value) : native.maskedFill(this.handle, mask.handle, value.handle)));
   }
 
   /** ATen `self.chunk(chunks, dim)` */
@@ -141,32 +141,32 @@ export abstract class TensorMethods {
 
   /** ATen `at::add(self, other, alpha)` */
   add(other: Tensor | number, alpha: number = 1): Tensor {
-    return this.wrap(native.add(this.handle, typeof other === 'number' ? other : other.handle, alpha));
+    return this.wrap((typeof other === 'number' ? native['add$s'](this.handle, other, alpha) : native.add(this.handle, other.handle, alpha)));
   }
 
   /** ATen `at::sub(self, other, alpha)` */
   sub(other: Tensor | number, alpha: number = 1): Tensor {
-    return this.wrap(native.sub(this.handle, typeof other === 'number' ? other : other.handle, alpha));
+    return this.wrap((typeof other === 'number' ? native['sub$s'](this.handle, other, alpha) : native.sub(this.handle, other.handle, alpha)));
   }
 
   /** ATen `at::mul(self, other)` */
   mul(other: Tensor | number): Tensor {
-    return this.wrap(native.mul(this.handle, typeof other === 'number' ? other : other.handle));
+    return this.wrap((typeof other === 'number' ? native['mul$s'](this.handle, other) : native.mul(this.handle, other.handle)));
   }
 
   /** ATen `at::div(self, other)` */
   div(other: Tensor | number): Tensor {
-    return this.wrap(native.div(this.handle, typeof other === 'number' ? other : other.handle));
+    return this.wrap((typeof other === 'number' ? native['div$s'](this.handle, other) : native.div(this.handle, other.handle)));
   }
 
   /** ATen `at::remainder(self, other)` */
   remainder(other: Tensor | number): Tensor {
-    return this.wrap(native.remainder(this.handle, typeof other === 'number' ? other : other.handle));
+    return this.wrap((typeof other === 'number' ? native['remainder$s'](this.handle, other) : native.remainder(this.handle, other.handle)));
   }
 
   /** ATen `at::pow(self, exponent)` */
   pow(exponent: Tensor | number): Tensor {
-    return this.wrap(native.pow(this.handle, typeof exponent === 'number' ? exponent : exponent.handle));
+    return this.wrap((typeof exponent === 'number' ? native['pow$s'](this.handle, exponent) : native.pow(this.handle, exponent.handle)));
   }
 
   /** ATen `at::maximum(self, other)` */
@@ -326,32 +326,32 @@ export abstract class TensorMethods {
 
   /** ATen `at::eq(self, other)` */
   eq(other: Tensor | number): Tensor {
-    return this.wrap(native.eq(this.handle, typeof other === 'number' ? other : other.handle));
+    return this.wrap((typeof other === 'number' ? native['eq$s'](this.handle, other) : native.eq(this.handle, other.handle)));
   }
 
   /** ATen `at::ne(self, other)` */
   ne(other: Tensor | number): Tensor {
-    return this.wrap(native.ne(this.handle, typeof other === 'number' ? other : other.handle));
+    return this.wrap((typeof other === 'number' ? native['ne$s'](this.handle, other) : native.ne(this.handle, other.handle)));
   }
 
   /** ATen `at::lt(self, other)` */
   lt(other: Tensor | number): Tensor {
-    return this.wrap(native.lt(this.handle, typeof other === 'number' ? other : other.handle));
+    return this.wrap((typeof other === 'number' ? native['lt$s'](this.handle, other) : native.lt(this.handle, other.handle)));
   }
 
   /** ATen `at::le(self, other)` */
   le(other: Tensor | number): Tensor {
-    return this.wrap(native.le(this.handle, typeof other === 'number' ? other : other.handle));
+    return this.wrap((typeof other === 'number' ? native['le$s'](this.handle, other) : native.le(this.handle, other.handle)));
   }
 
   /** ATen `at::gt(self, other)` */
   gt(other: Tensor | number): Tensor {
-    return this.wrap(native.gt(this.handle, typeof other === 'number' ? other : other.handle));
+    return this.wrap((typeof other === 'number' ? native['gt$s'](this.handle, other) : native.gt(this.handle, other.handle)));
   }
 
   /** ATen `at::ge(self, other)` */
   ge(other: Tensor | number): Tensor {
-    return this.wrap(native.ge(this.handle, typeof other === 'number' ? other : other.handle));
+    return this.wrap((typeof other === 'number' ? native['ge$s'](this.handle, other) : native.ge(this.handle, other.handle)));
   }
 
   /** ATen `at::equal(self, other)` */
@@ -515,25 +515,25 @@ export abstract class TensorMethods {
 
   /** ATen `self.add_(other, alpha)` */
   add_(other: Tensor | number, alpha: number = 1): this {
-    native.add_(this.handle, typeof other === 'number' ? other : other.handle, alpha);
+    (typeof other === 'number' ? native['add_$s'](this.handle, other, alpha) : native.add_(this.handle, other.handle, alpha));
     return this;
   }
 
   /** ATen `self.sub_(other, alpha)` */
   sub_(other: Tensor | number, alpha: number = 1): this {
-    native.sub_(this.handle, typeof other === 'number' ? other : other.handle, alpha);
+    (typeof other === 'number' ? native['sub_$s'](this.handle, other, alpha) : native.sub_(this.handle, other.handle, alpha));
     return this;
   }
 
   /** ATen `self.mul_(other)` */
   mul_(other: Tensor | number): this {
-    native.mul_(this.handle, typeof other === 'number' ? other : other.handle);
+    (typeof other === 'number' ? native['mul_$s'](this.handle, other) : native.mul_(this.handle, other.handle));
     return this;
   }
 
   /** ATen `self.div_(other)` */
   div_(other: Tensor | number): this {
-    native.div_(this.handle, typeof other === 'number' ? other : other.handle);
+    (typeof other === 'number' ? native['div_$s'](this.handle, other) : native.div_(this.handle, other.handle));
     return this;
   }
 
@@ -551,7 +551,7 @@ export abstract class TensorMethods {
 
   /** ATen `self.lerp_(end, weight)` */
   lerp_(end: Tensor, weight: Tensor | number): this {
-    native.lerp_(this.handle, end.handle, typeof weight === 'number' ? weight : weight.handle);
+    (typeof weight === 'number' ? native['lerp_$s'](this.handle, end.handle, weight) : native.lerp_(this.handle, end.handle, weight.handle));
     return this;
   }
 
@@ -569,7 +569,7 @@ export abstract class TensorMethods {
 
   /** ATen `self.fill_(value)` */
   fill_(value: Tensor | number): this {
-    native.fill_(this.handle, typeof value === 'number' ? value : value.handle);
+    (typeof value === 'number' ? native['fill_$s'](this.handle, value) : native.fill_(this.handle, value.handle));
     return this;
   }
 
@@ -587,7 +587,7 @@ export abstract class TensorMethods {
 
   /** ATen `self.masked_fill_(mask, value)` */
   maskedFill_(mask: Tensor, value: Tensor | number): this {
-    native.maskedFill_(this.handle, mask.handle, typeof value === 'number' ? value : value.handle);
+    (typeof value === 'number' ? native['maskedFill_$s'](this.handle, mask.handle, value) : native.maskedFill_(this.handle, mask.handle, value.handle));
     return this;
   }
 

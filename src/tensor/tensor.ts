@@ -19,6 +19,12 @@ export interface ToOptions {
 
 export type NestedArray = number | boolean | NestedArray[];
 
+// Safety net for tensors that are never disposed: when the Tensor object is collected, its
+// slot is freed. dispose() unregisters, so disposed tensors leave nothing pending here.
+const collected = new FinalizationRegistry<Handle>((handle) => {
+  native.dispose(handle);
+});
+
 export class Tensor extends TensorMethods {
   readonly handle: Handle;
   #shape: readonly number[] | undefined;
@@ -27,6 +33,7 @@ export class Tensor extends TensorMethods {
   constructor(handle: Handle) {
     super();
     this.handle = handle;
+    collected.register(this, handle, this);
     track(this);
   }
 
@@ -233,7 +240,7 @@ export class Tensor extends TensorMethods {
 
   /** Releases the tensor's memory now. Later use throws; a second dispose() does nothing. */
   dispose(): void {
-    native.dispose(this.handle);
+    if (native.dispose(this.handle)) collected.unregister(this);
   }
 
   get isDisposed(): boolean {

@@ -1,0 +1,167 @@
+// Our side of the benchmark: the cases of cases.ts through the TypeScript API. peer.py is the
+// line-by-line PyTorch twin of this file; keep the two in step (same ops, same order of random
+// draws, same things inside and outside the timed regions).
+import { type Tensor, torch } from '../../src/index.js';
+import type { AddCase, BlockCase, MatmulCase, RoundRequest, RoundResult } from './cases.js';
+
+/** A round's result plus what it left behind in the addon (should be nothing). */
+export interface OurRoundResult extends RoundResult {
+  leakedTensors: number;
+}
+
+function elapsed(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+export function runRound(req: RoundRequest): OurRoundResult {
+  const liveBefore = torch.liveTensorCount();
+  torch.manualSeed(req.seed);
+  const spec = req.spec;
+  const result =
+    spec.kind === 'add'
+      ? addRound(spec, req.warmup, req.samples)
+      : spec.kind === 'matmul'
+        ? matmulRound(spec, req.warmup, req.samples)
+        : blockRound(spec, req.warmup, req.samples);
+  return { ...result, leakedTensors: torch.liveTensorCount() - liveBefore };
+}
+
+// No tidy() here: an open scope records every tensor created in it, and that bookkeeping would
+// be timed too. The loop disposes each result itself, which is what the case measures.
+function addRound(spec: AddCase, warmup: number, samples: number): RoundResult {
+  const a = torch.randn([spec.numel]);
+  const b = torch.randn([spec.numel]);
+  try {
+    const seconds: number[] = [];
+    for (let s = 0; s < warmup + samples; s++) {
+      const start = process.hrtime.bigint();
+      for (let i = 0; i < spec.opsPerSample; i++) a.add(b).dispose();
+      const t = elapsed(start) / spec.opsPerSample;
+      if (s >= warmup) seconds.push(t);
+    }
+    const check = torch.tidy(() => a.add(b).sum().item());
+    return { seconds, check: [check] };
+  } finally {
+    a.dispose();
+    b.dispose();
+  }
+}
+
+function matmulRound(spec: MatmulCase, warmup: number, samples: number): RoundResult {
+  return torch.tidy(() => {
+    const a = torch.randn([spec.m, spec.k]);
+    const b = torch.randn([spec.k, spec.n]);
+    const seconds: number[] = [];
+    let c: Tensor | undefined;
+    for (let s = 0; s < warmup + samples; s++) {
+      // The previous product is released before the clock starts, as Python releases it on
+      // rebinding `c`: both sides time the product's allocation, never a free.
+      c?.dispose();
+      const start = process.hrtime.bigint();
+      c = a.matmul(b);
+      const t = elapsed(start);
+      if (s >= warmup) seconds.push(t);
+    }
+    const check = c === undefined ? [] : [c.sum().item(), c.abs().sum().item()];
+    return { seconds, check };
+  });
+}
+
+interface Linear {
+  weight: Tensor;
+  bias: Tensor;
+}
+
+interface BlockParams {
+  ln1: Linear;
+  attn: Linear;
+  proj: Linear;
+  ln2: Linear;
+  fc: Linear;
+  out: Linear;
+}
+
+// The order of the randn calls fixes which random numbers each tensor gets; peer.py draws in
+// the same order so both sides train the very same block.
+function initBlock(C: number): BlockParams {
+  const weight = (rows: number, cols: number): Tensor => torch.tidy(() => torch.randn([rows, cols]).mul(0.02)).requiresGrad_(true);
+  const zeros = (n: number): Tensor => torch.zeros([n]).requiresGrad_(true);
+  const ones = (n: number): Tensor => torch.ones([n]).requiresGrad_(true);
+  return {
+    ln1: { weight: ones(C), bias: zeros(C) },
+    attn: { weight: weight(3 * C, C), bias: zeros(3 * C) },
+    proj: { weight: weight(C, C), bias: zeros(C) },
+    ln2: { weight: ones(C), bias: zeros(C) },
+    fc: { weight: weight(4 * C, C), bias: zeros(4 * C) },
+    out: { weight: weight(C, 4 * C), bias: zeros(C) },
+  };
+}
+
+function parameters(p: BlockParams): Tensor[] {
+  return [p.ln1, p.attn, p.proj, p.ln2, p.fc, p.out].flatMap((l) => [l.weight, l.bias]);
+}
+
+/** GPT-2 block, pre-LayerNorm: x + attn(ln1(x)), then + mlp(ln2(.)). `mask` is true above the diagonal. */
+function blockForward(spec: BlockCase, p: BlockParams, x: Tensor, mask: Tensor): Tensor {
+  const { batch: B, seq: T, dModel: C, heads: H } = spec;
+  const hd = C / H;
+  const toHeads = (t: Tensor): Tensor => t.reshape([B, T, H, hd]).transpose(1, 2);
+
+  const h = x.layerNorm([C], p.ln1.weight, p.ln1.bias, 1e-5);
+  const [q, k, v] = h.linear(p.attn.weight, p.attn.bias).split(C, -1).map(toHeads) as [Tensor, Tensor, Tensor];
+  const att = q
+    .matmul(k.transpose(-2, -1))
+    .mul(1 / Math.sqrt(hd))
+    .maskedFill(mask, -Infinity)
+    .softmax(-1);
+  const y = att.matmul(v).transpose(1, 2).reshape([B, T, C]);
+  const x1 = x.add(y.linear(p.proj.weight, p.proj.bias));
+
+  const h2 = x1.layerNorm([C], p.ln2.weight, p.ln2.bias, 1e-5);
+  const m = h2.linear(p.fc.weight, p.fc.bias).gelu('tanh').linear(p.out.weight, p.out.bias);
+  return x1.add(m);
+}
+
+function blockRound(spec: BlockCase, warmup: number, samples: number): RoundResult {
+  return torch.tidy(() => {
+    const { batch: B, seq: T, dModel: C } = spec;
+    const p = initBlock(C);
+    const params = parameters(p);
+    const x = torch.randn([B, T, C]);
+    // A fixed upstream gradient stands in for the rest of the network above the block.
+    const gradOut = torch.randn([B, T, C]);
+    const mask = torch.ones([T, T], { dtype: 'bool' }).triu(1);
+
+    const seconds: number[] = [];
+    const forwardSeconds: number[] = [];
+    for (let s = 0; s < warmup + samples; s++) {
+      const start = process.hrtime.bigint();
+      let forward = 0;
+      // The per-iteration scope frees the activations as soon as backward is done, so memory
+      // stays flat; Python does the same when step()'s locals go out of scope.
+      torch.tidy(() => {
+        for (const t of params) t.grad = null; // dropped, not zeroed: backward allocates them afresh, as in peer.py
+        const out = blockForward(spec, p, x, mask);
+        forward = elapsed(start);
+        out.backward(gradOut);
+      });
+      const t = elapsed(start);
+      if (s >= warmup) {
+        seconds.push(t);
+        forwardSeconds.push(forward);
+      }
+    }
+    // Per-parameter sums of |grad|: they depend on every op of the forward and backward pass.
+    const check = params.map((t) =>
+      torch.tidy(() => {
+        const g = t.grad;
+        return g === null ? Number.NaN : g.abs().sum().item();
+      }),
+    );
+    return { seconds, forwardSeconds, check };
+  });
+}
+
+export function engineInfo(): { torchVersion: string; threads: number } {
+  return { torchVersion: torch.buildInfo().torchVersion, threads: torch.getNumThreads() };
+}
