@@ -20,15 +20,13 @@ export class Peer {
   readonly hello: PeerHello;
   readonly #child: ChildProcessWithoutNullStreams;
   readonly #lines: AsyncIterator<string>;
-  #stderr = '';
+  readonly #stderr: () => string;
 
-  private constructor(child: ChildProcessWithoutNullStreams, lines: AsyncIterator<string>, hello: PeerHello) {
+  private constructor(child: ChildProcessWithoutNullStreams, lines: AsyncIterator<string>, stderr: () => string, hello: PeerHello) {
     this.#child = child;
     this.#lines = lines;
+    this.#stderr = stderr;
     this.hello = hello;
-    child.stderr.on('data', (d: Buffer) => {
-      this.#stderr = (this.#stderr + d.toString()).slice(-4000);
-    });
   }
 
   /**
@@ -43,15 +41,14 @@ export class Peer {
     });
     // A write to a peer that has died fails here; the caller learns of it from the closed stdout.
     child.stdin.on('error', () => {});
+    // The tail of the child's stderr, to explain a failure (a Python traceback ends there).
     let stderr = '';
-    const onStderr = (d: Buffer): void => {
-      stderr += d.toString();
-    };
-    child.stderr.on('data', onStderr);
+    child.stderr.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-4000);
+    });
     const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
     const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
     const first = await lines.next();
-    child.stderr.off('data', onStderr);
     if (first.done) {
       // 'close' comes after any spawn 'error' and after stderr has drained, so both are known then.
       await closed;
@@ -63,13 +60,13 @@ export class Peer {
       child.kill();
       return { ok: false, reason: `${python} cannot import torch (${hello.error})` };
     }
-    return { ok: true, peer: new Peer(child, lines, hello) };
+    return { ok: true, peer: new Peer(child, lines, () => stderr.trim(), hello) };
   }
 
   async #request(message: object): Promise<Reply> {
     this.#child.stdin.write(`${JSON.stringify(message)}\n`);
     const line = await this.#lines.next();
-    if (line.done) throw new Error(`the PyTorch peer exited${this.#stderr ? `: ${this.#stderr.trim()}` : ''}`);
+    if (line.done) throw new Error(`the PyTorch peer exited${this.#stderr() ? `: ${this.#stderr()}` : ''}`);
     const reply = JSON.parse(line.value) as Reply | { ok: false; error: string };
     if (!reply.ok) throw new Error(`the PyTorch peer failed: ${reply.error}`);
     return reply;

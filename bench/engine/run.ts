@@ -105,7 +105,7 @@ async function main(): Promise<void> {
     );
   }
 
-  progress(`engine benchmark (${plan.mode}): ${plan.rounds} rounds, ours and PyTorch alternating`);
+  progress(`engine benchmark (${plan.mode}): ${plan.rounds} rounds${peer === null ? ' (ours only)' : ', ours and PyTorch alternating'}`);
   const outcomes: CaseOutcome[] = [];
   try {
     for (const casePlan of plan.cases) {

@@ -140,6 +140,16 @@ static Napi::Value op_eye(const Napi::CallbackInfo& info) {
   return to_js(info.Env(), torch::eye(n, options));
 }
 
+// linspace(Scalar start, Scalar end, int steps, Options options) -> Tensor
+static Napi::Value op_linspace(const Napi::CallbackInfo& info) {
+  expect_args(info, 4, "linspace");
+  const at::Scalar start = arg_scalar(info, 0);
+  const at::Scalar end = arg_scalar(info, 1);
+  const int64_t steps = arg_int(info, 2);
+  const at::TensorOptions options = arg_options(info, 3);
+  return to_js(info.Env(), torch::linspace(start, end, steps, options));
+}
+
 // toTyped(Tensor self, ScalarType? dtype, str? device, bool copy) -> Tensor
 static Napi::Value op_to_typed(const Napi::CallbackInfo& info) {
   expect_args(info, 4, "toTyped");
@@ -1431,6 +1441,7 @@ void RegisterGeneratedOps(Napi::Env env, Napi::Object exports) {
   exports.Set("randLike", Napi::Function::New(env, guarded<op_rand_like>, "randLike"));
   exports.Set("randintLike", Napi::Function::New(env, guarded<op_randint_like>, "randintLike"));
   exports.Set("eye", Napi::Function::New(env, guarded<op_eye>, "eye"));
+  exports.Set("linspace", Napi::Function::New(env, guarded<op_linspace>, "linspace"));
   exports.Set("toTyped", Napi::Function::New(env, guarded<op_to_typed>, "toTyped"));
   exports.Set("clone", Napi::Function::New(env, guarded<op_clone>, "clone"));
   exports.Set("detach", Napi::Function::New(env, guarded<op_detach>, "detach"));

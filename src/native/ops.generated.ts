@@ -19,6 +19,7 @@ export interface NativeOps {
   randLike(self: Handle, options: NativeOptions): Handle;
   randintLike(self: Handle, low: number, high: number, options: NativeOptions): Handle;
   eye(n: number, options: NativeOptions): Handle;
+  linspace(start: number, end: number, steps: number, options: NativeOptions): Handle;
   toTyped(self: Handle, dtype: number | null, device: string | null, copy: boolean): Handle;
   clone(self: Handle): Handle;
   detach(self: Handle): Handle;

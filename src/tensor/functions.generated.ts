@@ -74,6 +74,11 @@ export function eye(n: number, options: TensorOptions = {}): Tensor {
   return Tensor.fromHandle(native.eye(n, nativeOptions(options)));
 }
 
+/** ATen `torch::linspace(start, end, steps, options)` */
+export function linspace(start: number, end: number, steps: number, options: TensorOptions = {}): Tensor {
+  return Tensor.fromHandle(native.linspace(start, end, steps, nativeOptions(options)));
+}
+
 /** ATen `self.clone()` */
 export function clone(self: Tensor): Tensor {
   return self.clone();

@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// The `alpha-dpo` command. Each subcommand lives in its own module under src/cli/.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HELP = `alpha-dpo: preference optimisation (α-DPO, DPO, SimPO, ...) for causal language models
+
+Usage: alpha-dpo <command> [options]
+
+Commands:
+  info      libtorch version, threads and devices of this installation
+  smoke     a short engine run: matmul throughput, op latency, a tiny MLP trained with autograd
+
+Options:
+  -h, --help     this text
+  -v, --version  the package version
+`;
+
+function packageVersion(): string {
+  const path = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json');
+  return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+    process.stdout.write(HELP);
+    return command === undefined ? 1 : 0;
+  }
+  if (command === '-v' || command === '--version') {
+    console.log(packageVersion());
+    return 0;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  switch (command) {
+    case 'info': {
+      const torch = await import('../torch.js');
+      const info = torch.buildInfo();
+      console.log(`alpha-dpo ${packageVersion()}`);
+      console.log(`libtorch ${info.torchVersion} (C++11 ABI: ${info.cxx11Abi})`);
+      console.log(`threads: ${torch.getNumThreads()} intra-op, ${torch.getNumInteropThreads()} inter-op; OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY}`);
+      console.log(`CUDA: ${torch.cuda.isAvailable() ? `${torch.cuda.deviceCount()} device(s)` : 'not available'}`);
+      return 0;
+    }
+    case 'smoke': {
+      const { runSmoke } = await import('./smoke.js');
+      const { finalLoss, initialLoss } = runSmoke((line) => console.log(line));
+      return finalLoss < initialLoss / 10 ? 0 : 1;
+    }
+    default:
+      console.error(`alpha-dpo: unknown command '${command}'. Run alpha-dpo --help for the list.`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    console.error(`alpha-dpo: ${e instanceof Error ? e.message : String(e)}`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,47 @@
+// Typed errors a user of the loss library can cause. Each names the field at fault and says
+// what to do; none is thrown for a state the library itself should have prevented.
+
+/** Base class: `field` is the config key or input path at fault (e.g. `label_smoothing`, `logps.referenceChosen`). */
+export class LossError extends Error {
+  readonly field: string;
+
+  constructor(field: string, message: string) {
+    super(`${field}: ${message}`);
+    this.name = new.target.name;
+    this.field = field;
+  }
+}
+
+/** A config value that is missing, of the wrong type, out of range, or has no effect on the chosen loss. */
+export class LossConfigError extends LossError {}
+
+/** A loss type name that is not registered; `suggestion` is the nearest registered name, if any is close. */
+export class UnknownLossTypeError extends LossConfigError {
+  readonly suggestion: string | null;
+
+  constructor(field: string, name: string, suggestion: string | null, known: readonly string[]) {
+    super(
+      field,
+      `unknown loss type '${name}'.${suggestion ? ` Did you mean '${suggestion}'?` : ''} Known loss types: ${known.join(', ')}`,
+    );
+    this.suggestion = suggestion;
+  }
+}
+
+/** A tensor input of the wrong shape, dtype or device, or holding NaN/inf, or missing for the chosen loss. */
+export class LossInputError extends LossError {}
+
+/** A sequence with no unmasked completion token: its log-prob would be 0/0 (NaN) when averaged. */
+export class EmptySequenceError extends LossInputError {
+  /** The batch rows (0-based) whose labels are all masked. */
+  readonly rows: readonly number[];
+
+  constructor(field: string, rows: readonly number[]) {
+    super(
+      field,
+      `row${rows.length > 1 ? 's' : ''} ${rows.join(', ')} ha${rows.length > 1 ? 've' : 's'} no unmasked label (every label is -100 after the shift), ` +
+        'so the sequence log-prob is undefined. Drop such examples before batching (e.g. a prompt longer than max_length leaves no completion).',
+    );
+    this.rows = rows;
+  }
+}
