@@ -27,7 +27,8 @@
         "-Wl,--no-as-needed",
         "-ltorch",
         "-ltorch_cpu",
-        "-lc10"
+        "-lc10",
+        "<!@(node scripts/find-libtorch.mjs --cuda-libs)"
       ]
     }
   ]

@@ -137,9 +137,7 @@ function cppFunction(op, letters, jsName) {
     lines.push(`  ${t.cpp.replaceAll('{n}', a.name).replaceAll('{i}', String(i))}`);
   });
   lines.push(
-    op.ret === 'self' || op.ret === 'void'
-      ? `  ${op.expr};\n  return info.Env().Undefined();`
-      : `  return to_js(info.Env(), ${op.expr});`,
+    op.ret === 'self' || op.ret === 'void' ? `  ${op.expr};\n  return info.Env().Undefined();` : `  return to_js(info.Env(), ${op.expr});`,
   );
   const cname = `op_${snake(op.name)}${letters.includes('s') ? `_${letters}` : ''}`;
   return {
@@ -185,7 +183,9 @@ function tsCall(op, selfExpr) {
     return `${fn}(${args.join(', ')})`;
   };
   const choose = (k, letters) =>
-    k === duals.length ? build(letters) : `(typeof ${duals[k].name} === 'number' ? ${choose(k + 1, `${letters}s`)} : ${choose(k + 1, `${letters}t`)})`;
+    k === duals.length
+      ? build(letters)
+      : `(typeof ${duals[k].name} === 'number' ? ${choose(k + 1, `${letters}s`)} : ${choose(k + 1, `${letters}t`)})`;
   return choose(0, '');
 }
 

@@ -90,5 +90,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   if (flag === '--include') console.log(info.include.filter((d) => d !== '/usr/include').join(' '));
   else if (flag === '--libdir') console.log(info.libdir);
   else if (flag === '--abi') console.log(info.cxx11Abi);
-  else console.log(JSON.stringify(info));
+  // CUDA builds register their kernels from libtorch_cuda/libc10_cuda: link them (no-as-needed) when present.
+  else if (flag === '--cuda-libs') {
+    const libs = ['torch_cuda', 'c10_cuda'].filter((l) => existsSync(join(info.libdir, `lib${l}.so`)));
+    console.log(libs.map((l) => `-l${l}`).join(' '));
+  } else console.log(JSON.stringify(info));
 }

@@ -13,8 +13,14 @@ const fx = readFixture<{ autograd: { f: number; x: FixtureTensor; w: FixtureTens
 // f(x, w) = Σ_rows logsumexp(tanh(x·w) ⊙ σ(x[:, :3])) + mean(gelu_tanh(layerNorm(x)))  — same as gen_ops.py
 function f(x: Tensor, w: Tensor): Tensor {
   return torch.tidy(() => {
-    const h = x.matmul(w).tanh().mul(x.narrow(1, 0, 3).sigmoid());
-    return h.logsumexp(1).sum().add(x.layerNorm([4], null, null, 1e-5).gelu('tanh').mean());
+    const h = x
+      .matmul(w)
+      .tanh()
+      .mul(x.narrow(1, 0, 3).sigmoid());
+    return h
+      .logsumexp(1)
+      .sum()
+      .add(x.layerNorm([4], null, null, 1e-5).gelu('tanh').mean());
   });
 }
 

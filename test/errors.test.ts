@@ -16,7 +16,10 @@ const torchError = (pattern: RegExp) => (e: unknown) => {
 describe('errors, never crashes', () => {
   test('shape mismatch', () => {
     assert.throws(() => torch.ones([2, 3]).matmul(torch.ones([2, 3])), torchError(/cannot be multiplied \(2x3 and 2x3\)/));
-    assert.throws(() => torch.ones([2, 3]).add(torch.ones([4])), torchError(/size of tensor a \(3\) must match the size of tensor b \(4\)/));
+    assert.throws(
+      () => torch.ones([2, 3]).add(torch.ones([4])),
+      torchError(/size of tensor a \(3\) must match the size of tensor b \(4\)/),
+    );
     assert.throws(() => torch.ones([6]).view([4, 2]), torchError(/shape '\[4, 2\]' is invalid for input of size 6/));
   });
 
@@ -53,8 +56,14 @@ describe('errors, never crashes', () => {
   test('other libtorch checks', () => {
     assert.throws(() => torch.cat([]), torchError(/expected a non-empty list|non-empty/));
     assert.throws(() => torch.ones([2]).sum().backward(), torchError(/does not require grad/));
-    assert.throws(() => torch.ones([2], { requiresGrad: true }).backward(), torchError(/grad can be implicitly created only for scalar outputs/));
-    assert.throws(() => torch.ones([2]).crossEntropy(torch.tensor([0], { dtype: 'int64' }), -100, 'avg' as never), /reduction must be 'none', 'mean' or 'sum'/);
+    assert.throws(
+      () => torch.ones([2], { requiresGrad: true }).backward(),
+      torchError(/grad can be implicitly created only for scalar outputs/),
+    );
+    assert.throws(
+      () => torch.ones([2]).crossEntropy(torch.tensor([0], { dtype: 'int64' }), -100, 'avg' as never),
+      /reduction must be 'none', 'mean' or 'sum'/,
+    );
   });
 
   test('the process survives a burst of errors (checked in a child process)', () => {

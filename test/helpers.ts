@@ -22,7 +22,13 @@ export function fromFixture(f: FixtureTensor): Tensor {
 }
 
 /** Asserts |a − e| ≤ atol + rtol·|e| elementwise, with the same shape. */
-export function assertClose(actual: Tensor, expected: FixtureTensor | { shape: readonly number[]; data: readonly number[] }, rtol = 1e-9, atol = 1e-12, what = ''): void {
+export function assertClose(
+  actual: Tensor,
+  expected: FixtureTensor | { shape: readonly number[]; data: readonly number[] },
+  rtol = 1e-9,
+  atol = 1e-12,
+  what = '',
+): void {
   assert.deepEqual([...actual.shape], [...expected.shape], `${what}: shape`);
   const a = actual.toNumbers();
   a.forEach((v, i) => {

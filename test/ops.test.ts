@@ -63,8 +63,25 @@ const ops: Record<string, (X: Tensor, Y: Tensor, P: Tensor) => Tensor | Tensor[]
   sort: (X) => X.sort(1, true),
   tril: (X) => X.tril(),
   triu: (X) => X.triu(1),
-  gather: (X) => X.gather(1, i64([[0, 3], [1, 1], [2, 0]])),
-  scatterAdd: (_X, Y) => torch.zeros([3, 4], { dtype: 'float64' }).scatterAdd(1, i64([[0, 0], [3, 1], [2, 2]]), Y.narrow(1, 0, 2)),
+  gather: (X) =>
+    X.gather(
+      1,
+      i64([
+        [0, 3],
+        [1, 1],
+        [2, 0],
+      ]),
+    ),
+  scatterAdd: (_X, Y) =>
+    torch.zeros([3, 4], { dtype: 'float64' }).scatterAdd(
+      1,
+      i64([
+        [0, 0],
+        [3, 1],
+        [2, 2],
+      ]),
+      Y.narrow(1, 0, 2),
+    ),
   maskedFill: (X) => X.maskedFill(X.gt(0.6), -1e9),
   where: (X, Y) => torch.where(X.gt(0), X, Y),
   cat: (X, Y) => torch.cat([X, Y], 0),

@@ -398,6 +398,14 @@ describe('malformed files give a SafetensorsError naming the problem', () => {
     });
   }
 
+  test('a load that fails part-way disposes the tensors it had already loaded', async () => {
+    const bytes = assemble({ w: f32(0, 8), m: { dtype: 'BOOL', shape: [2], data_offsets: [8, 10] } }, hex('00 00 80 3f 00 00 00 40 01 05'));
+    const path = await writeRaw(bytes);
+    const live = torch.liveTensorCount();
+    await rejectsWith(loadSafetensors(path), /BOOL bytes must be 0 or 1/, path, 'm');
+    assert.equal(torch.liveTensorCount(), live);
+  });
+
   test('readSafetensorsHeader validates the same way', async () => {
     const path = await writeRaw(assemble({ a: f32(0, 8), b: f32(4, 12) }, new Uint8Array(12)));
     await rejectsWith(readSafetensorsHeader(path), /overlap/, path);

@@ -21,7 +21,16 @@ describe('dtype round trips', () => {
       assert.equal(t.dtype, dtype);
       assert.deepEqual([...t.shape], [values.length]);
       assert.deepEqual(t.toNumbers(), values);
-      const arrayType = { float32: Float32Array, float16: Float32Array, bfloat16: Float32Array, float64: Float64Array, int64: BigInt64Array, int32: Int32Array, uint8: Uint8Array, bool: Uint8Array }[dtype];
+      const arrayType = {
+        float32: Float32Array,
+        float16: Float32Array,
+        bfloat16: Float32Array,
+        float64: Float64Array,
+        int64: BigInt64Array,
+        int32: Int32Array,
+        uint8: Uint8Array,
+        bool: Uint8Array,
+      }[dtype];
       assert.ok(t.toArray() instanceof arrayType, `toArray type for ${dtype}`);
     });
     test(`${dtype}: through float64 and back is exact`, () => {
@@ -183,9 +192,20 @@ describe('conversion and metadata', () => {
   });
 
   test('toString is readable', () => {
-    assert.equal(torch.tensor([[1, -2.5], [3, 4]]).toString(), 'tensor([[ 1.0000, -2.5000],\n        [ 3.0000,  4.0000]])');
+    assert.equal(
+      torch
+        .tensor([
+          [1, -2.5],
+          [3, 4],
+        ])
+        .toString(),
+      'tensor([[ 1.0000, -2.5000],\n        [ 3.0000,  4.0000]])',
+    );
     assert.equal(torch.tensor([1, 2], { dtype: 'int64' }).toString(), 'tensor([1, 2])');
-    assert.equal(torch.tensor([1], { dtype: 'float64', requiresGrad: true }).toString(), 'tensor([1.0000], dtype=float64, requiresGrad=true)');
+    assert.equal(
+      torch.tensor([1], { dtype: 'float64', requiresGrad: true }).toString(),
+      'tensor([1.0000], dtype=float64, requiresGrad=true)',
+    );
     assert.equal(torch.tensor([true, false]).toString(), 'tensor([ true, false])');
     assert.match(torch.zeros([2000]).toString(), /^tensor\(\[0\.0000, 0\.0000, 0\.0000, \.\.\., 0\.0000, 0\.0000, 0\.0000\]\)$/);
   });

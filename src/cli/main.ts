@@ -42,7 +42,9 @@ export async function main(argv: string[]): Promise<number> {
       const info = torch.buildInfo();
       console.log(`alpha-dpo ${packageVersion()}`);
       console.log(`libtorch ${info.torchVersion} (C++11 ABI: ${info.cxx11Abi})`);
-      console.log(`threads: ${torch.getNumThreads()} intra-op, ${torch.getNumInteropThreads()} inter-op; OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY}`);
+      console.log(
+        `threads: ${torch.getNumThreads()} intra-op, ${torch.getNumInteropThreads()} inter-op; OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY}`,
+      );
       console.log(`CUDA: ${torch.cuda.isAvailable() ? `${torch.cuda.deviceCount()} device(s)` : 'not available'}`);
       return 0;
     }

@@ -15,7 +15,9 @@ function timeIt(fn: () => void, minMs: number): number {
 
 export function runSmoke(log: (line: string) => void): { finalLoss: number; initialLoss: number } {
   const info = torch.buildInfo();
-  log(`libtorch ${info.torchVersion}, ${torch.getNumThreads()} intra-op thread(s), CUDA ${torch.cuda.isAvailable() ? 'available' : 'not available'}`);
+  log(
+    `libtorch ${info.torchVersion}, ${torch.getNumThreads()} intra-op thread(s), CUDA ${torch.cuda.isAvailable() ? 'available' : 'not available'}`,
+  );
 
   const a = torch.randn([1024, 1024]);
   const b = torch.randn([1024, 1024]);
@@ -33,9 +35,15 @@ export function runSmoke(log: (line: string) => void): { finalLoss: number; init
   const params = [
     torch.randn([1, 64]).mul_(1.0).requiresGrad_(),
     torch.zeros([64]).requiresGrad_(),
-    torch.randn([64, 64]).mul_(1 / 8).requiresGrad_(),
+    torch
+      .randn([64, 64])
+      .mul_(1 / 8)
+      .requiresGrad_(),
     torch.zeros([64]).requiresGrad_(),
-    torch.randn([64, 1]).mul_(1 / 8).requiresGrad_(),
+    torch
+      .randn([64, 1])
+      .mul_(1 / 8)
+      .requiresGrad_(),
     torch.zeros([1]).requiresGrad_(),
   ];
   const m = params.map((p) => torch.zerosLike(p));
@@ -54,7 +62,10 @@ export function runSmoke(log: (line: string) => void): { finalLoss: number; init
           const g = p.grad as torch.Tensor;
           (m[i] as torch.Tensor).lerp_(g, 1 - beta1);
           (v[i] as torch.Tensor).mul_(beta2).addcmul_(g, g, 1 - beta2);
-          const denom = (v[i] as torch.Tensor).div(1 - beta2 ** step).sqrt().add(eps);
+          const denom = (v[i] as torch.Tensor)
+            .div(1 - beta2 ** step)
+            .sqrt()
+            .add(eps);
           p.addcdiv_(m[i] as torch.Tensor, denom, -lr / (1 - beta1 ** step));
           g.zero_();
         });

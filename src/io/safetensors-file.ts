@@ -112,7 +112,13 @@ export function checkCastDtype(dtype: DType | undefined, file: string): void {
 }
 
 // Reads one tensor straight into a fresh tensor's memory, then casts it if asked.
-async function loadTensor(fh: FileHandle, header: SafetensorsHeader, info: SafetensorsTensorInfo, cast: DType | undefined, file: string) {
+async function loadTensor(
+  fh: FileHandle,
+  header: SafetensorsHeader,
+  info: SafetensorsTensorInfo,
+  cast: DType | undefined,
+  file: string,
+): Promise<Tensor> {
   const dtype = info.torchDtype as DType;
   let t = empty(info.shape, { dtype });
   try {

@@ -67,7 +67,10 @@ export interface PreferenceLossOptions {
   training?: boolean;
 }
 
-/** Inputs an individual loss may need beyond the policy log-probs. */
+/**
+ * Inputs a loss may need beyond the policy log-probs: 'reference' (referenceChosen/Rejected),
+ * 'lengths' (chosenLengths and rejectedLengths), 'chosenNll' (chosenNll and chosenLengths).
+ */
 export type LossNeed = 'reference' | 'lengths' | 'chosenNll';
 
 /** The validated inputs handed to a registered loss. Reference tensors are present when the loss declared 'reference'. */
@@ -103,6 +106,8 @@ export interface LossDefinition {
   readonly fDivergence: boolean;
   /** Whether the loss sorts the batch (AOT), so per-row WPO weights would not match rows. */
   readonly sortsBatch?: boolean;
+  /** false for a loss with no implicit reward (sft): a list then reports another entry's rewards. */
+  readonly hasRewards?: boolean;
   /** Inputs needed for this config. */
   needs(config: ResolvedLossConfig): readonly LossNeed[];
   /** Loss-specific config checks beyond types and ranges (e.g. exo_pair needs label_smoothing > 0). */

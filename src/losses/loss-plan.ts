@@ -1,0 +1,62 @@
+// From (loss_type, config) to what will run: the registered definitions with their weights, the
+// resolved config, and the inputs they need. Every check that needs no tensor happens here.
+import { CONFIG_SCHEMA, type ConfigKey, isSetToNonDefault, type PreferenceLossConfig, type ResolvedLossConfig, resolveLossConfig } from './config.js';
+import { LossConfigError, UnknownLossTypeError } from './errors.js';
+import { nearestName } from './nearest-name.js';
+import { LOSS_REGISTRY, LOSS_TYPES, type LossType } from './registry.js';
+import type { LossDefinition, LossNeed } from './types.js';
+
+/** Keys that act on any loss: the list weights, LD-DPO and WPO. */
+const GENERAL_KEYS: readonly ConfigKey[] = ['loss_weights', 'ld_alpha', 'use_weighting'];
+const F_DIVERGENCE_KEYS: readonly ConfigKey[] = ['f_divergence_type', 'f_alpha_divergence_coef'];
+
+export interface LossPlan {
+  definitions: readonly LossDefinition[];
+  weights: readonly number[];
+  config: ResolvedLossConfig;
+  needs: ReadonlySet<LossNeed>;
+}
+
+function definitionOf(name: unknown, field: string): LossDefinition {
+  if (typeof name === 'string' && Object.hasOwn(LOSS_REGISTRY, name)) return LOSS_REGISTRY[name as LossType];
+  const text = typeof name === 'string' ? name : String(name);
+  throw new UnknownLossTypeError(field, text, typeof name === 'string' ? nearestName(name, LOSS_TYPES) : null, LOSS_TYPES);
+}
+
+function usedKeys(definition: LossDefinition): readonly ConfigKey[] {
+  return definition.fDivergence ? [...definition.uses, ...F_DIVERGENCE_KEYS] : definition.uses;
+}
+
+export function planLoss(lossType: LossType | readonly LossType[], rawConfig: PreferenceLossConfig): LossPlan {
+  const config = resolveLossConfig(rawConfig);
+  const list = Array.isArray(lossType) ? (lossType as readonly unknown[]) : [lossType];
+  if (list.length === 0) throw new LossConfigError('loss_type', 'the list of loss types is empty: give at least one, e.g. "sigmoid".');
+  const definitions = list.map((name, i) => definitionOf(name, Array.isArray(lossType) ? `loss_type[${i}]` : 'loss_type'));
+  const names = definitions.map((d) => `'${d.name}'`).join(', ');
+
+  const weights = config.loss_weights ?? definitions.map(() => 1);
+  if (weights.length !== definitions.length) {
+    throw new LossConfigError('loss_weights', `has ${weights.length} weight(s) for ${definitions.length} loss type(s) (${names}): give one weight per loss type.`);
+  }
+
+  for (const definition of definitions) {
+    for (const key of definition.requires) {
+      if (config[key] === null) throw new LossConfigError(key, `loss_type '${definition.name}' needs ${key}. ${CONFIG_SCHEMA[key].doc}`);
+    }
+    definition.validate?.(config);
+    if (config.use_weighting && definition.sortsBatch) {
+      throw new LossConfigError('use_weighting', `WPO weights are per pair, but '${definition.name}' sorts the batch, so its rows are not pairs (as TRL, which refuses this too).`);
+    }
+  }
+
+  // A key that would change some loss but changes none of those chosen is a mistake, not a no-op.
+  const used = new Set<ConfigKey>([...GENERAL_KEYS, ...definitions.flatMap(usedKeys)]);
+  for (const key of Object.keys(rawConfig) as ConfigKey[]) {
+    if (used.has(key) || !isSetToNonDefault(rawConfig, key)) continue;
+    const users = LOSS_TYPES.filter((name) => usedKeys(LOSS_REGISTRY[name]).includes(key));
+    throw new LossConfigError(key, `has no effect on loss_type ${names}; it is read by ${users.map((u) => `'${u}'`).join(', ')}. Remove it or change the loss type.`);
+  }
+
+  const needs = new Set<LossNeed>(definitions.flatMap((d) => d.needs(config)));
+  return { definitions, weights, config, needs };
+}

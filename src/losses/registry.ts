@@ -1,0 +1,51 @@
+// Every preference loss, registered by its loss_type name. Adding a loss = one file in
+// loss-types/ and one line here; nothing else branches on a loss name.
+import { alphaDpoLoss } from './loss-types/alpha-dpo.js';
+import { aotLoss } from './loss-types/aot.js';
+import { aotUnpairedLoss } from './loss-types/aot-unpaired.js';
+import { apoDownLoss } from './loss-types/apo-down.js';
+import { apoZeroLoss } from './loss-types/apo-zero.js';
+import { bcoPairLoss } from './loss-types/bco-pair.js';
+import { cpoLoss } from './loss-types/cpo.js';
+import { discopopLoss } from './loss-types/discopop.js';
+import { exoPairLoss } from './loss-types/exo-pair.js';
+import { hingeLoss } from './loss-types/hinge.js';
+import { ipoLoss } from './loss-types/ipo.js';
+import { ncaPairLoss } from './loss-types/nca-pair.js';
+import { orpoLoss } from './loss-types/orpo.js';
+import { rDpoLoss } from './loss-types/r-dpo.js';
+import { robustLoss } from './loss-types/robust.js';
+import { sftLoss } from './loss-types/sft.js';
+import { sigmoidLoss } from './loss-types/sigmoid.js';
+import { simpoLoss } from './loss-types/simpo.js';
+import { simpoHingeLoss } from './loss-types/simpo-hinge.js';
+import { sppoHardLoss } from './loss-types/sppo-hard.js';
+import type { LossDefinition } from './types.js';
+
+export const LOSS_REGISTRY = {
+  'alpha-dpo': alphaDpoLoss,
+  sigmoid: sigmoidLoss,
+  robust: robustLoss,
+  hinge: hingeLoss,
+  ipo: ipoLoss,
+  exo_pair: exoPairLoss,
+  nca_pair: ncaPairLoss,
+  bco_pair: bcoPairLoss,
+  sppo_hard: sppoHardLoss,
+  aot: aotLoss,
+  aot_unpaired: aotUnpairedLoss,
+  apo_zero: apoZeroLoss,
+  apo_down: apoDownLoss,
+  discopop: discopopLoss,
+  sft: sftLoss,
+  simpo: simpoLoss,
+  simpo_hinge: simpoHingeLoss,
+  cpo: cpoLoss,
+  orpo: orpoLoss,
+  'r-dpo': rDpoLoss,
+} as const satisfies Record<string, LossDefinition>;
+
+/** A registered loss_type name. */
+export type LossType = keyof typeof LOSS_REGISTRY;
+
+export const LOSS_TYPES = Object.freeze(Object.keys(LOSS_REGISTRY) as LossType[]);
