@@ -129,7 +129,11 @@ function checkTokens(tokens: TokenLogps | undefined, batch: number, device: stri
     }
     if (t.device !== device || mask.device !== device) throw new LossInputError(`logps.tokens.${field}`, `must be on ${device}, like logps.policyChosen.`);
     if (!isFloatingPoint(t.dtype)) throw new LossInputError(`logps.tokens.${field}`, `has dtype ${t.dtype}: log-probs must be floating point.`);
-    const finite = torch.tidy(() => torch.where(mask.ne(0), t.detach(), 0).isfinite().all().item());
+    const [finite, shortest] = torch.tidy(() => {
+      const kept = mask.ne(0);
+      return [torch.where(kept, t.detach(), 0).isfinite().all().item(), kept.sum(1).min().item()];
+    });
     if (!finite) throw new LossInputError(`logps.tokens.${field}`, 'holds NaN or inf at an unmasked position: every completion token log-prob must be finite.');
+    if (shortest === 0) throw new LossInputError(`logps.tokens.${maskField}`, 'has a row with no completion token: drop empty completions before batching.');
   }
 }

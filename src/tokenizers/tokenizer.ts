@@ -1,0 +1,35 @@
+// The tokenizer contract shared by the models layer (which implements it from a Hugging Face
+// tokenizer.json + tokenizer_config.json) and the data layer (which tokenises preference pairs).
+
+/** One chat message; `content` is plain text. */
+export interface ChatMessage {
+  role: string;
+  content: string;
+}
+
+export interface EncodeOptions {
+  /** Add the tokenizer's special tokens (e.g. BOS) as its post-processor says. Default true, as in transformers. */
+  addSpecialTokens?: boolean;
+}
+
+export interface ChatTemplateOptions {
+  /** Append the tokens that open an assistant turn (transformers' add_generation_prompt). Default false. */
+  addGenerationPrompt?: boolean;
+}
+
+export interface Tokenizer {
+  /** Token ids of `text`. */
+  encode(text: string, options?: EncodeOptions): number[];
+  /** Text of `ids`; special tokens are dropped when `skipSpecialTokens` is true. */
+  decode(ids: readonly number[], options?: { skipSpecialTokens?: boolean }): string;
+  /** The model's chat template rendered to text (not tokenised), as transformers' apply_chat_template(tokenize=False). */
+  applyChatTemplate(messages: readonly ChatMessage[], options?: ChatTemplateOptions): string;
+  /** True when tokenizer_config.json has a chat template. */
+  readonly hasChatTemplate: boolean;
+  readonly bosTokenId: number | null;
+  readonly eosTokenId: number | null;
+  readonly padTokenId: number | null;
+  readonly bosToken: string | null;
+  readonly eosToken: string | null;
+  readonly vocabSize: number;
+}
