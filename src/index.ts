@@ -3,6 +3,7 @@
 // (safetensors) -> nn -> models -> losses -> data -> train -> cli.
 
 export * from './io/safetensors.js';
+export * from './losses/index.js';
 export type { DType } from './tensor/dtype.js';
 export { Tensor } from './tensor/tensor.js';
 export * as torch from './torch.js';

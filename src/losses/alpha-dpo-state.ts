@@ -68,11 +68,17 @@ export class AlphaDpoState {
   /** Restores a state saved with toJSON() (e.g. from a checkpoint's JSON). */
   static fromJSON(json: unknown): AlphaDpoState {
     if (json === null || typeof json !== 'object') {
-      throw new LossInputError('AlphaDpoState', 'expected the object written by AlphaDpoState.toJSON(), got ' + (json === null ? 'null' : typeof json) + '.');
+      throw new LossInputError(
+        'AlphaDpoState',
+        'expected the object written by AlphaDpoState.toJSON(), got ' + (json === null ? 'null' : typeof json) + '.',
+      );
     }
     const o = json as Record<string, unknown>;
     if (o.kind !== 'alpha-dpo-state' || o.version !== 1) {
-      throw new LossInputError('AlphaDpoState', "expected { kind: 'alpha-dpo-state', version: 1, … } as written by AlphaDpoState.toJSON().");
+      throw new LossInputError(
+        'AlphaDpoState',
+        "expected { kind: 'alpha-dpo-state', version: 1, … } as written by AlphaDpoState.toJSON().",
+      );
     }
     for (const key of ['mean', 'std', 'steps'] as const) {
       if (typeof o[key] !== 'number') throw new LossInputError(`AlphaDpoState.${key}`, `expected a number, got ${typeof o[key]}.`);

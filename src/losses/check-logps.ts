@@ -45,7 +45,11 @@ export function checkLogps(logps: unknown, needs: ReadonlySet<LossNeed>, config:
     throw new LossInputError('logps', 'expected { policyChosen, policyRejected, referenceChosen?, referenceRejected?, … } of [B] tensors.');
   }
   const input = logps as PreferenceLogps;
-  requirePresent(input, ['policyChosen', 'policyRejected'], 'every preference loss needs the policy log-probs of the chosen and rejected completions.');
+  requirePresent(
+    input,
+    ['policyChosen', 'policyRejected'],
+    'every preference loss needs the policy log-probs of the chosen and rejected completions.',
+  );
   if ((input.referenceChosen === undefined) !== (input.referenceRejected === undefined)) {
     const missing = input.referenceChosen === undefined ? 'referenceChosen' : 'referenceRejected';
     throw new LossInputError(`logps.${missing}`, 'is missing while its counterpart is given: pass both reference log-probs or neither.');
@@ -57,7 +61,8 @@ export function checkLogps(logps: unknown, needs: ReadonlySet<LossNeed>, config:
       `loss_type ${losses} needs the reference model's log-probs (reference-free losses: simpo, simpo_hinge, cpo, orpo, sft).`,
     );
   }
-  if (needs.has('lengths')) requirePresent(input, ['chosenLengths', 'rejectedLengths'], `loss_type ${losses} needs the completion token counts.`);
+  if (needs.has('lengths'))
+    requirePresent(input, ['chosenLengths', 'rejectedLengths'], `loss_type ${losses} needs the completion token counts.`);
   if (needs.has('chosenNll')) {
     requirePresent(
       input,
@@ -66,7 +71,11 @@ export function checkLogps(logps: unknown, needs: ReadonlySet<LossNeed>, config:
     );
   }
   if (config.use_weighting) {
-    requirePresent(input, ['wpoChosen', 'wpoRejected'], 'use_weighting (WPO) needs the log-weights of both completions from wpoLogWeights().');
+    requirePresent(
+      input,
+      ['wpoChosen', 'wpoRejected'],
+      'use_weighting (WPO) needs the log-weights of both completions from wpoLogWeights().',
+    );
   }
 
   const present = SEQUENCE_FIELDS.filter((f) => input[f] !== undefined).map((f) => [f, asTensor(input[f], `logps.${f}`)] as const);
@@ -76,9 +85,16 @@ export function checkLogps(logps: unknown, needs: ReadonlySet<LossNeed>, config:
   if (batch === 0) throw new LossInputError('logps.policyChosen', 'the batch is empty (B = 0): there is no pair to compute a loss on.');
   for (const [field, t] of present) {
     if (t.ndim !== 1 || t.size(0) !== batch) {
-      throw new LossInputError(`logps.${field}`, `has shape [${t.shape.join(', ')}] but logps.policyChosen has [${batch}]: every field holds one value per pair.`);
+      throw new LossInputError(
+        `logps.${field}`,
+        `has shape [${t.shape.join(', ')}] but logps.policyChosen has [${batch}]: every field holds one value per pair.`,
+      );
     }
-    if (t.device !== first.device) throw new LossInputError(`logps.${field}`, `is on ${t.device} but logps.policyChosen is on ${first.device}: move them to one device.`);
+    if (t.device !== first.device)
+      throw new LossInputError(
+        `logps.${field}`,
+        `is on ${t.device} but logps.policyChosen is on ${first.device}: move them to one device.`,
+      );
     if (!isFloatingPoint(t.dtype) && !LENGTH_FIELDS.has(field)) {
       throw new LossInputError(`logps.${field}`, `has dtype ${t.dtype}: log-probs must be floating point.`);
     }
@@ -96,7 +112,10 @@ export function checkLogps(logps: unknown, needs: ReadonlySet<LossNeed>, config:
         );
       }
       if (LENGTH_FIELDS.has(field) && v <= 0) {
-        throw new LossInputError(`logps.${field}[${b}]`, `is ${v}: a completion needs at least one token. Drop empty completions before batching.`);
+        throw new LossInputError(
+          `logps.${field}[${b}]`,
+          `is ${v}: a completion needs at least one token. Drop empty completions before batching.`,
+        );
       }
     }
   });
@@ -107,7 +126,10 @@ export function checkLogps(logps: unknown, needs: ReadonlySet<LossNeed>, config:
 
 function checkTokens(tokens: TokenLogps | undefined, batch: number, device: string, needsReference: boolean): void {
   if (tokens === undefined || tokens === null || typeof tokens !== 'object') {
-    throw new LossInputError('logps.tokens', 'ld_alpha (LD-DPO) needs the per-token log-probs and completion masks: pass logps.tokens (see tokenLogps()).');
+    throw new LossInputError(
+      'logps.tokens',
+      'ld_alpha (LD-DPO) needs the per-token log-probs and completion masks: pass logps.tokens (see tokenLogps()).',
+    );
   }
   const pairs = [
     ['policyChosen', 'chosenMask'],
@@ -120,20 +142,35 @@ function checkTokens(tokens: TokenLogps | undefined, batch: number, device: stri
       : []),
   ] as const;
   for (const [field, maskField] of pairs) {
-    if (tokens[field] === undefined) throw new LossInputError(`logps.tokens.${field}`, 'is missing: ld_alpha recomputes every sequence log-prob the loss uses from its tokens.');
+    if (tokens[field] === undefined)
+      throw new LossInputError(
+        `logps.tokens.${field}`,
+        'is missing: ld_alpha recomputes every sequence log-prob the loss uses from its tokens.',
+      );
     const t = asTensor(tokens[field], `logps.tokens.${field}`);
     const mask = asTensor(tokens[maskField], `logps.tokens.${maskField}`);
-    if (t.ndim !== 2 || t.size(0) !== batch) throw new LossInputError(`logps.tokens.${field}`, `expected shape [${batch}, T], got [${t.shape.join(', ')}].`);
+    if (t.ndim !== 2 || t.size(0) !== batch)
+      throw new LossInputError(`logps.tokens.${field}`, `expected shape [${batch}, T], got [${t.shape.join(', ')}].`);
     if (mask.shape.join() !== t.shape.join()) {
-      throw new LossInputError(`logps.tokens.${maskField}`, `has shape [${mask.shape.join(', ')}] but logps.tokens.${field} has [${t.shape.join(', ')}].`);
+      throw new LossInputError(
+        `logps.tokens.${maskField}`,
+        `has shape [${mask.shape.join(', ')}] but logps.tokens.${field} has [${t.shape.join(', ')}].`,
+      );
     }
-    if (t.device !== device || mask.device !== device) throw new LossInputError(`logps.tokens.${field}`, `must be on ${device}, like logps.policyChosen.`);
-    if (!isFloatingPoint(t.dtype)) throw new LossInputError(`logps.tokens.${field}`, `has dtype ${t.dtype}: log-probs must be floating point.`);
+    if (t.device !== device || mask.device !== device)
+      throw new LossInputError(`logps.tokens.${field}`, `must be on ${device}, like logps.policyChosen.`);
+    if (!isFloatingPoint(t.dtype))
+      throw new LossInputError(`logps.tokens.${field}`, `has dtype ${t.dtype}: log-probs must be floating point.`);
     const [finite, shortest] = torch.tidy(() => {
       const kept = mask.ne(0);
       return [torch.where(kept, t.detach(), 0).isfinite().all().item(), kept.sum(1).min().item()];
     });
-    if (!finite) throw new LossInputError(`logps.tokens.${field}`, 'holds NaN or inf at an unmasked position: every completion token log-prob must be finite.');
-    if (shortest === 0) throw new LossInputError(`logps.tokens.${maskField}`, 'has a row with no completion token: drop empty completions before batching.');
+    if (!finite)
+      throw new LossInputError(
+        `logps.tokens.${field}`,
+        'holds NaN or inf at an unmasked position: every completion token log-prob must be finite.',
+      );
+    if (shortest === 0)
+      throw new LossInputError(`logps.tokens.${maskField}`, 'has a row with no completion token: drop empty completions before batching.');
   }
 }

@@ -209,7 +209,10 @@ function checkNumber(key: string, spec: NumberField, value: unknown): number {
     );
   }
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new LossConfigError(key, `expected a finite number, got ${typeof value === 'number' ? String(value) : describe(value)}. ${spec.doc}`);
+    throw new LossConfigError(
+      key,
+      `expected a finite number, got ${typeof value === 'number' ? String(value) : describe(value)}. ${spec.doc}`,
+    );
   }
   const low = spec.min;
   const high = spec.max;
@@ -243,9 +246,11 @@ function checkField(key: ConfigKey, value: unknown): unknown {
       return value;
     case 'number[]':
       if (value === null) return null;
-      if (!Array.isArray(value) || value.length === 0) throw new LossConfigError(key, `expected a non-empty list of numbers, got ${describe(value)}.`);
+      if (!Array.isArray(value) || value.length === 0)
+        throw new LossConfigError(key, `expected a non-empty list of numbers, got ${describe(value)}.`);
       value.forEach((v, i) => {
-        if (typeof v !== 'number' || !Number.isFinite(v)) throw new LossConfigError(`${key}[${i}]`, `expected a finite number, got ${describe(v)}.`);
+        if (typeof v !== 'number' || !Number.isFinite(v))
+          throw new LossConfigError(`${key}[${i}]`, `expected a finite number, got ${describe(v)}.`);
       });
       return Object.freeze([...value]);
   }
@@ -263,7 +268,10 @@ export function resolveLossConfig(config: unknown): ResolvedLossConfig {
   for (const key of Object.keys(raw)) {
     if (key in CONFIG_SCHEMA) continue;
     if (key === 'loss_type') {
-      throw new LossConfigError(key, "pass the loss type (or list of loss types) as preferenceLoss's first argument, not inside the config.");
+      throw new LossConfigError(
+        key,
+        "pass the loss type (or list of loss types) as preferenceLoss's first argument, not inside the config.",
+      );
     }
     const near = nearestName(key, CONFIG_KEYS);
     throw new LossConfigError(key, `unknown config key.${near ? ` Did you mean '${near}'?` : ''} Known keys: ${CONFIG_KEYS.join(', ')}.`);

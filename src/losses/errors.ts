@@ -20,10 +20,7 @@ export class UnknownLossTypeError extends LossConfigError {
   readonly suggestion: string | null;
 
   constructor(field: string, name: string, suggestion: string | null, known: readonly string[]) {
-    super(
-      field,
-      `unknown loss type '${name}'.${suggestion ? ` Did you mean '${suggestion}'?` : ''} Known loss types: ${known.join(', ')}`,
-    );
+    super(field, `unknown loss type '${name}'.${suggestion ? ` Did you mean '${suggestion}'?` : ''} Known loss types: ${known.join(', ')}`);
     this.suggestion = suggestion;
   }
 }

@@ -12,7 +12,10 @@ function weightedSum(tokenLogps: Tensor, mask: Tensor, sharedLength: Tensor, ldA
   const limit = sharedLength.unsqueeze(1);
   const shared = kept.logicalAnd(position.le(limit));
   const tail = kept.logicalAnd(position.gt(limit));
-  return torch.where(shared, tokenLogps, 0).sum(1).add(torch.where(tail, tokenLogps, 0).sum(1).mul(ldAlpha));
+  return torch
+    .where(shared, tokenLogps, 0)
+    .sum(1)
+    .add(torch.where(tail, tokenLogps, 0).sum(1).mul(ldAlpha));
 }
 
 /** The [B] sequence log-probs a loss sees when ld_alpha is set, from the per-token ones. */

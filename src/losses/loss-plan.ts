@@ -1,6 +1,13 @@
 // From (loss_type, config) to what will run: the registered definitions with their weights, the
 // resolved config, and the inputs they need. Every check that needs no tensor happens here.
-import { CONFIG_SCHEMA, type ConfigKey, isSetToNonDefault, type PreferenceLossConfig, type ResolvedLossConfig, resolveLossConfig } from './config.js';
+import {
+  CONFIG_SCHEMA,
+  type ConfigKey,
+  isSetToNonDefault,
+  type PreferenceLossConfig,
+  type ResolvedLossConfig,
+  resolveLossConfig,
+} from './config.js';
 import { LossConfigError, UnknownLossTypeError } from './errors.js';
 import { nearestName } from './nearest-name.js';
 import { LOSS_REGISTRY, LOSS_TYPES, type LossType } from './registry.js';
@@ -36,7 +43,10 @@ export function planLoss(lossType: LossType | readonly LossType[], rawConfig: Pr
 
   const weights = config.loss_weights ?? definitions.map(() => 1);
   if (weights.length !== definitions.length) {
-    throw new LossConfigError('loss_weights', `has ${weights.length} weight(s) for ${definitions.length} loss type(s) (${names}): give one weight per loss type.`);
+    throw new LossConfigError(
+      'loss_weights',
+      `has ${weights.length} weight(s) for ${definitions.length} loss type(s) (${names}): give one weight per loss type.`,
+    );
   }
 
   for (const definition of definitions) {
@@ -45,7 +55,10 @@ export function planLoss(lossType: LossType | readonly LossType[], rawConfig: Pr
     }
     definition.validate?.(config);
     if (config.use_weighting && definition.sortsBatch) {
-      throw new LossConfigError('use_weighting', `WPO weights are per pair, but '${definition.name}' sorts the batch, so its rows are not pairs (as TRL, which refuses this too).`);
+      throw new LossConfigError(
+        'use_weighting',
+        `WPO weights are per pair, but '${definition.name}' sorts the batch, so its rows are not pairs (as TRL, which refuses this too).`,
+      );
     }
   }
 
@@ -54,7 +67,10 @@ export function planLoss(lossType: LossType | readonly LossType[], rawConfig: Pr
   for (const key of Object.keys(rawConfig) as ConfigKey[]) {
     if (used.has(key) || !isSetToNonDefault(rawConfig, key)) continue;
     const users = LOSS_TYPES.filter((name) => usedKeys(LOSS_REGISTRY[name]).includes(key));
-    throw new LossConfigError(key, `has no effect on loss_type ${names}; it is read by ${users.map((u) => `'${u}'`).join(', ')}. Remove it or change the loss type.`);
+    throw new LossConfigError(
+      key,
+      `has no effect on loss_type ${names}; it is read by ${users.map((u) => `'${u}'`).join(', ')}. Remove it or change the loss type.`,
+    );
   }
 
   const needs = new Set<LossNeed>(definitions.flatMap((d) => d.needs(config)));

@@ -21,16 +21,28 @@ function checkLogitsAndLabels(logits: Tensor, labels: Tensor): void {
   if (logits.ndim !== 3) throw new LossInputError('logits', `expected shape [B, T, V], got [${logits.shape.join(', ')}].`);
   const [batch, time, vocab] = logits.shape as [number, number, number];
   if (labels.ndim !== 2 || labels.size(0) !== batch || labels.size(1) !== time) {
-    throw new LossInputError('labels', `expected shape [${batch}, ${time}] to match logits [${logits.shape.join(', ')}], got [${labels.shape.join(', ')}].`);
+    throw new LossInputError(
+      'labels',
+      `expected shape [${batch}, ${time}] to match logits [${logits.shape.join(', ')}], got [${labels.shape.join(', ')}].`,
+    );
   }
-  if (labels.dtype !== 'int64') throw new LossInputError('labels', `expected int64 token ids, got ${labels.dtype} (convert with labels.long()).`);
+  if (labels.dtype !== 'int64')
+    throw new LossInputError('labels', `expected int64 token ids, got ${labels.dtype} (convert with labels.long()).`);
   if (batch === 0) throw new LossInputError('logits', 'the batch is empty (B = 0).');
   if (time < 2) throw new LossInputError('logits', `needs at least 2 positions (T = ${time}): position t predicts label t + 1.`);
   const bad = torch.tidy(() => {
     const target = labels.slice(1, 1, time);
-    return target.ne(IGNORE_INDEX).logicalAnd(target.lt(0).logicalOr(target.ge(vocab))).any().item();
+    return target
+      .ne(IGNORE_INDEX)
+      .logicalAnd(target.lt(0).logicalOr(target.ge(vocab)))
+      .any()
+      .item();
   });
-  if (bad) throw new LossInputError('labels', `holds a token id outside [0, ${vocab}) that is not ${IGNORE_INDEX}: check the tokenizer's vocabulary size against the model's.`);
+  if (bad)
+    throw new LossInputError(
+      'labels',
+      `holds a token id outside [0, ${vocab}) that is not ${IGNORE_INDEX}: check the tokenizer's vocabulary size against the model's.`,
+    );
 }
 
 /** Per-position log-probs of the shifted labels, and the completion mask. Gradients flow to logits. */

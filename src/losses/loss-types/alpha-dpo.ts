@@ -60,13 +60,13 @@ export const alphaDpoLoss: LossDefinition = {
     const gap = piMargin.detach().sub(ref.chosen.detach().sub(ref.rejected.detach())); // g = Δπ − Δref, nats/token, no gradient
     const [batchMean, batchStd] = meanAndStd(gap);
     const norm = normaliser(context, batchMean, batchStd);
-    const z =
-      norm === 'raw' ? gap : norm === 'zero' ? torch.zerosLike(gap) : gap.sub(norm.centre).div(Math.max(norm.scale, config.eps));
+    const z = norm === 'raw' ? gap : norm === 'zero' ? torch.zerosLike(gap) : gap.sub(norm.centre).div(Math.max(norm.scale, config.eps));
     // m = stopgrad(γ_r + α·z), nats/token (paper γ = β·γ_r, paper α·M = β·α·z); logit = β·(Δπ − m).
     const margin = z.mul(alpha).add(config.gamma_beta_ratio);
     const losses = smoothedLogisticLoss(piMargin.sub(margin).mul(beta), config.label_smoothing);
     // Logged rewards as the reference logs them: β·(ℓθ − α·(ℓθ − ℓref)) = β·[(1 − α)·ℓθ + α·ℓref].
-    const rewardOf = (policy: Tensor, referenceLogps: Tensor) => policy.detach().sub(policy.detach().sub(referenceLogps.detach()).mul(alpha)).mul(beta);
+    const rewardOf = (policy: Tensor, referenceLogps: Tensor) =>
+      policy.detach().sub(policy.detach().sub(referenceLogps.detach()).mul(alpha)).mul(beta);
     const metrics: Record<string, Tensor | number> = {
       'margin/mean': margin.mean(),
       'margin/min': margin.min(),

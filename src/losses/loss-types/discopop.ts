@@ -16,11 +16,7 @@ export const discopopLoss: LossDefinition = {
     // x = β·Δ (logits); w = σ(x/τ); loss = (1 − w)·(−log σ(x)) + w·exp(−x).
     const x = scoreDelta(context).mul(beta);
     const w = x.div(context.config.discopop_tau).sigmoid();
-    const losses = x
-      .logSigmoid()
-      .neg()
-      .mul(w.neg().add(1))
-      .add(x.neg().exp().mul(w));
+    const losses = x.logSigmoid().neg().mul(w.neg().add(1)).add(x.neg().exp().mul(w));
     return { losses, ...dpoRewards(context, beta) };
   },
 };

@@ -14,7 +14,10 @@ export const exoPairLoss: LossDefinition = {
   needs: () => ['reference'],
   validate(config) {
     if (config.label_smoothing === 0) {
-      throw new LossConfigError('label_smoothing', 'exo_pair needs label_smoothing > 0 (its loss has log ε); the EXO paper recommends 1e-3.');
+      throw new LossConfigError(
+        'label_smoothing',
+        'exo_pair needs label_smoothing > 0 (its loss has log ε); the EXO paper recommends 1e-3.',
+      );
     }
   },
   compute(context) {
@@ -23,7 +26,10 @@ export const exoPairLoss: LossDefinition = {
     // σ(x)·(log σ(x) − log(1 − ε)) + σ(−x)·(log σ(−x) − log ε), x = β·Δ in logits.
     const x = scoreDelta(context).mul(beta);
     const winner = x.sigmoid().mul(x.logSigmoid().sub(Math.log1p(-eps)));
-    const loser = x.neg().sigmoid().mul(x.neg().logSigmoid().sub(Math.log(eps)));
+    const loser = x
+      .neg()
+      .sigmoid()
+      .mul(x.neg().logSigmoid().sub(Math.log(eps)));
     return { losses: winner.add(loser), ...dpoRewards(context, beta) };
   },
 };

@@ -17,11 +17,7 @@ export const ncaPairLoss: LossDefinition = {
     const s = fDivergenceScores(context);
     const rw = s.chosen.mul(beta);
     const rl = s.rejected.mul(beta);
-    const losses = rw
-      .logSigmoid()
-      .neg()
-      .sub(rw.neg().logSigmoid().mul(0.5))
-      .sub(rl.neg().logSigmoid().mul(0.5));
+    const losses = rw.logSigmoid().neg().sub(rw.neg().logSigmoid().mul(0.5)).sub(rl.neg().logSigmoid().mul(0.5));
     return { losses, ...dpoRewards(context, beta) };
   },
 };

@@ -17,7 +17,8 @@ export const rDpoLoss: LossDefinition = {
     const beta = setting(config, 'beta');
     const alpha = setting(config, 'rdpo_alpha');
     const { chosenLengths, rejectedLengths } = logps;
-    if (!chosenLengths || !rejectedLengths) throw new LossInputError('logps.chosenLengths', 'r-dpo needs chosenLengths and rejectedLengths.');
+    if (!chosenLengths || !rejectedLengths)
+      throw new LossInputError('logps.chosenLengths', 'r-dpo needs chosenLengths and rejectedLengths.');
     // x = β·(ρ_w − ρ_l) − α·(|y_w| − |y_l|): ρ in nats, lengths in tokens, α in logits/token; label-smoothed logistic loss.
     const rho = logRatios(context);
     const lengthGap = chosenLengths.sub(rejectedLengths).to(rho.chosen.dtype);

@@ -17,6 +17,11 @@ export const sftLoss: LossDefinition = {
     // Σ_b nll_b / Σ_b |y_w,b| in nats/token, the same for every pair.
     const nll = tokenMeanNll(context);
     const zeros = torch.zerosLike(context.logps.policyChosen.detach());
-    return { losses: perPair(nll, context.logps.policyChosen), chosenRewards: zeros, rejectedRewards: zeros.clone(), metrics: { nll_loss: nll } };
+    return {
+      losses: perPair(nll, context.logps.policyChosen),
+      chosenRewards: zeros,
+      rejectedRewards: zeros.clone(),
+      metrics: { nll_loss: nll },
+    };
   },
 };

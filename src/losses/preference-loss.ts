@@ -1,0 +1,133 @@
+// preferenceLoss: runs the registered loss(es) named by loss_type on a batch of sequence
+// log-probs and reports TRL's metrics. It never branches on a loss name.
+import type { Tensor } from '../tensor/tensor.js';
+import * as torch from '../torch.js';
+import { AlphaDpoState } from './alpha-dpo-state.js';
+import { checkLogps } from './check-logps.js';
+import type { PreferenceLossConfig } from './config.js';
+import { LossInputError } from './errors.js';
+import { ldDpoLogps } from './ld-dpo.js';
+import { planLoss } from './loss-plan.js';
+import type { LossType } from './registry.js';
+import type { LossContext, LossNeed, LossTerms, PreferenceLogps, PreferenceLossOptions, PreferenceLossOutput } from './types.js';
+
+/** Reads every metric in one device-to-host transfer. */
+function readMetrics(metrics: Record<string, Tensor | number>): Record<string, number> {
+  const names = Object.keys(metrics);
+  const tensorNames = names.filter((n) => typeof metrics[n] !== 'number');
+  const values =
+    tensorNames.length === 0
+      ? []
+      : torch.stack(tensorNames.map((n) => (metrics[n] as Tensor).detach().to('float64').reshape([]))).toNumbers();
+  const out: Record<string, number> = {};
+  for (const name of names) {
+    const m = metrics[name] as Tensor | number;
+    out[name] = typeof m === 'number' ? m : (values[tensorNames.indexOf(name)] as number);
+  }
+  return out;
+}
+
+/**
+ * The per-pair preference loss for `lossType` (a registered name, or a list combined with
+ * config.loss_weights), given the sequence log-probs of a batch of B pairs.
+ *
+ * Gradients flow from `losses` to the policy log-probs (and chosenNll / token log-probs where
+ * the formula uses them), never to the reference. `state` carries α-DPO's running statistics
+ * between calls; the returned tensors belong to the caller.
+ */
+export function preferenceLoss(
+  lossType: LossType | readonly LossType[],
+  logps: PreferenceLogps,
+  config: PreferenceLossConfig,
+  state?: AlphaDpoState,
+  options: PreferenceLossOptions = {},
+): PreferenceLossOutput {
+  const plan = planLoss(lossType, config);
+  const names = plan.definitions.map((d) => `'${d.name}'`).join(', ');
+  const checked = checkLogps(logps, plan.needs, plan.config, names);
+  if (state !== undefined && !(state instanceof AlphaDpoState)) {
+    throw new LossInputError('state', 'expected an AlphaDpoState (new AlphaDpoState() or AlphaDpoState.fromJSON(saved)).');
+  }
+  const training = options.training ?? true;
+
+  return torch.tidy(() => {
+    const effective: PreferenceLogps =
+      plan.config.ld_alpha === null
+        ? checked
+        : { ...checked, ...ldDpoLogps(checked.tokens as NonNullable<PreferenceLogps['tokens']>, plan.config.ld_alpha) };
+    const context: LossContext = { logps: effective, config: plan.config, state, training };
+
+    let total: Tensor | null = null;
+    let first: LossTerms | null = null;
+    let rewarded: LossTerms | null = null;
+    const metrics: Record<string, Tensor | number> = {};
+    for (const [i, definition] of plan.definitions.entries()) {
+      const terms = definition.compute(context);
+      const weight = plan.weights[i] as number;
+      const weighted = weight === 1 ? terms.losses : terms.losses.mul(weight);
+      total = total === null ? weighted : total.add(weighted);
+      first ??= terms;
+      if (rewarded === null && definition.hasRewards !== false) rewarded = terms;
+      Object.assign(metrics, terms.metrics);
+    }
+    if (total === null || first === null) throw new Error('internal: planLoss returned no loss');
+    // Rewards come from the first listed loss that has them; a list of only sft reports its zeros.
+    const { chosenRewards, rejectedRewards } = rewarded ?? first;
+
+    if (plan.config.use_weighting) {
+      // WPO (Zhou et al. 2024, Eq. 2): w = exp(w_chosen + w_rejected), no gradient, no clamp (TRL ≥ 1.0; TRL < 1.0 clamped w at 1).
+      const weights = effective.wpoChosen!.detach().add(effective.wpoRejected!.detach()).exp();
+      total = total.mul(weights);
+      metrics['wpo/weight_mean'] = weights.mean();
+    }
+
+    Object.assign(metrics, {
+      'rewards/chosen': chosenRewards.mean(),
+      'rewards/rejected': rejectedRewards.mean(),
+      'rewards/accuracies': chosenRewards.gt(rejectedRewards).to('float64').mean(),
+      'rewards/margins': chosenRewards.sub(rejectedRewards).mean(),
+      'logps/chosen': effective.policyChosen.detach().mean(),
+      'logps/rejected': effective.policyRejected.detach().mean(),
+      ...(effective.referenceChosen && effective.referenceRejected
+        ? {
+            'logps/ref_chosen': effective.referenceChosen.detach().mean(),
+            'logps/ref_rejected': effective.referenceRejected.detach().mean(),
+          }
+        : {}),
+    });
+    return { losses: total, chosenRewards, rejectedRewards, metrics: readMetrics(metrics) };
+  });
+}
+
+/** What preferenceLoss will need for this loss_type and config, so a trainer can prepare it without knowing loss names. */
+export interface LossRequirements {
+  /** referenceChosen / referenceRejected. */
+  reference: boolean;
+  /** chosenLengths. */
+  chosenLengths: boolean;
+  /** rejectedLengths. */
+  rejectedLengths: boolean;
+  /** chosenNll. */
+  chosenNll: boolean;
+  /** wpoChosen / wpoRejected (use_weighting). */
+  wpo: boolean;
+  /** tokens (ld_alpha). */
+  tokens: boolean;
+  /** How the formulas expect sequence log-probs aggregated: 'average' if the first loss of the list is defined on per-token averages. */
+  logps: 'sum' | 'average';
+}
+
+/** The inputs preferenceLoss(lossType, …, config) needs; validates lossType and config as preferenceLoss does. */
+export function lossRequirements(lossType: LossType | readonly LossType[], config: PreferenceLossConfig): LossRequirements {
+  const plan = planLoss(lossType, config);
+  const has = (need: LossNeed) => plan.needs.has(need);
+  return {
+    reference: has('reference'),
+    chosenLengths: has('lengths') || has('chosenNll'),
+    rejectedLengths: has('lengths'),
+    chosenNll: has('chosenNll'),
+    wpo: plan.config.use_weighting,
+    tokens: plan.config.ld_alpha !== null,
+    logps: plan.definitions[0]!.logps,
+  };
+}
