@@ -14,8 +14,6 @@ export interface AddCase {
   kind: 'add';
   id: string;
   numel: number;
-  /** Operations per timed sample: one op is far below the timer's useful resolution. */
-  opsPerSample: number;
 }
 
 export interface BlockCase {
@@ -29,72 +27,69 @@ export interface BlockCase {
 
 export type CaseSpec = MatmulCase | AddCase | BlockCase;
 
-/** One side's work in one round: `warmup` untimed samples, then `samples` timed ones. */
+/** One side's work in one round. */
 export interface RoundRequest {
   spec: CaseSpec;
+  /** Untimed samples before the timed ones. */
   warmup: number;
   samples: number;
+  /** Units of work (matmuls, adds, forward+backward passes) per sample, timed together. */
+  inner: number;
   /** Both sides seed libtorch's generator with it, so they draw identical inputs. */
   seed: number;
+  /** Also compute the check sums (outside the timed region). */
+  check: boolean;
 }
 
 /** What one side reports for one round. */
 export interface RoundResult {
-  /** Seconds per unit of work (one matmul, one add, one forward+backward), one per timed sample. */
+  /** Seconds per unit of work, one per timed sample. */
   seconds: number[];
-  /** Block only: the forward pass's share of each timed sample, in seconds. */
+  /** Block only: the forward pass's share of each timed sample, in seconds per unit. */
   forwardSeconds?: number[];
-  /** Sums of the last result, compared across the two sides to show they computed the same thing. */
-  check: number[];
+  /** Sums of a result, compared across the two sides to show they computed the same thing. */
+  check?: number[];
+  /** Peer only: CPU seconds its process used during the round (all threads). */
+  cpuSeconds?: number;
 }
 
-export interface CasePlan {
-  spec: CaseSpec;
-  warmup: number;
-  samples: number;
-}
+export const SEED = 1234;
+
+export const CASES: readonly CaseSpec[] = [
+  { kind: 'add', id: 'add4', numel: 4 },
+  { kind: 'matmul', id: 'matmul-512x768x768', m: 512, k: 768, n: 768 },
+  { kind: 'matmul', id: 'matmul-1024x1024x1024', m: 1024, k: 1024, n: 1024 },
+  { kind: 'matmul', id: 'matmul-2048x768x3072', m: 2048, k: 768, n: 3072 },
+  { kind: 'block', id: 'gpt2-block', batch: 4, seq: 128, dModel: 768, heads: 12 },
+];
 
 export interface Plan {
   mode: 'full' | 'quick';
   /** Each round runs every side once per case; the side that goes first alternates by round. */
   rounds: number;
-  cases: CasePlan[];
+  /** Aimed-at duration of one timed sample (units are batched up to it). */
+  sampleSeconds: number;
+  /** Time each side may spend on one case in one round, warm-up included. */
+  roundSeconds: number;
+  warmup: number;
+  maxSamples: number;
+  cases: readonly CaseSpec[];
 }
 
-export const SEED = 1234;
-
-const ADD: AddCase = { kind: 'add', id: 'add4', numel: 4, opsPerSample: 20_000 };
-const MATMULS: MatmulCase[] = [
-  { kind: 'matmul', id: 'matmul-512x768x768', m: 512, k: 768, n: 768 },
-  { kind: 'matmul', id: 'matmul-1024x1024x1024', m: 1024, k: 1024, n: 1024 },
-  { kind: 'matmul', id: 'matmul-2048x768x3072', m: 2048, k: 768, n: 3072 },
-];
-const BLOCK: BlockCase = { kind: 'block', id: 'gpt2-block', batch: 4, seq: 128, dModel: 768, heads: 12 };
-
-// Counts are sized for the whole run to stay under ~3 minutes on a 2-core machine with one
-// intra-op thread and the reference BLAS (~7 GFLOP/s), where one block forward+backward takes
-// ~3.7 s and the largest matmul ~1.4 s: the expensive cases get few samples per round and rely
-// on the rounds for their spread. One warm-up per round, because every round starts from freshly
-// allocated inputs and the other process has just had the caches.
+// Repetition counts follow from measured speed rather than being fixed, because the same
+// machine can be 30x apart: Debian's libtorch does its matmuls in the system BLAS, ~7 GFLOP/s
+// with the reference BLAS and ~240 with OpenBLAS on 2 cores. With OpenBLAS a full run takes
+// about 80 s, with the reference BLAS about 150 s (one sample per round for the slowest cases).
 export function makePlan(quick: boolean, only: readonly string[] | null): Plan {
-  const [m512, m1024, m2048] = MATMULS as [MatmulCase, MatmulCase, MatmulCase];
-  const cases: CasePlan[] = quick
-    ? [
-        { spec: ADD, warmup: 1, samples: 3 },
-        { spec: m512, warmup: 1, samples: 2 },
-        { spec: m1024, warmup: 1, samples: 1 },
-        { spec: m2048, warmup: 1, samples: 1 },
-        { spec: BLOCK, warmup: 1, samples: 1 },
-      ]
-    : [
-        { spec: ADD, warmup: 1, samples: 5 },
-        { spec: m512, warmup: 1, samples: 4 },
-        { spec: m1024, warmup: 1, samples: 3 },
-        { spec: m2048, warmup: 1, samples: 2 },
-        { spec: BLOCK, warmup: 1, samples: 2 },
-      ];
-  const selected = only === null ? cases : cases.filter((c) => only.includes(c.spec.id));
-  return { mode: quick ? 'quick' : 'full', rounds: quick ? 2 : 3, cases: selected };
+  const cases = only === null ? CASES : CASES.filter((c) => only.includes(c.id));
+  return quick
+    ? { mode: 'quick', rounds: 2, sampleSeconds: 0.05, roundSeconds: 0.5, warmup: 1, maxSamples: 8, cases }
+    : { mode: 'full', rounds: 4, sampleSeconds: 0.1, roundSeconds: 1.5, warmup: 1, maxSamples: 15, cases };
 }
 
-export const CASE_IDS: readonly string[] = [ADD.id, ...MATMULS.map((m) => m.id), BLOCK.id];
+/** Units per sample and samples per round, from the measured seconds per unit. */
+export function repetitions(plan: Plan, unitSeconds: number): { inner: number; samples: number } {
+  const inner = Math.max(1, Math.ceil(plan.sampleSeconds / unitSeconds));
+  const fit = Math.floor(plan.roundSeconds / (inner * unitSeconds)) - plan.warmup;
+  return { inner, samples: Math.min(plan.maxSamples, Math.max(1, fit)) };
+}

@@ -1,6 +1,7 @@
 // Our side of the benchmark: the cases of cases.ts through the TypeScript API. peer.py is the
 // line-by-line PyTorch twin of this file; keep the two in step (same ops, same order of random
 // draws, same things inside and outside the timed regions).
+import { readFileSync } from 'node:fs';
 import { type Tensor, torch } from '../../src/index.js';
 import type { AddCase, BlockCase, MatmulCase, RoundRequest, RoundResult } from './cases.js';
 
@@ -17,54 +18,68 @@ export function runRound(req: RoundRequest): OurRoundResult {
   const liveBefore = torch.liveTensorCount();
   torch.manualSeed(req.seed);
   const spec = req.spec;
-  const result =
-    spec.kind === 'add'
-      ? addRound(spec, req.warmup, req.samples)
-      : spec.kind === 'matmul'
-        ? matmulRound(spec, req.warmup, req.samples)
-        : blockRound(spec, req.warmup, req.samples);
+  const result = spec.kind === 'add' ? addRound(spec, req) : spec.kind === 'matmul' ? matmulRound(spec, req) : blockRound(spec, req);
   return { ...result, leakedTensors: torch.liveTensorCount() - liveBefore };
 }
 
-// No tidy() here: an open scope records every tensor created in it, and that bookkeeping would
-// be timed too. The loop disposes each result itself, which is what the case measures.
-function addRound(spec: AddCase, warmup: number, samples: number): RoundResult {
+/**
+ * Times `req.inner` calls of `unit` per sample and returns, per timed sample, the seconds per
+ * call and the mean of what `unit` returned: the seconds of a part of it (the block's forward
+ * pass), or 0.
+ */
+function timeSamples(req: RoundRequest, unit: () => number): { seconds: number[]; partSeconds: number[] } {
+  const seconds: number[] = [];
+  const partSeconds: number[] = [];
+  for (let s = 0; s < req.warmup + req.samples; s++) {
+    let part = 0;
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < req.inner; i++) part += unit();
+    const t = elapsed(start) / req.inner;
+    if (s >= req.warmup) {
+      seconds.push(t);
+      partSeconds.push(part / req.inner);
+    }
+  }
+  return { seconds, partSeconds };
+}
+
+// No tidy() around the timed loops of add and matmul: an open scope records every tensor made
+// in it, and that bookkeeping would be timed too. Each result is disposed at once instead,
+// which is part of what the small-op case measures (Python frees it just as soon).
+function addRound(spec: AddCase, req: RoundRequest): RoundResult {
   const a = torch.randn([spec.numel]);
   const b = torch.randn([spec.numel]);
   try {
-    const seconds: number[] = [];
-    for (let s = 0; s < warmup + samples; s++) {
-      const start = process.hrtime.bigint();
-      for (let i = 0; i < spec.opsPerSample; i++) a.add(b).dispose();
-      const t = elapsed(start) / spec.opsPerSample;
-      if (s >= warmup) seconds.push(t);
-    }
-    const check = torch.tidy(() => a.add(b).sum().item());
-    return { seconds, check: [check] };
+    const { seconds } = timeSamples(req, () => {
+      a.add(b).dispose();
+      return 0;
+    });
+    if (!req.check) return { seconds };
+    return { seconds, check: [torch.tidy(() => a.add(b).sum().item())] };
   } finally {
     a.dispose();
     b.dispose();
   }
 }
 
-function matmulRound(spec: MatmulCase, warmup: number, samples: number): RoundResult {
-  return torch.tidy(() => {
-    const a = torch.randn([spec.m, spec.k]);
-    const b = torch.randn([spec.k, spec.n]);
-    const seconds: number[] = [];
-    let c: Tensor | undefined;
-    for (let s = 0; s < warmup + samples; s++) {
-      // The previous product is released before the clock starts, as Python releases it on
-      // rebinding `c`: both sides time the product's allocation, never a free.
-      c?.dispose();
-      const start = process.hrtime.bigint();
-      c = a.matmul(b);
-      const t = elapsed(start);
-      if (s >= warmup) seconds.push(t);
-    }
-    const check = c === undefined ? [] : [c.sum().item(), c.abs().sum().item()];
+function matmulRound(spec: MatmulCase, req: RoundRequest): RoundResult {
+  const a = torch.randn([spec.m, spec.k]);
+  const b = torch.randn([spec.k, spec.n]);
+  try {
+    const { seconds } = timeSamples(req, () => {
+      a.matmul(b).dispose();
+      return 0;
+    });
+    if (!req.check) return { seconds };
+    const check = torch.tidy(() => {
+      const c = a.matmul(b);
+      return [c.sum().item(), c.abs().sum().item()];
+    });
     return { seconds, check };
-  });
+  } finally {
+    a.dispose();
+    b.dispose();
+  }
 }
 
 interface Linear {
@@ -122,7 +137,7 @@ function blockForward(spec: BlockCase, p: BlockParams, x: Tensor, mask: Tensor):
   return x1.add(m);
 }
 
-function blockRound(spec: BlockCase, warmup: number, samples: number): RoundResult {
+function blockRound(spec: BlockCase, req: RoundRequest): RoundResult {
   return torch.tidy(() => {
     const { batch: B, seq: T, dModel: C } = spec;
     const p = initBlock(C);
@@ -132,9 +147,7 @@ function blockRound(spec: BlockCase, warmup: number, samples: number): RoundResu
     const gradOut = torch.randn([B, T, C]);
     const mask = torch.ones([T, T], { dtype: 'bool' }).triu(1);
 
-    const seconds: number[] = [];
-    const forwardSeconds: number[] = [];
-    for (let s = 0; s < warmup + samples; s++) {
+    const { seconds, partSeconds: forwardSeconds } = timeSamples(req, () => {
       const start = process.hrtime.bigint();
       let forward = 0;
       // The per-iteration scope frees the activations as soon as backward is done, so memory
@@ -145,13 +158,11 @@ function blockRound(spec: BlockCase, warmup: number, samples: number): RoundResu
         forward = elapsed(start);
         out.backward(gradOut);
       });
-      const t = elapsed(start);
-      if (s >= warmup) {
-        seconds.push(t);
-        forwardSeconds.push(forward);
-      }
-    }
-    // Per-parameter sums of |grad|: they depend on every op of the forward and backward pass.
+      return forward;
+    });
+    if (!req.check) return { seconds, forwardSeconds };
+    // Per-parameter sums of |grad| after the last pass: they depend on every op of the forward
+    // and backward pass.
     const check = params.map((t) =>
       torch.tidy(() => {
         const g = t.grad;
@@ -162,6 +173,24 @@ function blockRound(spec: BlockCase, warmup: number, samples: number): RoundResu
   });
 }
 
-export function engineInfo(): { torchVersion: string; threads: number } {
-  return { torchVersion: torch.buildInfo().torchVersion, threads: torch.getNumThreads() };
+/**
+ * The BLAS library in this process (libtorch does its float matmuls there, so it sets the
+ * matmul speed), read from /proc/self/maps: an optimised one by name, else the generic
+ * libblas, else null (not Linux, or linked statically).
+ */
+function blasLibrary(): string | null {
+  let maps: string;
+  try {
+    maps = readFileSync('/proc/self/maps', 'utf8');
+  } catch {
+    return null;
+  }
+  const paths = [...new Set(maps.split('\n').flatMap((line) => line.match(/\s(\/\S+)$/)?.[1] ?? []))].sort();
+  const base = (p: string): string => p.slice(p.lastIndexOf('/') + 1).toLowerCase();
+  const optimised = paths.find((p) => /openblas|mkl|blis/.test(base(p)));
+  return optimised ?? paths.find((p) => base(p).startsWith('libblas')) ?? null;
+}
+
+export function engineInfo(): { torchVersion: string; threads: number; blas: string | null } {
+  return { torchVersion: torch.buildInfo().torchVersion, threads: torch.getNumThreads(), blas: blasLibrary() };
 }

@@ -14,10 +14,13 @@ import json
 import math
 import os
 import platform
+import resource
 import sys
 import time
 
-ENV_KEYS = ("OMP_WAIT_POLICY", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+# Settings that change how libtorch and its BLAS use the cores; reported so both sides can be
+# seen to run under the same ones.
+ENV_PREFIXES = ("OMP_", "GOMP_", "KMP_", "OPENBLAS_", "GOTO_", "MKL_")
 
 
 def send(obj):
@@ -33,34 +36,47 @@ except Exception as e:  # noqa: BLE001 - any failure means "no PyTorch here", re
     sys.exit(0)
 
 
-def add_round(spec, warmup, samples):
+def time_samples(req, unit):
+    """Twin of timeSamples in ours.ts: per timed sample, seconds per call and the mean part."""
+    seconds, part_seconds = [], []
+    for s in range(req["warmup"] + req["samples"]):
+        part = 0.0
+        start = time.perf_counter()
+        for _ in range(req["inner"]):
+            part += unit()
+        t = (time.perf_counter() - start) / req["inner"]
+        if s >= req["warmup"]:
+            seconds.append(t)
+            part_seconds.append(part / req["inner"])
+    return seconds, part_seconds
+
+
+def add_round(spec, req):
     a = torch.randn(spec["numel"])
     b = torch.randn(spec["numel"])
-    n = spec["opsPerSample"]
-    seconds = []
-    for s in range(warmup + samples):
-        start = time.perf_counter()
-        for _ in range(n):
-            a.add(b)  # the result is freed at once: nothing refers to it
-        t = (time.perf_counter() - start) / n
-        if s >= warmup:
-            seconds.append(t)
+
+    def unit():
+        a.add(b)  # the result is freed at once: nothing refers to it
+        return 0
+
+    seconds, _ = time_samples(req, unit)
+    if not req["check"]:
+        return {"seconds": seconds}
     return {"seconds": seconds, "check": [a.add(b).sum().item()]}
 
 
-def matmul_round(spec, warmup, samples):
+def matmul_round(spec, req):
     a = torch.randn(spec["m"], spec["k"])
     b = torch.randn(spec["k"], spec["n"])
-    seconds = []
-    c = None
-    for s in range(warmup + samples):
-        # Free the previous product before the clock starts, as ours.ts does.
-        c = None
-        start = time.perf_counter()
-        c = a.matmul(b)
-        t = time.perf_counter() - start
-        if s >= warmup:
-            seconds.append(t)
+
+    def unit():
+        a.matmul(b)
+        return 0
+
+    seconds, _ = time_samples(req, unit)
+    if not req["check"]:
+        return {"seconds": seconds}
+    c = a.matmul(b)
     return {"seconds": seconds, "check": [c.sum().item(), c.abs().sum().item()]}
 
 
@@ -102,7 +118,7 @@ def block_forward(spec, p, x, mask):
     return x1.add(m)
 
 
-def block_round(spec, warmup, samples):
+def block_round(spec, req):
     B, T, C = spec["batch"], spec["seq"], spec["dModel"]
     p = init_block(C)
     params = [t for name in ("ln1", "attn", "proj", "ln2", "fc", "out") for t in p[name]]
@@ -110,7 +126,8 @@ def block_round(spec, warmup, samples):
     grad_out = torch.randn(B, T, C)
     mask = torch.ones(T, T, dtype=torch.bool).triu(1)
 
-    def step(start):
+    def unit():
+        start = time.perf_counter()
         for t in params:
             t.grad = None  # dropped, not zeroed, as in ours.ts
         out = block_forward(spec, p, x, mask)
@@ -118,16 +135,30 @@ def block_round(spec, warmup, samples):
         out.backward(grad_out)
         return forward  # the activations go when this frame ends, as ours.ts's scope ends
 
-    seconds, forward_seconds = [], []
-    for s in range(warmup + samples):
-        start = time.perf_counter()
-        forward = step(start)
-        t = time.perf_counter() - start
-        if s >= warmup:
-            seconds.append(t)
-            forward_seconds.append(forward)
+    seconds, forward_seconds = time_samples(req, unit)
+    if not req["check"]:
+        return {"seconds": seconds, "forwardSeconds": forward_seconds}
     check = [t.grad.abs().sum().item() if t.grad is not None else float("nan") for t in params]
     return {"seconds": seconds, "forwardSeconds": forward_seconds, "check": check}
+
+
+def blas_library():
+    """The BLAS libtorch's matmuls run in, found as ours.ts finds its own (see blasLibrary there)."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = sorted({line.split()[-1] for line in maps if "/" in line})
+    except OSError:
+        return None
+    names = [(p, os.path.basename(p).lower()) for p in paths]
+    optimised = [p for p, name in names if any(k in name for k in ("openblas", "mkl", "blis"))]
+    generic = [p for p, name in names if name.startswith("libblas")]
+    return (optimised or generic or [None])[0]
+
+
+def cpu_seconds():
+    """This process's CPU time, all threads (BLAS workers included), for run.ts's disturbance check."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 
 
 ROUNDS = {"add": add_round, "matmul": matmul_round, "block": block_round}
@@ -143,9 +174,12 @@ def handle(req):
         return {"ok": True, "defaultThreads": default, "threads": torch.get_num_threads()}
     if op == "round":
         spec = req["spec"]
+        cpu = cpu_seconds()
         torch.manual_seed(req["seed"])
-        result = ROUNDS[spec["kind"]](spec, req["warmup"], req["samples"])
-        return {"ok": True, **result}
+        result = ROUNDS[spec["kind"]](spec, req)
+        return {"ok": True, **result, "cpuSeconds": cpu_seconds() - cpu}
+    if op == "usage":
+        return {"ok": True, "cpuSeconds": cpu_seconds()}
     return {"ok": False, "error": f"unknown op {op!r}"}
 
 
@@ -155,7 +189,8 @@ def main():
             "ok": True,
             "torchVersion": torch.__version__,
             "python": platform.python_version(),
-            "env": {k: os.environ.get(k) for k in ENV_KEYS},
+            "env": {k: v for k, v in os.environ.items() if k.startswith(ENV_PREFIXES)},
+            "blas": blas_library(),
         }
     )
     for line in sys.stdin:

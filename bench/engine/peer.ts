@@ -9,7 +9,9 @@ export const PEER_SCRIPT = fileURLToPath(new URL('./peer.py', import.meta.url));
 export interface PeerHello {
   torchVersion: string;
   python: string;
-  env: Record<string, string | null>;
+  /** The OpenMP and BLAS settings in the peer's environment. */
+  env: Record<string, string>;
+  blas: string | null;
 }
 
 export type PeerStart = { ok: true; peer: Peer } | { ok: false; reason: string };
@@ -81,6 +83,12 @@ export class Peer {
   async round(req: RoundRequest): Promise<RoundResult> {
     const reply = await this.#request({ op: 'round', ...req });
     return reply as unknown as RoundResult;
+  }
+
+  /** CPU seconds the peer process has used (all threads), for the disturbance estimate. */
+  async cpuSeconds(): Promise<number> {
+    const reply = await this.#request({ op: 'usage' });
+    return reply.cpuSeconds as number;
   }
 
   /** Closes stdin, which ends peer.py's read loop, and waits for the process to go. */

@@ -22,7 +22,7 @@ export function emptySamples(): SideSamples {
 export function addRound(into: SideSamples, r: RoundResult): void {
   into.seconds.push(...r.seconds);
   into.forwardSeconds.push(...(r.forwardSeconds ?? []));
-  into.check = r.check;
+  if (r.check !== undefined) into.check = r.check;
 }
 
 /** Ratio target (ours against PyTorch, oriented so that >1 is better) or a limit on our own value. */

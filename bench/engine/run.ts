@@ -2,14 +2,16 @@
 //
 //   npm run bench:engine [-- --quick] [-- --json FILE] [-- --only ID,ID] [-- --python PATH]
 //
-// Both sides run in separate processes that take turns (round by round, alternating which goes
-// first), so drifts in machine speed hit both; each reports medians of timed repetitions after
-// warm-up. See cases.ts for the cases and repetition counts, ours.ts and peer.py for the twins.
+// The two sides run in separate processes that take turns, round by round, alternating which
+// goes first, so drifts in machine speed hit both; each reports medians of timed samples after
+// warm-up. cases.ts holds the cases and the repetition plan, ours.ts and peer.py the twins.
 
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { CASE_IDS, type CasePlan, makePlan, type RoundRequest, type RoundResult, SEED } from './cases.js';
+import { CASES, type CaseSpec, makePlan, type Plan, type RoundRequest, type RoundResult, repetitions, SEED } from './cases.js';
+import { CpuMeter, type Disturbance } from './machine.js';
 import { Peer, type PeerHello } from './peer.js';
 import { addRound, checkDifference, emptySamples, type Row, resultsTable, rowsFor, type SideSamples, table } from './report.js';
 
@@ -19,27 +21,61 @@ import { addRound, checkDifference, emptySamples, type Row, resultsTable, rowsFo
 // policy. (The binding applies the same default, but only as it loads.)
 process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
 
-const ENV_KEYS = ['OMP_WAIT_POLICY', 'OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS'] as const;
+// Always shown; any other variable with these prefixes is shown when either side has it set.
+const ENV_SHOWN = ['OMP_WAIT_POLICY', 'OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS'];
+const ENV_PREFIXES = ['OMP_', 'GOMP_', 'KMP_', 'OPENBLAS_', 'GOTO_', 'MKL_'];
 const DEFAULT_PYTHON = '/usr/bin/python3';
 // Relative difference above which the two sides' check sums count as different computations.
-// Same libtorch, seed and thread count should agree to the last bit; the slack is for BLAS
-// builds whose reduction order depends on memory alignment.
+// Same libtorch, seed and thread count agree to the last bit here; the slack is for BLAS builds
+// whose reduction order depends on memory alignment.
 const CHECK_TOLERANCE = 1e-4;
+// Pause before each side's turn. OpenBLAS's worker threads spin for ~0.1 s after a process's
+// last matmul (measured: one core busy for 105 ms), which would take a core from the side that
+// runs next; the pause lets them go to sleep first.
+const SETTLE_MS = 300;
+// A turn during which other processes took more than this share of the machine's CPU time is
+// run again, up to MAX_RERUNS times (then kept, and counted in the report).
+const DISTURBED_SHARE = 0.1;
+const MAX_RERUNS = 2;
 
 const USAGE = `usage: npm run bench:engine -- [--quick] [--json FILE] [--only ID[,ID...]] [--python PATH]
-  --quick        fewer rounds and repetitions (about a third of the full run's time)
+  --quick        fewer rounds and shorter samples (about a fifth of the full run's time)
   --json FILE    also write every number (raw samples included) to FILE
-  --only IDS     run only these cases: ${CASE_IDS.join(', ')}
+  --only IDS     run only these cases: ${CASES.map((c) => c.id).join(', ')}
   --python PATH  the Python with PyTorch to compare against (default ${DEFAULT_PYTHON})`;
 
+type Ours = typeof import('./ours.js');
+
+interface Cli {
+  quick: boolean;
+  json: string | null;
+  only: string[] | null;
+  python: string;
+}
+
 interface CaseOutcome {
-  plan: CasePlan;
+  spec: CaseSpec;
+  /** Our seconds per unit, measured to size the samples; both sides then use the same counts. */
+  calibrationSeconds: number;
+  warmup: number;
+  samples: number;
+  inner: number;
   ours: SideSamples & { leakedTensors: number; rssMiBAfterRound: number[] };
   pytorch: SideSamples | null;
   checkDifference: number | null;
+  /** Turns run again because other processes took the CPU, and disturbed turns kept anyway. */
+  reruns: number;
+  disturbedKept: number;
 }
 
-function parseCli(): { quick: boolean; json: string | null; only: string[] | null; python: string } {
+interface PeerState {
+  python: string;
+  hello: PeerHello | null;
+  threads: { defaultThreads: number; threads: number } | null;
+  unavailable: string | null;
+}
+
+function parseCli(): Cli {
   let values: { quick?: boolean; json?: string; only?: string; python?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
@@ -60,7 +96,7 @@ function parseCli(): { quick: boolean; json: string | null; only: string[] | nul
     process.exit(0);
   }
   const only = values.only === undefined ? null : values.only.split(',').map((s) => s.trim());
-  const unknown = only?.filter((id) => !CASE_IDS.includes(id)) ?? [];
+  const unknown = only?.filter((id) => !CASES.some((c) => c.id === id)) ?? [];
   if (unknown.length > 0) {
     console.error(`unknown case ${unknown.join(', ')}\n${USAGE}`);
     process.exit(2);
@@ -76,110 +112,149 @@ function rssMiB(): number {
   return Math.round(process.memoryUsage().rss / 2 ** 20);
 }
 
-function envText(value: string | null | undefined): string {
-  return value === undefined || value === null ? '(unset)' : value;
+function relevantEnv(env: NodeJS.ProcessEnv | Record<string, string | null>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (typeof v === 'string' && ENV_PREFIXES.some((p) => k.startsWith(p))) out[k] = v;
+  return out;
+}
+
+/** The last two components of a library's path (e.g. openblas-pthread/libblas.so.3): enough to tell which BLAS. */
+function shortPath(path: string | null): string {
+  return path === null ? 'unknown' : path.split('/').slice(-2).join('/');
+}
+
+/** Our seconds per unit of work, timeit-style: batch units until a sample lasts >= 20 ms. */
+function calibrate(ours: Ours, spec: CaseSpec): number {
+  const base = { spec, seed: SEED, check: false };
+  const first = ours.runRound({ ...base, warmup: 1, samples: 1, inner: 1 }).seconds[0] as number;
+  if (first >= 0.02) return first;
+  const inner = Math.ceil(0.02 / first);
+  return ours.runRound({ ...base, warmup: 0, samples: 1, inner }).seconds[0] as number;
+}
+
+async function runCase(ours: Ours, peer: Peer | null, plan: Plan, spec: CaseSpec): Promise<CaseOutcome> {
+  const calibrationSeconds = calibrate(ours, spec);
+  const { inner, samples } = repetitions(plan, calibrationSeconds);
+  const outcome: CaseOutcome = {
+    spec,
+    calibrationSeconds,
+    warmup: plan.warmup,
+    samples,
+    inner,
+    ours: { ...emptySamples(), leakedTensors: 0, rssMiBAfterRound: [] },
+    pytorch: peer === null ? null : emptySamples(),
+    checkDifference: null,
+    reruns: 0,
+    disturbedKept: 0,
+  };
+  // One side's turn: settle, run, and run again while other processes took the machine.
+  const turn = async (side: string, run: () => Promise<RoundResult>): Promise<RoundResult> => {
+    for (let attempt = 0; ; attempt++) {
+      await sleep(SETTLE_MS);
+      const meter = new CpuMeter();
+      const result = await run();
+      const load = meter.read(result.cpuSeconds ?? 0);
+      if (load === null || load.share <= DISTURBED_SHARE) return result;
+      const taken = `${side}: other processes took ${(load.share * 100).toFixed(0)}% of the machine during the turn`;
+      if (attempt === MAX_RERUNS) {
+        outcome.disturbedKept++;
+        progress(`    ${taken}; keeping it after ${MAX_RERUNS} reruns`);
+        return result;
+      }
+      outcome.reruns++;
+      progress(`    ${taken}; running it again`);
+    }
+  };
+  for (let round = 0; round < plan.rounds; round++) {
+    const req: RoundRequest = { spec, warmup: plan.warmup, samples, inner, seed: SEED, check: round === 0 };
+    const runOurs = (): Promise<RoundResult> =>
+      turn('ours', async () => {
+        const r = ours.runRound(req);
+        outcome.ours.leakedTensors += r.leakedTensors;
+        outcome.ours.rssMiBAfterRound.push(rssMiB());
+        return r;
+      });
+    const runPeer = (p: Peer): Promise<RoundResult> => turn('PyTorch', () => p.round(req));
+    // Odd rounds let PyTorch go first, so neither side always follows the other.
+    let mine: RoundResult;
+    let theirs: RoundResult | null = null;
+    if (peer !== null && round % 2 === 1) {
+      theirs = await runPeer(peer);
+      mine = await runOurs();
+    } else {
+      mine = await runOurs();
+      if (peer !== null) theirs = await runPeer(peer);
+    }
+    addRound(outcome.ours, mine);
+    if (theirs !== null && outcome.pytorch !== null) addRound(outcome.pytorch, theirs);
+
+    const now = rowsFor(
+      spec,
+      { ...emptySamples(), seconds: mine.seconds },
+      theirs === null ? null : { ...emptySamples(), seconds: theirs.seconds },
+    );
+    const first = now[0];
+    if (first !== undefined) {
+      const vs = first.pytorch === null ? '' : `, PyTorch ${first.pytorch.toPrecision(4)}`;
+      progress(`  ${spec.id} round ${round + 1}/${plan.rounds}: ours ${first.ours.toPrecision(4)}${vs} ${first.unit}`);
+    }
+  }
+  if (outcome.pytorch?.check && outcome.ours.check) outcome.checkDifference = checkDifference(outcome.ours.check, outcome.pytorch.check);
+  return outcome;
+}
+
+async function startPeer(python: string, threads: number): Promise<{ peer: Peer | null; state: PeerState }> {
+  const started = await Peer.start(python, process.env);
+  if (!started.ok) {
+    console.log(
+      `\nPyTorch comparison unavailable: ${started.reason}.\n` +
+        'Install PyTorch for that Python with `apt-get install python3-torch` and rerun; our own numbers follow.\n',
+    );
+    return { peer: null, state: { python, hello: null, threads: null, unavailable: started.reason } };
+  }
+  const peer = started.peer;
+  return { peer, state: { python, hello: peer.hello, threads: await peer.init(threads), unavailable: null } };
 }
 
 async function main(): Promise<void> {
   const cli = parseCli();
   const plan = makePlan(cli.quick, cli.only);
-  const wallStart = performance.now();
-
-  const ours = await import('./ours.js');
+  const ours: Ours = await import('./ours.js');
   const engine = ours.engineInfo();
 
-  const started = await Peer.start(cli.python, process.env);
-  let peer: Peer | null = null;
-  let peerThreads: { defaultThreads: number; threads: number } | null = null;
-  let peerHello: PeerHello | null = null;
-  let peerUnavailable: string | null = null;
-  if (started.ok) {
-    peer = started.peer;
-    peerHello = peer.hello;
-    peerThreads = await peer.init(engine.threads);
-  } else {
-    peerUnavailable = started.reason;
-    console.log(
-      `\nPyTorch comparison unavailable: ${started.reason}.\n` +
-        'Install PyTorch for that Python with `apt-get install python3-torch` and rerun; our own numbers follow.\n',
-    );
-  }
+  const wallStart = performance.now();
+  const meter = new CpuMeter();
+  const { peer, state } = await startPeer(cli.python, engine.threads);
 
   progress(`engine benchmark (${plan.mode}): ${plan.rounds} rounds${peer === null ? ' (ours only)' : ', ours and PyTorch alternating'}`);
   const outcomes: CaseOutcome[] = [];
+  let peerCpuSeconds = 0;
   try {
-    for (const casePlan of plan.cases) {
-      const { spec } = casePlan;
-      const outcome: CaseOutcome = {
-        plan: casePlan,
-        ours: { ...emptySamples(), leakedTensors: 0, rssMiBAfterRound: [] },
-        pytorch: peer === null ? null : emptySamples(),
-        checkDifference: null,
-      };
-      for (let round = 0; round < plan.rounds; round++) {
-        const req: RoundRequest = { spec, warmup: casePlan.warmup, samples: casePlan.samples, seed: SEED };
-        const runOurs = (): RoundResult => {
-          const r = ours.runRound(req);
-          outcome.ours.leakedTensors += r.leakedTensors;
-          outcome.ours.rssMiBAfterRound.push(rssMiB());
-          return r;
-        };
-        // Odd rounds let PyTorch go first, so neither side always follows the other.
-        let mine: RoundResult;
-        let theirs: RoundResult | null = null;
-        if (peer !== null && round % 2 === 1) {
-          theirs = await peer.round(req);
-          mine = runOurs();
-        } else {
-          mine = runOurs();
-          if (peer !== null) theirs = await peer.round(req);
-        }
-        addRound(outcome.ours, mine);
-        const theirSamples = theirs === null ? null : { ...emptySamples(), seconds: theirs.seconds };
-        const [first] = rowsFor(spec, { ...emptySamples(), seconds: mine.seconds }, theirSamples);
-        if (first !== undefined) {
-          const vs = first.pytorch === null ? '' : `, PyTorch ${first.pytorch.toPrecision(4)}`;
-          progress(`  ${spec.id} round ${round + 1}/${plan.rounds}: ours ${first.ours.toPrecision(4)}${vs} ${first.unit}`);
-        }
-        if (theirs !== null && outcome.pytorch !== null) addRound(outcome.pytorch, theirs);
-      }
-      if (outcome.pytorch?.check && outcome.ours.check)
-        outcome.checkDifference = checkDifference(outcome.ours.check, outcome.pytorch.check);
-      outcomes.push(outcome);
-    }
+    for (const spec of plan.cases) outcomes.push(await runCase(ours, peer, plan, spec));
+    peerCpuSeconds = (await peer?.cpuSeconds()) ?? 0;
   } finally {
     await peer?.close();
   }
   const wallSeconds = (performance.now() - wallStart) / 1e3;
+  const disturbed = meter.read(peerCpuSeconds);
 
-  const rows: Row[] = outcomes.flatMap((o) => rowsFor(o.plan.spec, o.ours, o.pytorch));
-  printReport({ cli, plan, engine, peerHello, peerThreads, peerUnavailable, outcomes, rows, wallSeconds });
+  const rows: Row[] = outcomes.flatMap((o) => rowsFor(o.spec, o.ours, o.pytorch));
+  printReport(plan, engine, state, outcomes, rows, wallSeconds, disturbed);
 
   if (cli.json !== null) {
     const json = {
       date: new Date().toISOString(),
-      mode: plan.mode,
-      rounds: plan.rounds,
+      plan: { ...plan, cases: plan.cases.map((c) => c.id) },
       seed: SEED,
-      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? null, node: process.version, platform: process.platform },
-      ours: {
-        torchVersion: engine.torchVersion,
-        threads: engine.threads,
-        env: Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k] ?? null])),
-      },
+      settleMs: SETTLE_MS,
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model.trim() ?? null, node: process.version, disturbance: disturbed },
+      ours: { ...engine, env: relevantEnv(process.env) },
       pytorch:
-        peerHello === null || peerThreads === null
-          ? { unavailable: peerUnavailable }
-          : { torchVersion: peerHello.torchVersion, python: peerHello.python, ...peerThreads, env: peerHello.env },
+        state.hello === null
+          ? { python: state.python, unavailable: state.unavailable }
+          : { ...state.hello, pythonVersion: state.hello.python, python: state.python, ...state.threads },
       rows,
-      cases: outcomes.map((o) => ({
-        spec: o.plan.spec,
-        warmupPerRound: o.plan.warmup,
-        samplesPerRound: o.plan.samples,
-        ours: o.ours,
-        pytorch: o.pytorch,
-        checkDifference: o.checkDifference,
-      })),
+      cases: outcomes,
       wallSeconds,
     };
     writeFileSync(cli.json, `${JSON.stringify(json, null, 2)}\n`);
@@ -187,57 +262,66 @@ async function main(): Promise<void> {
   }
 }
 
-function printReport(r: {
-  cli: ReturnType<typeof parseCli>;
-  plan: ReturnType<typeof makePlan>;
-  engine: { torchVersion: string; threads: number };
-  peerHello: PeerHello | null;
-  peerThreads: { defaultThreads: number; threads: number } | null;
-  peerUnavailable: string | null;
-  outcomes: CaseOutcome[];
-  rows: Row[];
-  wallSeconds: number;
-}): void {
-  const py = (f: (h: PeerHello) => string): string => (r.peerHello === null ? 'n/a' : f(r.peerHello));
+function printReport(
+  plan: Plan,
+  engine: ReturnType<Ours['engineInfo']>,
+  peer: PeerState,
+  outcomes: readonly CaseOutcome[],
+  rows: readonly Row[],
+  wallSeconds: number,
+  disturbed: Disturbance | null,
+): void {
+  const hello = peer.hello;
+  const py = (f: (h: PeerHello) => string): string => (hello === null ? 'n/a' : f(hello));
   const threadsPy =
-    r.peerThreads === null
+    peer.threads === null
       ? 'n/a'
-      : r.peerThreads.threads === r.peerThreads.defaultThreads
-        ? String(r.peerThreads.threads)
-        : `${r.peerThreads.threads} (set; its default was ${r.peerThreads.defaultThreads})`;
+      : peer.threads.threads === peer.threads.defaultThreads
+        ? `${peer.threads.threads} (torch.get_num_threads())`
+        : `${peer.threads.threads} (set to ours; its default was ${peer.threads.defaultThreads})`;
+  const oursEnv = relevantEnv(process.env);
+  const peerEnv = hello === null ? {} : relevantEnv(hello.env);
+  const envKeys = [...new Set([...ENV_SHOWN, ...Object.keys(oursEnv).sort(), ...Object.keys(peerEnv).sort()])];
   const settings = [
-    ['setting', 'ours (node)', `PyTorch (${r.cli.python})`],
-    ['libtorch', r.engine.torchVersion, py((h) => `${h.torchVersion} (Python ${h.python})`)],
-    [
-      'intra-op threads',
-      `${r.engine.threads} (torch.getNumThreads())`,
-      r.peerThreads === null ? 'n/a' : `${threadsPy} (torch.get_num_threads())`,
-    ],
-    ...ENV_KEYS.map((k) => [k, envText(process.env[k]), py((h) => envText(h.env[k]))]),
+    ['setting', 'ours (node)', `PyTorch (${peer.python})`],
+    ['libtorch', engine.torchVersion, py((h) => `${h.torchVersion} (Python ${h.python})`)],
+    ['intra-op threads', `${engine.threads} (torch.getNumThreads())`, threadsPy],
+    ['BLAS library', shortPath(engine.blas), py((h) => shortPath(h.blas))],
+    ...envKeys.map((k) => [k, oursEnv[k] ?? '(unset)', py(() => peerEnv[k] ?? '(unset)')]),
   ];
   const cpu = cpus();
-  console.log(`\n== engine benchmark: ours vs PyTorch (${r.plan.mode} run: ${r.plan.rounds} alternating rounds per case) ==`);
+  console.log(`\n== engine benchmark: ours vs PyTorch (${plan.mode} run: ${plan.rounds} alternating rounds per case) ==`);
   console.log(`machine: ${cpu.length} CPUs (${cpu[0]?.model.trim() ?? 'unknown'}), node ${process.version}\n`);
   console.log(table(settings, new Set()));
   console.log('');
-  console.log(resultsTable(r.rows));
+  console.log(resultsTable(rows));
   console.log('\nratio > 1 means ours is better in every row: ours/PyTorch for throughput (GFLOP/s, tokens/s),');
-  console.log('PyTorch/ours for times (us/op, ms). Values are medians of all timed repetitions.');
-  if (r.peerUnavailable !== null) console.log(`PyTorch column: n/a (${r.peerUnavailable}; apt-get install python3-torch).`);
+  console.log('PyTorch/ours for times (us/op, ms). Values are medians of all timed samples of each side.');
+  if (peer.unavailable !== null) console.log(`PyTorch column: n/a (${peer.unavailable}; apt-get install python3-torch).`);
 
-  const reps = r.outcomes.map((o) => `${o.plan.spec.id} ${o.plan.warmup}+${o.plan.samples}`).join(', ');
-  console.log(`repetitions per side and round (warm-up + timed): ${reps}`);
-  const checks = r.outcomes
+  const reps = outcomes.map((o) => `${o.spec.id} ${o.warmup}+${o.samples} x ${o.inner}`).join(', ');
+  console.log(`samples per side and round (warm-up + timed, x units per sample): ${reps}`);
+  const checks = outcomes
     .filter((o) => o.checkDifference !== null)
     .map((o) => {
       const d = o.checkDifference as number;
-      return `${o.plan.spec.id} ${d === 0 ? 'identical' : d <= CHECK_TOLERANCE ? `agree (${d.toExponential(1)})` : `DIFFER (${d.toExponential(1)})`}`;
+      return `${o.spec.id} ${d === 0 ? 'identical' : d <= CHECK_TOLERANCE ? `agree (${d.toExponential(1)})` : `DIFFER (${d.toExponential(1)})`}`;
     });
   if (checks.length > 0) console.log(`same results as PyTorch (sums of outputs / gradients): ${checks.join(', ')}`);
-  const leaked = r.outcomes.reduce((n, o) => n + o.ours.leakedTensors, 0);
-  const rss = r.outcomes.map((o) => `${o.plan.spec.id} ${o.ours.rssMiBAfterRound.join('/')}`).join(', ');
+  const leaked = outcomes.reduce((n, o) => n + o.ours.leakedTensors, 0);
+  const rss = outcomes.map((o) => `${o.spec.id} ${o.ours.rssMiBAfterRound.join('/')}`).join(', ');
   console.log(`memory (ours): ${leaked} tensors left alive after rounds; RSS MiB after each round: ${rss}`);
-  console.log(`wall time: ${r.wallSeconds.toFixed(0)} s`);
+  const reruns = outcomes.reduce((n, o) => n + o.reruns, 0);
+  const kept = outcomes.reduce((n, o) => n + o.disturbedKept, 0);
+  if (disturbed !== null) {
+    const { otherCpuSeconds: other, stealSeconds: steal, share } = disturbed;
+    console.log(
+      `other load: ${other.toFixed(1)} CPU-s by other processes and ${steal.toFixed(1)} s stolen by the hypervisor ` +
+        `(${(share * 100).toFixed(1)}% of the machine); ${reruns} disturbed turns run again` +
+        (kept > 0 ? `, ${kept} disturbed turns kept after ${MAX_RERUNS} reruns: those numbers may be off` : ''),
+    );
+  }
+  console.log(`wall time: ${wallSeconds.toFixed(0)} s`);
 }
 
 await main();

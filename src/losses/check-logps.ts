@@ -5,6 +5,7 @@ import { Tensor } from '../tensor/tensor.js';
 import * as torch from '../torch.js';
 import type { ResolvedLossConfig } from './config.js';
 import { LossInputError } from './errors.js';
+import { LOSS_REGISTRY, LOSS_TYPES } from './registry.js';
 import type { LossNeed, PreferenceLogps, TokenLogps } from './types.js';
 
 const SEQUENCE_FIELDS = [
@@ -58,7 +59,7 @@ export function checkLogps(logps: unknown, needs: ReadonlySet<LossNeed>, config:
     requirePresent(
       input,
       ['referenceChosen', 'referenceRejected'],
-      `loss_type ${losses} needs the reference model's log-probs (reference-free losses: simpo, simpo_hinge, cpo, orpo, sft).`,
+      `loss_type ${losses} needs the reference model's log-probs (reference-free losses: ${LOSS_TYPES.filter((n) => !LOSS_REGISTRY[n].needs(config).includes('reference')).join(', ')}).`,
     );
   }
   if (needs.has('lengths'))

@@ -128,7 +128,9 @@ export const CONFIG_SCHEMA = {
   f_alpha_divergence_coef: {
     type: 'number',
     default: 0.5,
-    doc: "α of the α-divergence score u^(α−1)/(α−1) (TRL ≥ 1.0's f_alpha_divergence_coef; TRL < 1.0's alpha_coef is 1 − this).",
+    doc:
+      'α of the α-divergence score u^(α−1)/(α−1), as TRL ≥ 0.29 reads f_alpha_divergence_coef (default 0.5). TRL ≤ 0.28 read the same key ' +
+      'as c in (u_l^−c − u_w^−c)/c with default 1.0: that is c = 1 − α, so a value carried over from TRL ≤ 0.28 means 1 − α here.',
   },
   ld_alpha: {
     type: 'number',

@@ -1,5 +1,5 @@
 // f-DPO scores (Wang et al. 2023, arXiv 2309.16240): the loss sees f′(u) of each probability
-// ratio u = π_θ/π_ref instead of log u, constants dropped. Formulas as TRL ≥ 1.0's _compute_loss.
+// ratio u = π_θ/π_ref instead of log u, constants dropped. Formulas as TRL ≥ 0.29's _compute_loss.
 import type { Tensor } from '../tensor/tensor.js';
 import type { ResolvedLossConfig } from './config.js';
 import { logRatios } from './shared-terms.js';

@@ -1,6 +1,6 @@
 // LD-DPO's sequence log-probs (Liu et al. 2024, arXiv 2409.06411): the tokens of each completion up
 // to the length of the shorter completion of its pair count fully, the rest with weight ld_alpha.
-// Applied to policy and reference alike, counting positions within the completion, as TRL ≥ 1.0.
+// Applied to policy and reference alike, counting positions within the completion, as TRL ≥ 0.29.
 import type { Tensor } from '../tensor/tensor.js';
 import * as torch from '../torch.js';
 import type { PreferenceLogps, TokenLogps } from './types.js';

@@ -19,7 +19,7 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The candidate nearest to `name`, or null when even the nearest needs more edits than a third
- * of the longer name (at least 2): beyond that a suggestion is more confusing than helpful.
+ * of the longer name (at least 1): beyond that a suggestion is more confusing than helpful.
  */
 export function nearestName(name: string, candidates: readonly string[]): string | null {
   let best: string | null = null;
@@ -32,6 +32,6 @@ export function nearestName(name: string, candidates: readonly string[]): string
     }
   }
   if (best === null) return null;
-  const limit = Math.max(2, Math.floor(Math.max(name.length, best.length) / 3));
+  const limit = Math.max(1, Math.floor(Math.max(name.length, best.length) / 3));
   return bestDistance <= limit ? best : null;
 }

@@ -48,6 +48,7 @@ export function preferenceLoss(
   if (state !== undefined && !(state instanceof AlphaDpoState)) {
     throw new LossInputError('state', 'expected an AlphaDpoState (new AlphaDpoState() or AlphaDpoState.fromJSON(saved)).');
   }
+  for (const definition of plan.definitions) definition.checkInputs?.(checked);
   const training = options.training ?? true;
 
   return torch.tidy(() => {
@@ -75,7 +76,7 @@ export function preferenceLoss(
     const { chosenRewards, rejectedRewards } = rewarded ?? first;
 
     if (plan.config.use_weighting) {
-      // WPO (Zhou et al. 2024, Eq. 2): w = exp(w_chosen + w_rejected), no gradient, no clamp (TRL ≥ 1.0; TRL < 1.0 clamped w at 1).
+      // WPO (Zhou et al. 2024, Eq. 2): w = exp(w_chosen + w_rejected), no gradient, no clamp (TRL ≥ 0.29; TRL ≤ 0.28 clamped w at 1).
       const weights = effective.wpoChosen!.detach().add(effective.wpoRejected!.detach()).exp();
       total = total.mul(weights);
       metrics['wpo/weight_mean'] = weights.mean();

@@ -102,7 +102,7 @@ export interface LossDefinition {
   readonly uses: readonly ConfigKey[];
   /** Config keys without default that must be given. */
   readonly requires: readonly ConfigKey[];
-  /** Whether f_divergence_type changes this loss (TRL ≥ 1.0 applies it through the scores). */
+  /** Whether f_divergence_type changes this loss (TRL ≥ 0.29 applies it through the scores). */
   readonly fDivergence: boolean;
   /** Whether the loss sorts the batch (AOT), so per-row WPO weights would not match rows. */
   readonly sortsBatch?: boolean;
@@ -112,5 +112,7 @@ export interface LossDefinition {
   needs(config: ResolvedLossConfig): readonly LossNeed[];
   /** Loss-specific config checks beyond types and ranges (e.g. exo_pair needs label_smoothing > 0). */
   validate?(config: ResolvedLossConfig): void;
+  /** Loss-specific input checks, run before any loss of the call computes (so no state changes on bad input). */
+  checkInputs?(logps: PreferenceLogps): void;
   compute(context: LossContext): LossTerms;
 }

@@ -6,7 +6,7 @@ import { LossInputError } from '../errors.js';
 import { reference, setting, smoothedLogisticLoss } from '../shared-terms.js';
 import type { LossContext, LossDefinition } from '../types.js';
 
-/** Unbiased (N − 1) mean and std of a [B] tensor in one device-to-host transfer; the std of one value is taken as 0. */
+/** Mean and unbiased (N − 1) std of a [B] tensor, in one device-to-host transfer; the std of one value is taken as 0. */
 function meanAndStd(x: Tensor): [number, number] {
   if (x.size(0) < 2) return [x.item(), 0];
   const [mean, std] = torch.stack([x.mean(), x.std()]).toNumbers();

@@ -5,7 +5,8 @@ import type { LossDefinition } from '../types.js';
 
 export const apoDownLoss: LossDefinition = {
   name: 'apo_down',
-  source: 'APO (D’Oosterlinck et al. 2024, arXiv 2408.06266, Eq. 8); TRL dpo_loss (TRL ≥ 1.0 applies the f-divergence to the second term).',
+  source:
+    'APO (D’Oosterlinck et al. 2024, arXiv 2408.06266, Eq. 8); TRL dpo_loss (TRL ≥ 0.29 applies the f-divergence to the second term).',
   logps: 'sum',
   uses: ['beta'],
   requires: ['beta'],

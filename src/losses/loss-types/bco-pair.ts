@@ -6,7 +6,7 @@ import type { LossDefinition } from '../types.js';
 export const bcoPairLoss: LossDefinition = {
   name: 'bco_pair',
   source:
-    'BCO (Jung et al. 2024, arXiv 2404.04656) without the reward shift δ, as TRL ≥ 1.0 computes it (TRL < 1.0 subtracted a running mean of the rewards).',
+    'BCO (Jung et al. 2024, arXiv 2404.04656) without the reward shift δ, as TRL ≥ 0.29 computes it (TRL ≤ 0.28 subtracted a running mean of the rewards).',
   logps: 'sum',
   uses: ['beta'],
   requires: ['beta'],

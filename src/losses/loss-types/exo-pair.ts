@@ -6,7 +6,7 @@ import type { LossDefinition } from '../types.js';
 
 export const exoPairLoss: LossDefinition = {
   name: 'exo_pair',
-  source: 'EXO (Ji et al. 2024, arXiv 2402.00856, Eq. 16); TRL ≥ 1.0 dpo loss (TRL < 1.0 silently replaced ε = 0 by 1e-3).',
+  source: 'EXO (Ji et al. 2024, arXiv 2402.00856, Eq. 16); TRL ≥ 0.29 dpo loss (TRL ≤ 0.28 silently replaced ε = 0 by 1e-3).',
   logps: 'sum',
   uses: ['beta', 'label_smoothing'],
   requires: ['beta'],

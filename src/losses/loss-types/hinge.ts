@@ -5,7 +5,7 @@ import type { LossDefinition } from '../types.js';
 
 export const hingeLoss: LossDefinition = {
   name: 'hinge',
-  source: 'SLiC (Zhao et al. 2023, arXiv 2305.10425) in DPO form; TRL dpo_loss (same in TRL < 1.0 and ≥ 1.0).',
+  source: 'SLiC (Zhao et al. 2023, arXiv 2305.10425) in DPO form; TRL dpo_loss (same in TRL ≤ 0.28 and ≥ 0.29).',
   logps: 'sum',
   uses: ['beta'],
   requires: ['beta'],

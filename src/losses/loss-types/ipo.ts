@@ -6,7 +6,7 @@ import type { LossDefinition } from '../types.js';
 export const ipoLoss: LossDefinition = {
   name: 'ipo',
   source:
-    'IPO (Azar et al. 2023, arXiv 2310.12036, Eq. 17; β is τ). On per-token averages, as TRL < 1.0 (averaged log-probs) and TRL ≥ 1.0 (scores ÷ lengths) both do.',
+    'IPO (Azar et al. 2023, arXiv 2310.12036, Eq. 17; β is τ). On per-token averages, as TRL ≤ 0.28 (averaged log-probs) and TRL ≥ 0.29 (scores ÷ lengths) both do.',
   logps: 'average',
   uses: ['beta'],
   requires: ['beta'],

@@ -5,7 +5,7 @@ import type { LossDefinition } from '../types.js';
 
 export const ncaPairLoss: LossDefinition = {
   name: 'nca_pair',
-  source: 'NCA (Chen et al. 2024, arXiv 2402.05369); TRL dpo_loss (TRL ≥ 1.0 applies the f-divergence scores).',
+  source: 'NCA (Chen et al. 2024, arXiv 2402.05369); TRL dpo_loss (TRL ≥ 0.29 applies the f-divergence scores).',
   logps: 'sum',
   uses: ['beta'],
   requires: ['beta'],

@@ -18,17 +18,19 @@ export const orpoLoss: LossDefinition = {
   requires: ['beta'],
   fDivergence: false,
   needs: () => ['chosenNll'],
-  compute(context) {
-    const { logps } = context;
-    const beta = setting(context.config, 'beta');
+  checkInputs(logps) {
     for (const field of ['policyChosen', 'policyRejected'] as const) {
-      if (logps[field].ge(0).any().item()) {
+      if (torch.tidy(() => logps[field].ge(0).any().item())) {
         throw new LossInputError(
           `logps.${field}`,
           'orpo needs log-probs < 0 (the odds p/(1 − p) are infinite at p = 1): pass per-token averages from sequenceLogps(…, { average: true }).',
         );
       }
     }
+  },
+  compute(context) {
+    const { logps } = context;
+    const beta = setting(context.config, 'beta');
     // log odds(y) = ℓ − log(1 − e^ℓ) with ℓ the average log-prob (nats/token); loss = NLL − λ·log σ(log odds_w − log odds_l).
     const logOdds = logps.policyChosen.sub(logps.policyRejected).sub(log1mexp(logps.policyChosen).sub(log1mexp(logps.policyRejected)));
     const ratio = logOdds.logSigmoid();

@@ -6,7 +6,7 @@ import type { LossDefinition } from '../types.js';
 
 export const robustLoss: LossDefinition = {
   name: 'robust',
-  source: 'Robust DPO (Chowdhury et al. 2024, arXiv 2403.00409); TRL dpo_loss (same in TRL < 1.0 and ≥ 1.0).',
+  source: 'Robust DPO (Chowdhury et al. 2024, arXiv 2403.00409); TRL dpo_loss (same in TRL ≤ 0.28 and ≥ 0.29).',
   logps: 'sum',
   uses: ['beta', 'label_smoothing'],
   requires: ['beta'],

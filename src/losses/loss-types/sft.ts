@@ -6,7 +6,7 @@ import type { LossDefinition } from '../types.js';
 export const sftLoss: LossDefinition = {
   name: 'sft',
   source:
-    'Token-mean NLL of the chosen completions (TRL dpo_loss "sft", used by MPO). It has no implicit reward: rewards are zeros, as in TRL < 1.0.',
+    'Token-mean NLL of the chosen completions (TRL dpo_loss "sft", used by MPO). It has no implicit reward: rewards are zeros, as in TRL ≤ 0.28.',
   logps: 'sum',
   uses: [],
   requires: [],

@@ -6,7 +6,7 @@ import type { LossDefinition } from '../types.js';
 export const sigmoidLoss: LossDefinition = {
   name: 'sigmoid',
   source:
-    'DPO (Rafailov et al. 2023, arXiv 2305.18290, Eq. 7); label smoothing ε is cDPO (Mitchell 2023). TRL < 1.0 dpo_loss (TRL ≥ 1.0 dropped ε from sigmoid).',
+    'DPO (Rafailov et al. 2023, arXiv 2305.18290, Eq. 7); label smoothing ε is cDPO (Mitchell 2023). TRL ≤ 0.28 dpo_loss (TRL ≥ 0.29 dropped ε from sigmoid).',
   logps: 'sum',
   uses: ['beta', 'label_smoothing'],
   requires: ['beta'],

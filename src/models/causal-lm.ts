@@ -1,0 +1,108 @@
+// What every causal language model offers, whatever its architecture: forward to logits, a KV
+// cache for generation, its parameters by Hugging Face name for the optimiser, train/eval
+// modes, its config as config.json and its weights in Hugging Face's layouts for saving.
+import type { CheckpointLayout } from '../nn/checkpoint-source.js';
+import { KVCache } from '../nn/kv-cache.js';
+import { Module } from '../nn/module.js';
+import type { ParameterStore } from '../nn/parameter-store.js';
+import type { DType } from '../tensor/dtype.js';
+import type { Tensor } from '../tensor/tensor.js';
+import * as torch from '../torch.js';
+import { type SavePretrainedOptions, savePretrained } from './save-pretrained.js';
+
+/** The `architectures` names of config.json this package implements. */
+export const ARCHITECTURES = ['GPT2LMHeadModel', 'LlamaForCausalLM', 'MistralForCausalLM', 'Qwen2ForCausalLM'] as const;
+export type Architecture = (typeof ARCHITECTURES)[number];
+
+export interface ForwardOptions {
+  /**
+   * [B, P + T]: 1 (or true) for real tokens, 0 for padding, covering cached and new positions
+   * (transformers' attention_mask). Omit when nothing is padded.
+   */
+  attentionMask?: Tensor | undefined;
+  /**
+   * int64 [B, T] positions of the new tokens. Default P … P + T − 1 for every row, as
+   * transformers' forward does (so right padding is harmless; for left padding pass positions
+   * counted from each row's first real token, see positionIdsFromMask; generate() does).
+   */
+  positionIds?: Tensor | undefined;
+  /** Keys and values of earlier positions; this pass appends to it. */
+  cache?: KVCache | undefined;
+  /** Compute logits only for the last N positions (transformers' logits_to_keep); 0 = all. */
+  logitsToKeep?: number | undefined;
+}
+
+export abstract class CausalLM extends Module {
+  abstract readonly architecture: Architecture;
+  /** transformers' model_type (config.json). */
+  abstract readonly modelType: string;
+  /** Tokens in the output vocabulary (V). */
+  abstract readonly vocabSize: number;
+  /** Decoder layers (the KV cache's size). */
+  abstract readonly numLayers: number;
+  /** How parameter names map to checkpoint keys and layouts. */
+  abstract readonly layout: CheckpointLayout;
+  /** Every parameter, by Hugging Face key. */
+  readonly store: ParameterStore;
+
+  constructor(store: ParameterStore) {
+    super(store.root);
+    this.store = store;
+  }
+
+  /** int64 [B, T] token ids -> logits [B, T, V] (or [B, logitsToKeep, V]) in the model's dtype. */
+  abstract forward(inputIds: Tensor, options?: ForwardOptions): Tensor;
+
+  /** config.json contents: the resolved config, keys this package does not read kept as they were. */
+  abstract configJson(): Record<string, unknown>;
+
+  /** The dtype of the parameters. */
+  get dtype(): DType {
+    return this.store.dtype;
+  }
+
+  /** A fresh, empty KV cache for this model. Dispose it after use. */
+  newCache(): KVCache {
+    return new KVCache(this.numLayers);
+  }
+
+  /** [Hugging Face key, tensor] of every trainable parameter; tied weights appear once. */
+  namedParameters(): [string, Tensor][] {
+    return this.store.namedParameters();
+  }
+
+  parameters(): Tensor[] {
+    return this.store.namedParameters().map(([, t]) => t);
+  }
+
+  /** Number of parameter elements (tied weights counted once). */
+  get numParameters(): number {
+    return this.store.numel;
+  }
+
+  /**
+   * The weights as Hugging Face stores them: its key names and layouts (GPT-2's Conv1D weights
+   * transposed back to [in, out]), tied aliases omitted as transformers omits them. Transposed
+   * tensors are new (the caller disposes them); the others are the parameters themselves.
+   */
+  checkpointTensors(): { tensors: [string, Tensor][]; created: Tensor[] } {
+    const created: Tensor[] = [];
+    const tensors = this.namedParameters().map(([name, t]): [string, Tensor] => {
+      if (!this.layout.isTransposed(name)) return [name, t];
+      const hf = torch.noGrad(() => torch.keep(t.transpose(0, 1).contiguous()));
+      created.push(hf);
+      return [name, hf];
+    });
+    return { tensors, created };
+  }
+
+  /** Writes config.json and model.safetensors (sharded above `maxShardSize`) so transformers and fromPretrained load it. */
+  savePretrained(dir: string, options: SavePretrainedOptions = {}): Promise<void> {
+    return savePretrained(this, dir, options);
+  }
+
+  /** Frees every parameter. The model cannot be used afterwards. */
+  dispose(): void {
+    this.store.dispose();
+  }
+}

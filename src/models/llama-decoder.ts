@@ -1,0 +1,197 @@
+// The decoder shared by the Llama family (Llama, Mistral, Qwen2): token embedding, pre-RMSNorm
+// blocks of rotary causal self-attention (multi-head or grouped-query) and a SwiGLU MLP, a final
+// RMSNorm and the LM head. The families differ only in config keys and defaults, in q/k/v
+// biases and in sliding-window layers; their files (llama.ts, mistral.ts, qwen2.ts) turn their
+// config into a LlamaDecoderSpec.
+import type { ActivationName } from '../nn/activations.js';
+import { blockedAttention, defaultPositionIds } from '../nn/attention-mask.js';
+import { CausalSelfAttention } from '../nn/causal-self-attention.js';
+import type { CheckpointLayout } from '../nn/checkpoint-source.js';
+import type { KVCache } from '../nn/kv-cache.js';
+import { Embedding } from '../nn/embedding.js';
+import { Module } from '../nn/module.js';
+import type { ParameterStore, StorePath } from '../nn/parameter-store.js';
+import { RMSNorm } from '../nn/rms-norm.js';
+import { type RopeScaling, ropeCosSin, ropeInverseFrequencies } from '../nn/rotary-embedding.js';
+import { SwiGluMlp } from '../nn/swiglu-mlp.js';
+import type { Tensor } from '../tensor/tensor.js';
+import * as torch from '../torch.js';
+import { CausalLM, type ForwardOptions } from './causal-lm.js';
+import { ModelConfigError } from './errors.js';
+
+/** The architecture-independent description of a Llama-family decoder. */
+export interface LlamaDecoderSpec {
+  vocabSize: number;
+  hidden: number;
+  intermediate: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  rmsNormEps: number;
+  ropeTheta: number;
+  ropeScaling: RopeScaling;
+  activation: ActivationName;
+  attentionDropout: number;
+  qkvBias: boolean;
+  outputBias: boolean;
+  mlpBias: boolean;
+  tieWordEmbeddings: boolean;
+  initializerRange: number;
+  /** Per layer: the sliding window in tokens, or null for full causal attention. */
+  slidingWindows: (number | null)[];
+}
+
+export const LLAMA_FAMILY_LAYOUT: CheckpointLayout = {
+  basePrefix: 'model',
+  isTransposed: () => false,
+  // RoPE frequencies that older transformers versions saved as a buffer.
+  isIgnorable: (name) => name.endsWith('.rotary_emb.inv_freq'),
+};
+
+/** rope_scaling of a config.json (rope_type, or the older key `type`), checked. */
+export function parseRopeScaling(raw: Record<string, unknown> | null, where: string): RopeScaling {
+  if (raw === null) return { rope_type: 'default' };
+  const type = raw['rope_type'] ?? raw['type'];
+  const num = (key: string, above = 0): number => {
+    const v = raw[key];
+    if (typeof v !== 'number' || !Number.isFinite(v) || !(v > above)) {
+      throw new ModelConfigError(`rope_scaling.${key}`, `expected a number > ${above} for rope type '${String(type)}', got ${JSON.stringify(v)}`, where);
+    }
+    return v;
+  };
+  switch (type) {
+    case 'default':
+      return { rope_type: 'default' };
+    case 'linear':
+      return { rope_type: 'linear', factor: num('factor') };
+    case 'llama3': {
+      const scaling = {
+        rope_type: 'llama3' as const,
+        factor: num('factor'),
+        low_freq_factor: num('low_freq_factor'),
+        high_freq_factor: num('high_freq_factor'),
+        original_max_position_embeddings: num('original_max_position_embeddings'),
+      };
+      if (!(scaling.high_freq_factor > scaling.low_freq_factor)) {
+        throw new ModelConfigError('rope_scaling.high_freq_factor', 'must be greater than low_freq_factor', where);
+      }
+      return scaling;
+    }
+    default:
+      throw new ModelConfigError(
+        'rope_scaling',
+        `rope type ${JSON.stringify(type)} is not supported (supported: default, linear, llama3). ` +
+          'dynamic, yarn, longrope and su scale positions differently and are not implemented.',
+        where,
+      );
+  }
+}
+
+class LlamaDecoderLayer extends Module {
+  readonly inputLayernorm: RMSNorm;
+  readonly selfAttn: CausalSelfAttention;
+  readonly postAttentionLayernorm: RMSNorm;
+  readonly mlp: SwiGluMlp;
+  /** Sliding window of this layer (null: full attention). */
+  readonly slidingWindow: number | null;
+
+  constructor(path: StorePath, s: LlamaDecoderSpec, layer: number) {
+    super(path);
+    this.slidingWindow = s.slidingWindows[layer] ?? null;
+    this.inputLayernorm = this.child(new RMSNorm(path.sub('input_layernorm'), s.hidden, s.rmsNormEps));
+    this.selfAttn = this.child(
+      new CausalSelfAttention(path.sub('self_attn'), {
+        hidden: s.hidden,
+        heads: s.heads,
+        kvHeads: s.kvHeads,
+        headDim: s.headDim,
+        qkvBias: s.qkvBias,
+        outputBias: s.outputBias,
+        dropout: s.attentionDropout,
+        std: s.initializerRange,
+        layer,
+      }),
+    );
+    this.postAttentionLayernorm = this.child(new RMSNorm(path.sub('post_attention_layernorm'), s.hidden, s.rmsNormEps));
+    this.mlp = this.child(
+      new SwiGluMlp(path.sub('mlp'), {
+        hidden: s.hidden,
+        intermediate: s.intermediate,
+        activation: s.activation,
+        bias: s.mlpBias,
+        std: s.initializerRange,
+      }),
+    );
+  }
+
+  forward(x: Tensor, cos: Tensor, sin: Tensor, blocked: Tensor, cache: KVCache | undefined): Tensor {
+    return torch.tidy(() => {
+      const h = x.add(this.selfAttn.forward(this.inputLayernorm.forward(x), { cos, sin, blocked, cache }));
+      return h.add(this.mlp.forward(this.postAttentionLayernorm.forward(h)));
+    });
+  }
+}
+
+export abstract class LlamaDecoderModel extends CausalLM {
+  readonly layout = LLAMA_FAMILY_LAYOUT;
+  readonly spec: LlamaDecoderSpec;
+  readonly embedTokens: Embedding;
+  readonly layers: LlamaDecoderLayer[];
+  readonly norm: RMSNorm;
+  /** [V, C]: the token embedding when tied, else lm_head.weight. */
+  readonly lmHeadWeight: Tensor;
+  /** float32 [headDim / 2] RoPE inverse frequencies (a buffer: derived from the config, never saved). */
+  readonly invFreq: Tensor;
+
+  constructor(store: ParameterStore, spec: LlamaDecoderSpec) {
+    super(store);
+    this.spec = spec;
+    const base = store.root.sub('model');
+    this.embedTokens = this.child(new Embedding(base.sub('embed_tokens'), spec.vocabSize, spec.hidden, { std: spec.initializerRange }));
+    this.layers = Array.from({ length: spec.layers }, (_, i) => this.child(new LlamaDecoderLayer(base.sub('layers', i), spec, i)));
+    this.norm = this.child(new RMSNorm(base.sub('norm'), spec.hidden, spec.rmsNormEps));
+    this.lmHeadWeight = spec.tieWordEmbeddings
+      ? store.tie('lm_head.weight', 'model.embed_tokens.weight')
+      : store.root.sub('lm_head').param('weight', [spec.vocabSize, spec.hidden], { kind: 'normal', std: spec.initializerRange });
+    this.invFreq = torch.keep(ropeInverseFrequencies(spec.headDim, spec.ropeTheta, spec.ropeScaling));
+  }
+
+  get vocabSize(): number {
+    return this.spec.vocabSize;
+  }
+
+  get numLayers(): number {
+    return this.spec.layers;
+  }
+
+  forward(inputIds: Tensor, options: ForwardOptions = {}): Tensor {
+    const [batch, time] = inputIds.shape as [number, number];
+    const past = options.cache?.length ?? 0;
+    return torch.tidy(() => {
+      const positions = options.positionIds ?? defaultPositionIds(batch, time, past);
+      const { cos, sin } = ropeCosSin(this.invFreq, positions, this.dtype); // [B, T, D]
+      // One mask per distinct window (Qwen2 mixes full and sliding layers).
+      const masks = new Map<number | null, Tensor>();
+      const maskFor = (window: number | null): Tensor => {
+        let m = masks.get(window);
+        if (m === undefined) {
+          m = blockedAttention({ queryLength: time, pastLength: past, attentionMask: options.attentionMask, slidingWindow: window });
+          masks.set(window, m);
+        }
+        return m;
+      };
+      let h = this.embedTokens.forward(inputIds); // [B, T, C]
+      for (const layer of this.layers) h = layer.forward(h, cos, sin, maskFor(layer.slidingWindow), options.cache);
+      h = this.norm.forward(h);
+      const keep = options.logitsToKeep ?? 0;
+      if (keep > 0 && keep < time) h = h.narrow(1, time - keep, keep);
+      return h.linear(this.lmHeadWeight); // [B, T, V]
+    });
+  }
+
+  override dispose(): void {
+    this.invFreq.dispose();
+    super.dispose();
+  }
+}

@@ -1,0 +1,91 @@
+// Mistral (Jiang et al. 2023) as transformers' MistralForCausalLM: the Llama decoder with
+// grouped-query attention by default and a sliding window on every layer (each query sees the
+// `sliding_window` most recent positions, itself included; null for full attention).
+import { ACTIVATION_NAMES } from '../nn/activations.js';
+import type { ParameterStore } from '../nn/parameter-store.js';
+import { field, type Resolved, resolveConfig } from './config-schema.js';
+import { checkLlamaFamilyShape } from './llama.js';
+import { LlamaDecoderModel, type LlamaDecoderSpec, parseRopeScaling } from './llama-decoder.js';
+
+/** MistralConfig's keys this package reads, with transformers' defaults. */
+export const MISTRAL_CONFIG_SCHEMA = {
+  vocab_size: field.int(32000, 'tokens in the vocabulary', { min: 1 }),
+  hidden_size: field.int(4096, 'model width C', { min: 1 }),
+  intermediate_size: field.int(14336, 'MLP width', { min: 1 }),
+  num_hidden_layers: field.int(32, 'decoder layers', { min: 1 }),
+  num_attention_heads: field.int(32, 'query heads H', { min: 1 }),
+  num_key_value_heads: field.intOrNull(8, 'key/value heads (grouped-query attention); null means num_attention_heads', { min: 1 }),
+  head_dim: field.intOrNull(null, 'width of each head; null means hidden_size / num_attention_heads', { min: 2 }),
+  hidden_act: field.choice('silu', ACTIVATION_NAMES, 'MLP gate activation (ACT2FN name)'),
+  max_position_embeddings: field.int(4096 * 32, 'context length, in tokens (informational for RoPE)', { min: 1 }),
+  initializer_range: field.number(0.02, 'std of the normal initialisation of weights', { min: 0 }),
+  rms_norm_eps: field.number(1e-6, 'RMSNorm epsilon', { above: 0 }),
+  tie_word_embeddings: field.bool(false, 'the LM head reuses the token embedding (no lm_head.weight)'),
+  rope_theta: field.number(10000, 'RoPE base θ', { above: 0 }),
+  rope_scaling: field.objectOrNull('RoPE frequency scaling: null, {rope_type: linear, factor} or {rope_type: llama3, ...}'),
+  sliding_window: field.intOrNull(4096, 'attention window in tokens (each query sees this many positions ending at itself); null: full', {
+    min: 1,
+  }),
+  attention_dropout: field.number(0, 'dropout probability on attention weights (training mode only)', { min: 0 }),
+  bos_token_id: field.tokenIds(1, 'beginning-of-sequence token id'),
+  eos_token_id: field.tokenIds(2, 'end-of-sequence token id(s)'),
+  pad_token_id: field.tokenIds(null, 'padding token id'),
+};
+
+export type MistralConfig = Omit<Resolved<typeof MISTRAL_CONFIG_SCHEMA>, 'num_key_value_heads' | 'head_dim'> & {
+  num_key_value_heads: number;
+  head_dim: number;
+};
+
+export function resolveMistralConfig(raw: Readonly<Record<string, unknown>>, where = 'config.json'): MistralConfig {
+  const c = resolveConfig(MISTRAL_CONFIG_SCHEMA, raw, where);
+  const resolved = {
+    ...c,
+    num_key_value_heads: c.num_key_value_heads ?? c.num_attention_heads,
+    head_dim: c.head_dim ?? Math.floor(c.hidden_size / c.num_attention_heads),
+  };
+  checkLlamaFamilyShape(resolved, where);
+  parseRopeScaling(resolved.rope_scaling, where);
+  return resolved;
+}
+
+function mistralSpec(c: MistralConfig): LlamaDecoderSpec {
+  return {
+    vocabSize: c.vocab_size,
+    hidden: c.hidden_size,
+    intermediate: c.intermediate_size,
+    layers: c.num_hidden_layers,
+    heads: c.num_attention_heads,
+    kvHeads: c.num_key_value_heads,
+    headDim: c.head_dim,
+    rmsNormEps: c.rms_norm_eps,
+    ropeTheta: c.rope_theta,
+    ropeScaling: parseRopeScaling(c.rope_scaling, 'config.json'),
+    activation: c.hidden_act,
+    attentionDropout: c.attention_dropout,
+    qkvBias: false,
+    outputBias: false,
+    mlpBias: false,
+    tieWordEmbeddings: c.tie_word_embeddings,
+    initializerRange: c.initializer_range,
+    slidingWindows: new Array(c.num_hidden_layers).fill(c.sliding_window),
+  };
+}
+
+export class MistralForCausalLM extends LlamaDecoderModel {
+  readonly architecture = 'MistralForCausalLM' as const;
+  readonly modelType = 'mistral';
+  readonly config: MistralConfig;
+  readonly #extra: Record<string, unknown>;
+
+  /** Builds the model, drawing every parameter from the store's source. `extra`: config.json keys kept for saving. */
+  constructor(store: ParameterStore, config: MistralConfig, extra: Record<string, unknown> = {}) {
+    super(store, mistralSpec(config));
+    this.config = config;
+    this.#extra = extra;
+  }
+
+  configJson(): Record<string, unknown> {
+    return { ...this.#extra, ...this.config, architectures: [this.architecture], model_type: this.modelType, torch_dtype: this.dtype };
+  }
+}

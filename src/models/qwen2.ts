@@ -1,0 +1,112 @@
+// Qwen2 (Qwen2.5 too) as transformers' Qwen2ForCausalLM: the Llama decoder with biases on
+// q_proj, k_proj and v_proj (none on o_proj), and sliding-window attention only when
+// use_sliding_window is set, on layers from max_window_layers on (or as layer_types says).
+import { ACTIVATION_NAMES } from '../nn/activations.js';
+import type { ParameterStore } from '../nn/parameter-store.js';
+import { field, type Resolved, resolveConfig } from './config-schema.js';
+import { ModelConfigError } from './errors.js';
+import { checkLlamaFamilyShape } from './llama.js';
+import { LlamaDecoderModel, type LlamaDecoderSpec, parseRopeScaling } from './llama-decoder.js';
+
+/** Qwen2Config's keys this package reads, with transformers' defaults. */
+export const QWEN2_CONFIG_SCHEMA = {
+  vocab_size: field.int(151936, 'tokens in the vocabulary', { min: 1 }),
+  hidden_size: field.int(4096, 'model width C', { min: 1 }),
+  intermediate_size: field.int(22016, 'MLP width', { min: 1 }),
+  num_hidden_layers: field.int(32, 'decoder layers', { min: 1 }),
+  num_attention_heads: field.int(32, 'query heads H', { min: 1 }),
+  num_key_value_heads: field.intOrNull(32, 'key/value heads (grouped-query attention); null means num_attention_heads', { min: 1 }),
+  head_dim: field.intOrNull(null, 'width of each head; null means hidden_size / num_attention_heads', { min: 2 }),
+  hidden_act: field.choice('silu', ACTIVATION_NAMES, 'MLP gate activation (ACT2FN name)'),
+  max_position_embeddings: field.int(32768, 'context length, in tokens (informational for RoPE)', { min: 1 }),
+  initializer_range: field.number(0.02, 'std of the normal initialisation of weights', { min: 0 }),
+  rms_norm_eps: field.number(1e-6, 'RMSNorm epsilon', { above: 0 }),
+  tie_word_embeddings: field.bool(false, 'the LM head reuses the token embedding (no lm_head.weight)'),
+  rope_theta: field.number(10000, 'RoPE base θ', { above: 0 }),
+  rope_scaling: field.objectOrNull('RoPE frequency scaling: null, {rope_type: linear, factor} or {rope_type: llama3, ...}'),
+  use_sliding_window: field.bool(false, 'use sliding-window attention on layers from max_window_layers on'),
+  sliding_window: field.intOrNull(4096, 'attention window in tokens, when use_sliding_window', { min: 1 }),
+  max_window_layers: field.int(28, 'layers below this index use full attention', { min: 0 }),
+  attention_dropout: field.number(0, 'dropout probability on attention weights (training mode only)', { min: 0 }),
+  bos_token_id: field.tokenIds(null, 'beginning-of-sequence token id'),
+  eos_token_id: field.tokenIds(null, 'end-of-sequence token id(s)'),
+  pad_token_id: field.tokenIds(null, 'padding token id'),
+};
+
+export type Qwen2Config = Omit<Resolved<typeof QWEN2_CONFIG_SCHEMA>, 'num_key_value_heads' | 'head_dim'> & {
+  num_key_value_heads: number;
+  head_dim: number;
+  /** Per layer, 'full_attention' or 'sliding_attention' (transformers' layer_types, derived when absent). */
+  layer_types: ('full_attention' | 'sliding_attention')[];
+};
+
+export function resolveQwen2Config(raw: Readonly<Record<string, unknown>>, where = 'config.json'): Qwen2Config {
+  const c = resolveConfig(QWEN2_CONFIG_SCHEMA, raw, where);
+  const window = c.use_sliding_window ? c.sliding_window : null;
+  let layerTypes: ('full_attention' | 'sliding_attention')[];
+  const given = raw['layer_types'];
+  if (given === undefined || given === null) {
+    layerTypes = Array.from({ length: c.num_hidden_layers }, (_, i) =>
+      window !== null && i >= c.max_window_layers ? 'sliding_attention' : 'full_attention',
+    );
+  } else if (
+    Array.isArray(given) &&
+    given.length === c.num_hidden_layers &&
+    given.every((t) => t === 'full_attention' || t === 'sliding_attention')
+  ) {
+    layerTypes = given as ('full_attention' | 'sliding_attention')[];
+  } else {
+    throw new ModelConfigError('layer_types', `expected ${c.num_hidden_layers} entries of 'full_attention' or 'sliding_attention'`, where);
+  }
+  const resolved = {
+    ...c,
+    num_key_value_heads: c.num_key_value_heads ?? c.num_attention_heads,
+    head_dim: c.head_dim ?? Math.floor(c.hidden_size / c.num_attention_heads),
+    layer_types: layerTypes,
+  };
+  checkLlamaFamilyShape(resolved, where);
+  parseRopeScaling(resolved.rope_scaling, where);
+  return resolved;
+}
+
+function qwen2Spec(c: Qwen2Config): LlamaDecoderSpec {
+  const window = c.use_sliding_window ? c.sliding_window : null;
+  return {
+    vocabSize: c.vocab_size,
+    hidden: c.hidden_size,
+    intermediate: c.intermediate_size,
+    layers: c.num_hidden_layers,
+    heads: c.num_attention_heads,
+    kvHeads: c.num_key_value_heads,
+    headDim: c.head_dim,
+    rmsNormEps: c.rms_norm_eps,
+    ropeTheta: c.rope_theta,
+    ropeScaling: parseRopeScaling(c.rope_scaling, 'config.json'),
+    activation: c.hidden_act,
+    attentionDropout: c.attention_dropout,
+    qkvBias: true,
+    outputBias: false,
+    mlpBias: false,
+    tieWordEmbeddings: c.tie_word_embeddings,
+    initializerRange: c.initializer_range,
+    slidingWindows: c.layer_types.map((t) => (t === 'sliding_attention' ? window : null)),
+  };
+}
+
+export class Qwen2ForCausalLM extends LlamaDecoderModel {
+  readonly architecture = 'Qwen2ForCausalLM' as const;
+  readonly modelType = 'qwen2';
+  readonly config: Qwen2Config;
+  readonly #extra: Record<string, unknown>;
+
+  /** Builds the model, drawing every parameter from the store's source. `extra`: config.json keys kept for saving. */
+  constructor(store: ParameterStore, config: Qwen2Config, extra: Record<string, unknown> = {}) {
+    super(store, qwen2Spec(config));
+    this.config = config;
+    this.#extra = extra;
+  }
+
+  configJson(): Record<string, unknown> {
+    return { ...this.#extra, ...this.config, architectures: [this.architecture], model_type: this.modelType, torch_dtype: this.dtype };
+  }
+}

@@ -1,0 +1,56 @@
+// Scaled dot-product attention written with matmul and softmax (libtorch 1.13 has no fused
+// kernel): softmax(q·kᵀ·scale, masked) · v. Grouped-query attention repeats each key/value head
+// for its group of consecutive query heads (transformers' repeat_kv, i.e. repeat_interleave).
+import type { Tensor } from '../tensor/tensor.js';
+import * as torch from '../torch.js';
+
+// torch.finfo(dtype).min for the floating-point dtypes.
+const MOST_NEGATIVE: Partial<Record<torch.DType, number>> = {
+  float32: -3.4028234663852886e38,
+  float64: -Number.MAX_VALUE,
+  bfloat16: -3.3895313892515355e38,
+  float16: -65504,
+};
+
+export interface AttentionOptions {
+  /** Multiplies q·kᵀ (1/√head_dim as a rule). */
+  scale: number;
+  /** bool [B or 1, 1, T, S], true where attention is not allowed (see blockedAttention). */
+  blocked: Tensor;
+  /** Softmax in float32 and cast back (the Llama family); false: in the working dtype (GPT-2). */
+  softmaxInFloat32: boolean;
+  /** Dropout probability on the attention weights, applied only when `training`. */
+  dropout: number;
+  training: boolean;
+}
+
+/** [B, Hkv, S, D] -> [B, Hkv·groups, S, D], each head repeated `groups` times consecutively. */
+export function repeatKv(x: Tensor, groups: number): Tensor {
+  if (groups === 1) return x;
+  const [b, h, s, d] = x.shape as [number, number, number, number];
+  return torch.tidy(() =>
+    x
+      .unsqueeze(2)
+      .expand([b, h, groups, s, d])
+      .reshape([b, h * groups, s, d]),
+  );
+}
+
+/** q [B, H, T, D], k and v [B, Hkv, S, D] (H a multiple of Hkv) -> [B, H, T, D]. */
+export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions): Tensor {
+  const heads = q.size(1);
+  const kvHeads = k.size(1);
+  if (heads % kvHeads !== 0) throw new RangeError(`${heads} query heads cannot share ${kvHeads} key/value heads`);
+  return torch.tidy(() => {
+    const groups = heads / kvHeads;
+    const keys = repeatKv(k, groups);
+    const values = repeatKv(v, groups);
+    const scores = q.matmul(keys.transpose(-2, -1)).mul(options.scale); // [B, H, T, S]
+    // The dtype's most negative finite value, as transformers: a row with every key blocked
+    // (a padding query) gets uniform weights instead of NaN.
+    const masked = scores.maskedFill(options.blocked, MOST_NEGATIVE[scores.dtype] as number);
+    let weights = options.softmaxInFloat32 ? masked.softmax(-1, 'float32').to(q.dtype) : masked.softmax(-1);
+    if (options.training && options.dropout > 0) weights = weights.dropout(options.dropout, true);
+    return weights.matmul(values);
+  });
+}

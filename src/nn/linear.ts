@@ -1,0 +1,29 @@
+// y = x·Wᵀ + b with W stored [out, in], as torch.nn.Linear (and Hugging Face's Linear keys).
+import type { Tensor } from '../tensor/tensor.js';
+import { Module } from './module.js';
+import type { StorePath } from './parameter-store.js';
+
+export interface LinearOptions {
+  /** Whether the layer has a bias (default true). */
+  bias?: boolean;
+  /** Standard deviation of the weight's random initialisation (transformers: initializer_range, 0.02). */
+  std?: number;
+}
+
+export class Linear extends Module {
+  /** [outFeatures, inFeatures] */
+  readonly weight: Tensor;
+  /** [outFeatures] or null */
+  readonly bias: Tensor | null;
+
+  constructor(path: StorePath, inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
+    super(path);
+    this.weight = path.param('weight', [outFeatures, inFeatures], { kind: 'normal', std: options.std ?? 0.02 });
+    this.bias = (options.bias ?? true) ? path.param('bias', [outFeatures], { kind: 'zeros' }) : null;
+  }
+
+  /** [..., in] -> [..., out] */
+  forward(x: Tensor): Tensor {
+    return x.linear(this.weight, this.bias);
+  }
+}

@@ -1,0 +1,71 @@
+// Rotary position embeddings (RoFormer, Su et al. 2021, arXiv 2104.09864) as transformers'
+// Llama family applies them: frequencies θ^(−2i/d) for i < d/2, the angle table duplicated to
+// [cos(f), cos(f)] over the head dimension, and "rotate half": (x₁, x₂) -> (−x₂, x₁) on the two
+// halves of each head, not interleaved pairs. Angles are computed in float32 for every dtype.
+import type { Tensor } from '../tensor/tensor.js';
+import * as torch from '../torch.js';
+
+/**
+ * rope_scaling of a Hugging Face config, normalised: `linear` divides every frequency by
+ * `factor`; `llama3` (Llama 3.1) divides low frequencies by `factor`, keeps high ones and
+ * interpolates between (transformers' _compute_llama3_parameters).
+ */
+export type RopeScaling =
+  | { rope_type: 'default' }
+  | { rope_type: 'linear'; factor: number }
+  | {
+      rope_type: 'llama3';
+      factor: number;
+      low_freq_factor: number;
+      high_freq_factor: number;
+      /** Context length (tokens) of the model before scaling. */
+      original_max_position_embeddings: number;
+    };
+
+/** float32 [headDim / 2]: the inverse frequency of each rotated pair, in radians per position. */
+export function ropeInverseFrequencies(headDim: number, theta: number, scaling: RopeScaling): Tensor {
+  return torch.tidy(() => {
+    const half = Math.floor(headDim / 2);
+    // 1 / θ^(2i/d), in float32 as transformers computes it.
+    const exponents = torch.arange(0, headDim, 2).to('float32').div(headDim);
+    const inv = torch.full([half], theta, { dtype: 'float32' }).pow(exponents).reciprocal();
+    switch (scaling.rope_type) {
+      case 'default':
+        return inv;
+      case 'linear':
+        return inv.div(scaling.factor);
+      case 'llama3': {
+        const { factor, low_freq_factor: low, high_freq_factor: high } = scaling;
+        const oldContext = scaling.original_max_position_embeddings;
+        const lowFreqWavelen = oldContext / low;
+        const highFreqWavelen = oldContext / high;
+        const wavelen = inv.reciprocal().mul(2 * Math.PI); // positions per full turn
+        const scaled = torch.where(wavelen.gt(lowFreqWavelen), inv.div(factor), inv);
+        const smooth = wavelen.reciprocal().mul(oldContext).sub(low).div(high - low);
+        const smoothed = smooth.neg().add(1).mul(scaled).div(factor).add(smooth.mul(scaled));
+        const medium = wavelen.lt(highFreqWavelen).logicalNot().logicalAnd(wavelen.gt(lowFreqWavelen).logicalNot());
+        return torch.where(medium, smoothed, scaled);
+      }
+    }
+  });
+}
+
+/** cos and sin tables [B, T, headDim] for int64 positions [B, T], cast to `dtype`. */
+export function ropeCosSin(invFreq: Tensor, positionIds: Tensor, dtype: torch.DType): { cos: Tensor; sin: Tensor } {
+  return torch.tidy(() => {
+    const freqs = positionIds.to('float32').unsqueeze(-1).mul(invFreq); // [B, T, d/2]
+    const angles = torch.cat([freqs, freqs], -1); // [B, T, d]
+    return { cos: angles.cos().to(dtype), sin: angles.sin().to(dtype) };
+  });
+}
+
+/** x·cos + rotate_half(x)·sin for x [B, H, T, d] and tables [B, T, d]. */
+export function applyRotary(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
+  return torch.tidy(() => {
+    const half = x.size(-1) / 2;
+    const x1 = x.narrow(-1, 0, half);
+    const x2 = x.narrow(-1, half, half);
+    const rotated = torch.cat([x2.neg(), x1], -1);
+    return x.mul(cos.unsqueeze(1)).add(rotated.mul(sin.unsqueeze(1)));
+  });
+}

@@ -1,0 +1,14 @@
+import { torch } from './src/index.ts';
+import { randomInit } from './src/models/index.ts';
+import { PRESETS } from './src/models/presets.ts';
+const m = randomInit(PRESETS['gpt2-tiny']);
+console.log(torch.liveTensorCount(), m.namedParameters().length);
+m.dispose();
+console.log(torch.liveTensorCount());
+const ids = torch.randint(0, 256, [2, 10]);
+console.log(torch.liveTensorCount());
+const m2 = randomInit(PRESETS['gpt2-tiny']);
+const l = m2.forward(ids);
+console.log(torch.liveTensorCount());
+l.dispose(); m2.dispose(); ids.dispose();
+console.log(torch.liveTensorCount());
