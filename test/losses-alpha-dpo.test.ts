@@ -11,7 +11,7 @@ import {
   preferenceLoss,
   type Tensor,
 } from '../src/index.js';
-import { expectClose, expectMetrics, FIELD, f64, fixture, SIDES } from './fixtures/losses-fixture.js';
+import { expectClose, expectMetrics, FIELD, f64, fixture, SIDES } from './losses-fixture.js';
 
 function batchInputs(inputs: Record<(typeof SIDES)[number], number[]>): { logps: PreferenceLogps; leaves: Map<string, Tensor> } {
   const leaves = new Map(SIDES.map((side) => [side, f64(inputs[side], true)] as const));

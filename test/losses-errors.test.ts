@@ -13,7 +13,7 @@ import {
   torch,
   UnknownLossTypeError,
 } from '../src/index.js';
-import { f64 } from './fixtures/losses-fixture.js';
+import { f64 } from './losses-fixture.js';
 
 const pair = (): PreferenceLogps => ({
   policyChosen: f64([-10, -12, -9]),

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { type PreferenceLogps, preferenceLoss, type Tensor, type TokenLogps, torch } from '../src/index.js';
-import { caseInputs, FIELD, f64, fixture, SIDES } from './fixtures/losses-fixture.js';
+import { caseInputs, FIELD, f64, fixture, SIDES } from './losses-fixture.js';
 
 const H = 1e-5;
 

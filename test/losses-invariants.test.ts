@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { AlphaDpoState, type LossType, lossRequirements, type PreferenceLogps, preferenceLoss, tokenLogps, torch } from '../src/index.js';
-import { caseInputs, expectClose, f64, fixture } from './fixtures/losses-fixture.js';
+import { caseInputs, expectClose, f64, fixture } from './losses-fixture.js';
 
 const sum = fixture.inputs.sum;
 const dpoInputs = (): PreferenceLogps => ({

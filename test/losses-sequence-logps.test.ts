@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { EmptySequenceError, LossInputError, sequenceLogps, tokenLogps, torch, wpoLogWeights } from '../src/index.js';
-import { expectClose, fixture } from './fixtures/losses-fixture.js';
+import { expectClose, fixture } from './losses-fixture.js';
 
 const fx = fixture.sequence_logps;
 const logitsOf = (dtype: 'float64' | 'float32' | 'bfloat16' = 'float64') =>

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { LOSS_REGISTRY, LOSS_TYPES, preferenceLoss, type Tensor, torch } from '../src/index.js';
-import { caseInputs, expectClose, expectMetrics, FIELD, f64, fixture, SIDES } from './fixtures/losses-fixture.js';
+import { caseInputs, expectClose, expectMetrics, FIELD, f64, fixture, SIDES } from './losses-fixture.js';
 
 describe('preference losses against PyTorch (losses.json)', () => {
   for (const c of fixture.cases) {

@@ -19,7 +19,7 @@ export function emptySamples(): SideSamples {
   return { seconds: [], forwardSeconds: [], check: null };
 }
 
-export function addRound(into: SideSamples, r: RoundResult): void {
+export function collect(into: SideSamples, r: RoundResult): void {
   into.seconds.push(...r.seconds);
   into.forwardSeconds.push(...(r.forwardSeconds ?? []));
   if (r.check !== undefined) into.check = r.check;
