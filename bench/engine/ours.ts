@@ -23,17 +23,17 @@ export function runRound(req: RoundRequest): OurRoundResult {
 }
 
 /**
- * Times `req.inner` calls of `unit` per sample and returns, per timed sample, the seconds per
- * call and the mean of what `unit` returned: the seconds of a part of it (the block's forward
- * pass), or 0.
+ * Runs `req.warmup` + `req.samples` samples of `units(req.inner)` and returns, per timed sample,
+ * the seconds per unit and the mean timed part per unit. `units(n)` runs n units of work in a
+ * tight loop and returns the seconds of their part (the block's forward pass), or 0; peer.py's
+ * time_samples has the same shape.
  */
-function timeSamples(req: RoundRequest, unit: () => number): { seconds: number[]; partSeconds: number[] } {
+function timeSamples(req: RoundRequest, units: (n: number) => number): { seconds: number[]; partSeconds: number[] } {
   const seconds: number[] = [];
   const partSeconds: number[] = [];
   for (let s = 0; s < req.warmup + req.samples; s++) {
-    let part = 0;
     const start = process.hrtime.bigint();
-    for (let i = 0; i < req.inner; i++) part += unit();
+    const part = units(req.inner);
     const t = elapsed(start) / req.inner;
     if (s >= req.warmup) {
       seconds.push(t);
@@ -50,8 +50,8 @@ function addRound(spec: AddCase, req: RoundRequest): RoundResult {
   const a = torch.randn([spec.numel]);
   const b = torch.randn([spec.numel]);
   try {
-    const { seconds } = timeSamples(req, () => {
-      a.add(b).dispose();
+    const { seconds } = timeSamples(req, (n) => {
+      for (let i = 0; i < n; i++) a.add(b).dispose();
       return 0;
     });
     if (!req.check) return { seconds };
@@ -66,8 +66,8 @@ function matmulRound(spec: MatmulCase, req: RoundRequest): RoundResult {
   const a = torch.randn([spec.m, spec.k]);
   const b = torch.randn([spec.k, spec.n]);
   try {
-    const { seconds } = timeSamples(req, () => {
-      a.matmul(b).dispose();
+    const { seconds } = timeSamples(req, (n) => {
+      for (let i = 0; i < n; i++) a.matmul(b).dispose();
       return 0;
     });
     if (!req.check) return { seconds };
@@ -147,17 +147,22 @@ function blockRound(spec: BlockCase, req: RoundRequest): RoundResult {
     const gradOut = torch.randn([B, T, C]);
     const mask = torch.ones([T, T], { dtype: 'bool' }).triu(1);
 
-    const { seconds, partSeconds: forwardSeconds } = timeSamples(req, () => {
+    const step = (): number => {
       const start = process.hrtime.bigint();
       let forward = 0;
-      // The per-iteration scope frees the activations as soon as backward is done, so memory
-      // stays flat; Python does the same when step()'s locals go out of scope.
+      // The per-step scope frees the activations as soon as backward is done, so memory stays
+      // flat; Python does the same when step()'s locals go out of scope.
       torch.tidy(() => {
         for (const t of params) t.grad = null; // dropped, not zeroed: backward allocates them afresh, as in peer.py
         const out = blockForward(spec, p, x, mask);
         forward = elapsed(start);
         out.backward(gradOut);
       });
+      return forward;
+    };
+    const { seconds, partSeconds: forwardSeconds } = timeSamples(req, (n) => {
+      let forward = 0;
+      for (let i = 0; i < n; i++) forward += step();
       return forward;
     });
     if (!req.check) return { seconds, forwardSeconds };

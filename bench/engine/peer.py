@@ -36,14 +36,17 @@ except Exception as e:  # noqa: BLE001 - any failure means "no PyTorch here", re
     sys.exit(0)
 
 
-def time_samples(req, unit):
-    """Twin of timeSamples in ours.ts: per timed sample, seconds per call and the mean part."""
+def time_samples(req, units):
+    """Twin of timeSamples in ours.ts: per timed sample, seconds per unit and the mean part.
+
+    units(n) runs n units of work in a tight loop and returns the seconds of their timed part
+    (the block's forward pass), or 0: a call per unit would add Python's call overhead to the
+    small op.
+    """
     seconds, part_seconds = [], []
     for s in range(req["warmup"] + req["samples"]):
-        part = 0.0
         start = time.perf_counter()
-        for _ in range(req["inner"]):
-            part += unit()
+        part = units(req["inner"])
         t = (time.perf_counter() - start) / req["inner"]
         if s >= req["warmup"]:
             seconds.append(t)
@@ -55,11 +58,12 @@ def add_round(spec, req):
     a = torch.randn(spec["numel"])
     b = torch.randn(spec["numel"])
 
-    def unit():
-        a.add(b)  # the result is freed at once: nothing refers to it
+    def units(n):
+        for _ in range(n):
+            a.add(b)  # the result is freed at once: nothing refers to it
         return 0
 
-    seconds, _ = time_samples(req, unit)
+    seconds, _ = time_samples(req, units)
     if not req["check"]:
         return {"seconds": seconds}
     return {"seconds": seconds, "check": [a.add(b).sum().item()]}
@@ -69,11 +73,12 @@ def matmul_round(spec, req):
     a = torch.randn(spec["m"], spec["k"])
     b = torch.randn(spec["k"], spec["n"])
 
-    def unit():
-        a.matmul(b)
+    def units(n):
+        for _ in range(n):
+            a.matmul(b)
         return 0
 
-    seconds, _ = time_samples(req, unit)
+    seconds, _ = time_samples(req, units)
     if not req["check"]:
         return {"seconds": seconds}
     c = a.matmul(b)
@@ -126,7 +131,7 @@ def block_round(spec, req):
     grad_out = torch.randn(B, T, C)
     mask = torch.ones(T, T, dtype=torch.bool).triu(1)
 
-    def unit():
+    def step():
         start = time.perf_counter()
         for t in params:
             t.grad = None  # dropped, not zeroed, as in ours.ts
@@ -135,7 +140,10 @@ def block_round(spec, req):
         out.backward(grad_out)
         return forward  # the activations go when this frame ends, as ours.ts's scope ends
 
-    seconds, forward_seconds = time_samples(req, unit)
+    def units(n):
+        return sum(step() for _ in range(n))
+
+    seconds, forward_seconds = time_samples(req, units)
     if not req["check"]:
         return {"seconds": seconds, "forwardSeconds": forward_seconds}
     check = [t.grad.abs().sum().item() if t.grad is not None else float("nan") for t in params]

@@ -1,0 +1,89 @@
+// A dataset's pairs to token ids, with every tokenisation oddity and drop counted by kind.
+import type { Tokenizer } from '../../tokenizers/tokenizer.js';
+import { type DataConfig, type DataConfigInput, resolveDataConfig } from '../data-config.js';
+import { BadRowError } from '../errors.js';
+import type { PreferencePair } from '../formats/preference-pair.js';
+import { OddRowReport } from '../odd-row-report.js';
+import { formatLocation } from '../row-location.js';
+import { type Rendering, renderPair } from './render-pair.js';
+import { specialTokens } from './special-tokens.js';
+import type { PairTokenLengths, TokenizedPair } from './tokenized-pair.js';
+import { tokenizePair } from './tokenize-pair.js';
+import { truncatePair } from './truncate-pair.js';
+
+export interface TokenizedDataset {
+  /** The pairs to train on, in the order given. */
+  pairs: TokenizedPair[];
+  /** Token counts before truncation of every pair that could be tokenised (dropped ones included). */
+  lengths: PairTokenLengths[];
+  /** Tokenisation kinds only (truncations, merges, drops; bad_row for dialogues the template rejects). */
+  report: OddRowReport;
+  /** How the pairs were turned into text (null when there was none). */
+  rendering: Rendering | null;
+}
+
+export interface TokenizePairsOptions {
+  onWarning?: (message: string) => void;
+}
+
+function sameIds(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+export function tokenizePreferencePairs(
+  pairs: readonly PreferencePair[],
+  tokenizer: Tokenizer,
+  config: DataConfigInput | DataConfig = {},
+  options: TokenizePairsOptions = {},
+): TokenizedDataset {
+  const resolved = resolveDataConfig(config);
+  const warn = options.onWarning ?? ((message: string) => process.stderr.write(`warning: ${message}\n`));
+  const specials = specialTokens(tokenizer);
+  const limits = {
+    maxLength: resolved.max_length,
+    maxPromptLength: resolved.max_prompt_length,
+    truncationMode: resolved.truncation_mode,
+    bos: specials.bos,
+  };
+  const report = new OddRowReport();
+  const out: TokenizedPair[] = [];
+  const lengths: PairTokenLengths[] = [];
+  let rendering: Rendering | null = null;
+  for (const pair of pairs) {
+    let tokens: ReturnType<typeof tokenizePair>;
+    try {
+      const rendered = renderPair(pair, tokenizer);
+      rendering = rendered.rendering;
+      tokens = tokenizePair(rendered, tokenizer, specials);
+    } catch (e) {
+      if (!(e instanceof BadRowError) || resolved.on_bad_row === 'error') throw e;
+      report.add('bad_row', e.location, e.reason);
+      if (resolved.on_bad_row === 'warn') warn(`skipped ${formatLocation(e.location)}: ${e.reason}`);
+      continue;
+    }
+    lengths.push(tokens.lengths);
+    for (const kind of tokens.notes) report.add(kind, pair.source);
+    if (tokens.dropped !== null) {
+      report.add(tokens.dropped, pair.source);
+      continue;
+    }
+    const truncation = truncatePair(tokens.sides, limits);
+    for (const kind of truncation.notes) report.add(kind, pair.source);
+    if (truncation.dropped !== null) {
+      report.add(truncation.dropped, pair.source);
+      continue;
+    }
+    const { chosen, rejected } = tokens.sides;
+    const chosenPrompt = Int32Array.from(chosen.prompt);
+    out.push({
+      chosen: { prompt: chosenPrompt, completion: Int32Array.from(chosen.completion) },
+      rejected: {
+        prompt: sameIds(chosen.prompt, rejected.prompt) ? chosenPrompt : Int32Array.from(rejected.prompt),
+        completion: Int32Array.from(rejected.completion),
+      },
+      source: pair.source,
+      metadata: pair.metadata,
+    });
+  }
+  return { pairs: out, lengths, report, rendering };
+}

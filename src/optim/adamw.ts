@@ -1,0 +1,180 @@
+// AdamW (Loshchilov & Hutter, decoupled weight decay) with PyTorch's torch.optim.AdamW update,
+// step for step (non-amsgrad, maximize=False):
+//   p ← p·(1 − lr·λ);  m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²
+//   p ← p − (lr / (1 − β1^t)) · m / (√v / √(1 − β2^t) + ε)
+// Moments are kept in float32 whatever the parameter dtype (the update is computed in float32
+// and written back), so bf16/f16 parameters do not lose small updates in the moments.
+import type { Tensor } from '../tensor/tensor.js';
+import * as torch from '../torch.js';
+
+export interface AdamWOptions {
+  /** Learning rate (the scheduler overrides it each step through `lr`). */
+  lr: number;
+  betas?: [number, number];
+  eps?: number;
+  /** Decoupled weight decay λ; per group. Default 0.01 as in torch.optim.AdamW. */
+  weightDecay?: number;
+}
+
+export interface ParamGroup {
+  params: Tensor[];
+  /** Overrides the optimiser's weight decay for this group (e.g. 0 for biases and norms). */
+  weightDecay?: number;
+}
+
+interface ParamState {
+  step: number;
+  expAvg: Tensor;
+  expAvgSq: Tensor;
+}
+
+/** The serialisable form of AdamW's state: moments by parameter index, plus step counts. */
+export interface AdamWStateDict {
+  steps: number[];
+  tensors: Map<string, Tensor>;
+}
+
+export class AdamW {
+  lr: number;
+  readonly betas: [number, number];
+  readonly eps: number;
+  readonly groups: { params: Tensor[]; weightDecay: number }[];
+  #state = new Map<Tensor, ParamState>();
+
+  constructor(params: Tensor[] | ParamGroup[], options: AdamWOptions) {
+    const { lr, betas = [0.9, 0.999], eps = 1e-8, weightDecay = 0.01 } = options;
+    check(Number.isFinite(lr) && lr >= 0, `lr must be a finite number ≥ 0, got ${lr}`);
+    check(
+      betas.every((b) => b >= 0 && b < 1),
+      `betas must lie in [0, 1), got [${betas.join(', ')}]`,
+    );
+    check(eps > 0, `eps must be > 0, got ${eps}`);
+    check(weightDecay >= 0, `weightDecay must be ≥ 0, got ${weightDecay}`);
+    this.lr = lr;
+    this.betas = betas;
+    this.eps = eps;
+    const groups: ParamGroup[] =
+      params.length > 0 && !(params[0] as ParamGroup).params ? [{ params: params as Tensor[] }] : (params as ParamGroup[]);
+    this.groups = groups.map((g) => ({ params: g.params, weightDecay: g.weightDecay ?? weightDecay }));
+    const seen = new Set<Tensor>();
+    for (const g of this.groups) {
+      for (const p of g.params) {
+        check(!seen.has(p), 'a parameter appears in more than one group');
+        check(p.requiresGrad, 'every parameter given to AdamW must require gradients');
+        seen.add(p);
+      }
+    }
+  }
+
+  /** Applies one update to every parameter that has a gradient. */
+  step(): void {
+    const [beta1, beta2] = this.betas;
+    const lr = this.lr;
+    torch.noGrad(() => {
+      for (const group of this.groups) {
+        for (const p of group.params) {
+          torch.tidy(() => {
+            const grad = p.grad;
+            if (grad === null) return;
+            let st = this.#state.get(p);
+            if (!st) {
+              st = {
+                step: 0,
+                expAvg: torch.keep(torch.zerosLike(p, { dtype: 'float32' })),
+                expAvgSq: torch.keep(torch.zerosLike(p, { dtype: 'float32' })),
+              };
+              this.#state.set(p, st);
+            }
+            st.step += 1;
+            const g = grad.dtype === 'float32' ? grad : grad.to('float32');
+            st.expAvg.lerp_(g, 1 - beta1);
+            st.expAvgSq.mul_(beta2).addcmul_(g, g, 1 - beta2);
+            const bias1 = 1 - beta1 ** st.step;
+            const bias2Sqrt = Math.sqrt(1 - beta2 ** st.step);
+            const denom = st.expAvgSq.sqrt().div(bias2Sqrt).add(this.eps);
+            if (p.dtype === 'float32') {
+              if (group.weightDecay !== 0) p.mul_(1 - lr * group.weightDecay);
+              p.addcdiv_(st.expAvg, denom, -lr / bias1);
+            } else {
+              const master = p.to('float32');
+              if (group.weightDecay !== 0) master.mul_(1 - lr * group.weightDecay);
+              master.addcdiv_(st.expAvg, denom, -lr / bias1);
+              p.copy_(master);
+            }
+          });
+        }
+      }
+    });
+  }
+
+  /** Drops every parameter's gradient (PyTorch's zero_grad(set_to_none=True)). */
+  zeroGrad(): void {
+    for (const group of this.groups) {
+      for (const p of group.params) {
+        const g = p.grad;
+        if (g) {
+          g.dispose();
+          p.grad = null;
+        }
+      }
+    }
+  }
+
+  /** Every parameter, in group order: the order the state dict's indices refer to. */
+  parameters(): Tensor[] {
+    return this.groups.flatMap((g) => g.params);
+  }
+
+  /** Moments as `exp_avg.<i>` / `exp_avg_sq.<i>` tensors (i = index in parameters()) plus step counts. */
+  stateDict(): AdamWStateDict {
+    const tensors = new Map<string, Tensor>();
+    const steps = this.parameters().map((p, i) => {
+      const st = this.#state.get(p);
+      if (!st) return 0;
+      tensors.set(`exp_avg.${i}`, st.expAvg);
+      tensors.set(`exp_avg_sq.${i}`, st.expAvgSq);
+      return st.step;
+    });
+    return { steps, tensors };
+  }
+
+  /** Restores a state dict from stateDict() of an optimiser over the same parameters (copies the tensors). */
+  loadStateDict(dict: AdamWStateDict): void {
+    const params = this.parameters();
+    check(dict.steps.length === params.length, `the state has ${dict.steps.length} parameters, this optimiser ${params.length}`);
+    this.#release();
+    params.forEach((p, i) => {
+      const step = dict.steps[i] as number;
+      if (step === 0) return;
+      const expAvg = dict.tensors.get(`exp_avg.${i}`);
+      const expAvgSq = dict.tensors.get(`exp_avg_sq.${i}`);
+      check(expAvg !== undefined && expAvgSq !== undefined, `the state lacks the moments of parameter ${i}`);
+      check(
+        expAvg.shape.join() === p.shape.join() && expAvgSq.shape.join() === p.shape.join(),
+        `the moments of parameter ${i} have shape [${expAvg.shape}], the parameter [${p.shape}]`,
+      );
+      this.#state.set(p, {
+        step,
+        expAvg: torch.keep(expAvg.to({ dtype: 'float32', copy: true })),
+        expAvgSq: torch.keep(expAvgSq.to({ dtype: 'float32', copy: true })),
+      });
+    });
+  }
+
+  /** Releases the moments. */
+  dispose(): void {
+    this.#release();
+  }
+
+  #release(): void {
+    for (const st of this.#state.values()) {
+      st.expAvg.dispose();
+      st.expAvgSq.dispose();
+    }
+    this.#state.clear();
+  }
+}
+
+function check(ok: boolean, message: string): asserts ok {
+  if (!ok) throw new RangeError(`AdamW: ${message}`);
+}
