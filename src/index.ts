@@ -2,11 +2,53 @@
 // Layers: native (libtorch shim) -> tensor (typed Tensor API, exported as `torch`) -> io
 // (safetensors) -> nn -> models -> losses -> data -> train -> cli.
 
+export * from './data/index.js';
+export {
+  type FinishReason,
+  type GeneratedText,
+  type GenerateOptions,
+  type GenerateOutput,
+  generate,
+  generateText,
+} from './generation/index.js';
 export * from './io/safetensors.js';
 export * from './losses/index.js';
+export {
+  ARCHITECTURES,
+  type Architecture,
+  AutoModelForCausalLM,
+  CausalLM,
+  type ForwardOptions,
+  type FromPretrainedOptions,
+  GPT2LMHeadModel,
+  LlamaForCausalLM,
+  MistralForCausalLM,
+  ModelConfigError,
+  ModelFolderError,
+  PRESET_NAMES,
+  PRESETS,
+  type PresetName,
+  Qwen2ForCausalLM,
+  type RandomInitOptions,
+  randomInit,
+  type SavePretrainedOptions,
+  UnsafeCheckpointError,
+  UnsupportedArchitectureError,
+} from './models/index.js';
+export { CheckpointWeightsError } from './nn/errors.js';
+export * as nn from './nn/index.js';
 export { AdamW, type AdamWOptions, type AdamWStateDict, type ParamGroup } from './optim/adamw.js';
 export { clipGradNorm } from './optim/clip-grad-norm.js';
 export { LR_SCHEDULER_TYPES, type LrSchedule, type LrSchedulerType, lrMultiplier, warmupStepsFor } from './optim/lr-schedule.js';
 export type { DType } from './tensor/dtype.js';
 export { Tensor } from './tensor/tensor.js';
+export {
+  AutoTokenizer,
+  type ChatMessage,
+  ChatTemplateError,
+  type ChatTemplateOptions,
+  type EncodeOptions,
+  type Tokenizer,
+  TokenizerError,
+} from './tokenizers/index.js';
 export * as torch from './torch.js';

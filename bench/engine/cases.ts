@@ -79,7 +79,7 @@ export interface Plan {
 // Repetition counts follow from measured speed rather than being fixed, because the same
 // machine can be 30x apart: Debian's libtorch does its matmuls in the system BLAS, ~7 GFLOP/s
 // with the reference BLAS and ~240 with OpenBLAS on 2 cores. With OpenBLAS a full run takes
-// about 80 s, with the reference BLAS about 150 s (one sample per round for the slowest cases).
+// about 90 s, with the reference BLAS 150-175 s (one sample per round for the slowest cases).
 export function makePlan(quick: boolean, only: readonly string[] | null): Plan {
   const cases = only === null ? CASES : CASES.filter((c) => only.includes(c.id));
   return quick

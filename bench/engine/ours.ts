@@ -180,8 +180,10 @@ function blockRound(spec: BlockCase, req: RoundRequest): RoundResult {
 
 /**
  * The BLAS library in this process (libtorch does its float matmuls there, so it sets the
- * matmul speed), read from /proc/self/maps: an optimised one by name, else the generic
- * libblas, else null (not Linux, or linked statically).
+ * matmul speed), read from /proc/self/maps. libtorch links libblas.so.3 by name, so the mapped
+ * libblas file tells which BLAS answers (OpenBLAS's lives in an openblas-* folder); the name
+ * of an optimised library is the fallback for builds that link one directly. Null where there
+ * is no /proc (not Linux) or no shared BLAS.
  */
 function blasLibrary(): string | null {
   let maps: string;
@@ -192,8 +194,7 @@ function blasLibrary(): string | null {
   }
   const paths = [...new Set(maps.split('\n').flatMap((line) => line.match(/\s(\/\S+)$/)?.[1] ?? []))].sort();
   const base = (p: string): string => p.slice(p.lastIndexOf('/') + 1).toLowerCase();
-  const optimised = paths.find((p) => /openblas|mkl|blis/.test(base(p)));
-  return optimised ?? paths.find((p) => base(p).startsWith('libblas')) ?? null;
+  return paths.find((p) => base(p).startsWith('libblas')) ?? paths.find((p) => /openblas|mkl|blis/.test(base(p))) ?? null;
 }
 
 export function engineInfo(): { torchVersion: string; threads: number; blas: string | null } {

@@ -158,9 +158,9 @@ def blas_library():
     except OSError:
         return None
     names = [(p, os.path.basename(p).lower()) for p in paths]
-    optimised = [p for p, name in names if any(k in name for k in ("openblas", "mkl", "blis"))]
     generic = [p for p, name in names if name.startswith("libblas")]
-    return (optimised or generic or [None])[0]
+    optimised = [p for p, name in names if any(k in name for k in ("openblas", "mkl", "blis"))]
+    return (generic or optimised or [None])[0]
 
 
 def cpu_seconds():

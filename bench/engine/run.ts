@@ -150,14 +150,14 @@ async function runCase(ours: Ours, peer: Peer | null, plan: Plan, spec: CaseSpec
     disturbedKept: 0,
   };
   // One side's turn: settle, run, and run again while other processes took the machine.
-  const turn = async (side: string, run: () => Promise<RoundResult>): Promise<RoundResult> => {
+  const turn = async (side: string, round: number, run: () => Promise<RoundResult>): Promise<RoundResult> => {
     for (let attempt = 0; ; attempt++) {
       await sleep(SETTLE_MS);
       const meter = new CpuMeter();
       const result = await run();
       const load = meter.read(result.cpuSeconds ?? 0);
       if (load === null || load.share <= DISTURBED_SHARE) return result;
-      const taken = `${side}: other processes took ${(load.share * 100).toFixed(0)}% of the machine during the turn`;
+      const taken = `${spec.id} round ${round + 1}, ${side}: other processes took ${(load.share * 100).toFixed(0)}% of the machine`;
       if (attempt === MAX_RERUNS || performance.now() > rerunDeadline) {
         outcome.disturbedKept++;
         progress(`    ${taken}; keeping it (${attempt} reruns)`);
@@ -170,13 +170,13 @@ async function runCase(ours: Ours, peer: Peer | null, plan: Plan, spec: CaseSpec
   for (let round = 0; round < plan.rounds; round++) {
     const req: RoundRequest = { spec, warmup: plan.warmup, samples, inner, seed: SEED, check: round === 0 };
     const runOurs = (): Promise<RoundResult> =>
-      turn('ours', async () => {
+      turn('ours', round, async () => {
         const r = ours.runRound(req);
         outcome.ours.leakedTensors += r.leakedTensors;
         outcome.ours.rssMiBAfterTurn.push(rssMiB());
         return r;
       });
-    const runPeer = (p: Peer): Promise<RoundResult> => turn('PyTorch', () => p.round(req));
+    const runPeer = (p: Peer): Promise<RoundResult> => turn('PyTorch', round, () => p.round(req));
     // Odd rounds let PyTorch go first, so neither side always follows the other.
     let mine: RoundResult;
     let theirs: RoundResult | null = null;

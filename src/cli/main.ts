@@ -11,6 +11,13 @@ Usage: alpha-dpo <command> [options]
 Commands:
   info      libtorch version, threads and devices of this installation
   smoke     a short engine run: matmul throughput, op latency, a tiny MLP trained with autograd
+  data      preference datasets: \`data inspect FILE [--model DIR] [--json]\` (format, usable pairs,
+            odd rows, token lengths), \`data convert FILE --out OUT.jsonl\` (normalised pairs);
+            \`alpha-dpo data --help\` for the settings
+  generate  continue prompts with a model folder: --model DIR --prompt TEXT [--max-new-tokens N
+            --temperature T --top-k K --top-p P --seed S --stop TEXT --chat]; \`generate --help\`
+  score     per-pair chosen/rejected log-probs (summed and per-token mean) of a preference
+            dataset: --model DIR --data FILE --out OUT.jsonl; \`score --help\`
 
 Options:
   -h, --help     this text
@@ -32,7 +39,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(packageVersion());
     return 0;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
+  if (!['data', 'generate', 'score'].includes(command) && (rest.includes('--help') || rest.includes('-h'))) {
     process.stdout.write(HELP);
     return 0;
   }
@@ -52,6 +59,30 @@ export async function main(argv: string[]): Promise<number> {
       const { runSmoke } = await import('./smoke.js');
       const { finalLoss, initialLoss } = runSmoke((line) => console.log(line));
       return finalLoss < initialLoss / 10 ? 0 : 1;
+    }
+    case 'data': {
+      const { runData } = await import('./data.js');
+      return runData(
+        rest,
+        (text) => process.stdout.write(text),
+        (text) => process.stderr.write(text),
+      );
+    }
+    case 'generate':
+    case 'score': {
+      const out = (text: string) => process.stdout.write(text);
+      const err = (text: string) => process.stderr.write(text);
+      try {
+        if (command === 'generate') return await (await import('./generate.js')).runGenerate(rest, out);
+        return await (await import('./score.js')).runScore(rest, out, err);
+      } catch (e) {
+        // A user's mistake (flags, files, config, data) is a message, not a stack trace.
+        if (e instanceof Error && e.name !== 'TypeError' && e.name !== 'ReferenceError') {
+          err(`alpha-dpo ${command}: ${e.message}\n`);
+          return e.name === 'UsageError' ? 2 : 1;
+        }
+        throw e;
+      }
     }
     default:
       console.error(`alpha-dpo: unknown command '${command}'. Run alpha-dpo --help for the list.`);

@@ -99,7 +99,11 @@ export const DATA_CONFIG_SCHEMA = {
     default: 'error',
     doc: "A structurally invalid row: 'error' stops with file, line and reason; 'skip' drops it; 'warn' drops it and logs it. Drops are counted.",
   },
-  shuffle: { type: 'boolean', default: true, doc: 'Shuffle the pairs each epoch with the seeded generator (seed and epoch give the order).' },
+  shuffle: {
+    type: 'boolean',
+    default: true,
+    doc: 'Shuffle the pairs each epoch with the seeded generator (seed and epoch give the order).',
+  },
   group_by_length: {
     type: 'boolean',
     default: false,
@@ -115,15 +119,14 @@ export const DATA_CONFIG_SCHEMA = {
 export type DataConfigKey = keyof typeof DATA_CONFIG_SCHEMA;
 export const DATA_CONFIG_KEYS = Object.keys(DATA_CONFIG_SCHEMA) as DataConfigKey[];
 
+/** The TypeScript type a field's values have: its enum's values, string, boolean, or an integer that may be null. */
 type FieldValue<F> = F extends { type: 'enum'; values: readonly (infer V)[] }
   ? V
   : F extends { type: 'string' }
     ? string
     : F extends { type: 'boolean' }
       ? boolean
-      : F extends { type: 'integer'; default: null }
-        ? number | null
-        : number | null;
+      : number | null;
 
 /** The config with every default filled in. */
 export type DataConfig = { readonly [K in DataConfigKey]: FieldValue<(typeof DATA_CONFIG_SCHEMA)[K]> };
@@ -149,7 +152,8 @@ function checkField(key: DataConfigKey, value: unknown): unknown {
       }
       return value;
     case 'string':
-      if (typeof value !== 'string' || value === '') throw new DataConfigError(key, `expected a column name, got ${describe(value)}. ${spec.doc}`);
+      if (typeof value !== 'string' || value === '')
+        throw new DataConfigError(key, `expected a column name, got ${describe(value)}. ${spec.doc}`);
       return value;
     case 'boolean':
       if (typeof value !== 'boolean') throw new DataConfigError(key, `expected true or false, got ${describe(value)}. ${spec.doc}`);
@@ -157,7 +161,10 @@ function checkField(key: DataConfigKey, value: unknown): unknown {
     case 'integer':
       if (value === null) return null;
       if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
-        throw new DataConfigError(key, `expected a whole number or null, got ${typeof value === 'number' ? value : describe(value)}. ${spec.doc}`);
+        throw new DataConfigError(
+          key,
+          `expected a whole number or null, got ${typeof value === 'number' ? value : describe(value)}. ${spec.doc}`,
+        );
       }
       if (value < spec.min) throw new DataConfigError(key, `${value} is out of range: it must be ≥ ${spec.min}. ${spec.doc}`);
       return value;
@@ -173,7 +180,10 @@ export function resolveDataConfig(config: unknown = {}): DataConfig {
   for (const key of Object.keys(raw)) {
     if (key in DATA_CONFIG_SCHEMA) continue;
     const near = nearestName(key, DATA_CONFIG_KEYS);
-    throw new DataConfigError(key, `unknown data setting.${near ? ` Did you mean '${near}'?` : ''} Known settings: ${DATA_CONFIG_KEYS.join(', ')}.`);
+    throw new DataConfigError(
+      key,
+      `unknown data setting.${near ? ` Did you mean '${near}'?` : ''} Known settings: ${DATA_CONFIG_KEYS.join(', ')}.`,
+    );
   }
   const out: Record<string, unknown> = {};
   for (const key of DATA_CONFIG_KEYS) {

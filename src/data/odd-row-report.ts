@@ -36,6 +36,17 @@ export class OddRowReport {
     if (entry.examples.length < EXAMPLES_PER_KIND) entry.examples.push({ location, detail });
   }
 
+  /** Adds `other`'s counts and examples to this report (e.g. tokenisation kinds to the reading kinds). */
+  mergeFrom(other: OddRowReport): void {
+    for (const kind of other.kinds()) {
+      const theirs = other.entry(kind) as OddRowEntry;
+      const mine = this.entries.get(kind) ?? { count: 0, examples: [] };
+      mine.count += theirs.count;
+      mine.examples.push(...theirs.examples.slice(0, EXAMPLES_PER_KIND - mine.examples.length));
+      this.entries.set(kind, mine);
+    }
+  }
+
   count(kind: OddRowKind): number {
     return this.entries.get(kind)?.count ?? 0;
   }
@@ -63,7 +74,9 @@ export class OddRowReport {
       out[kind] = {
         count: entry.count,
         action: ODD_ROW_KINDS[kind].action,
-        examples: entry.examples.map((e) => (e.detail === null ? formatLocation(e.location) : `${formatLocation(e.location)}: ${e.detail}`)),
+        examples: entry.examples.map((e) =>
+          e.detail === null ? formatLocation(e.location) : `${formatLocation(e.location)}: ${e.detail}`,
+        ),
       };
     }
     return out;

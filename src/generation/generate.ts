@@ -67,9 +67,11 @@ function configIds(value: unknown): number[] {
 function resolveOptions(model: CausalLM, o: GenerateOptions): Resolved {
   const config = model.configJson();
   const maxNewTokens = o.maxNewTokens ?? 20;
-  if (!Number.isSafeInteger(maxNewTokens) || maxNewTokens < 0) throw new RangeError(`maxNewTokens must be a non-negative integer, got ${maxNewTokens}`);
+  if (!Number.isSafeInteger(maxNewTokens) || maxNewTokens < 0)
+    throw new RangeError(`maxNewTokens must be a non-negative integer, got ${maxNewTokens}`);
   const temperature = o.temperature ?? 1;
-  if (!(temperature > 0) || !Number.isFinite(temperature)) throw new RangeError(`temperature must be a positive number, got ${temperature}`);
+  if (!(temperature > 0) || !Number.isFinite(temperature))
+    throw new RangeError(`temperature must be a positive number, got ${temperature}`);
   const topK = o.topK ?? 50;
   if (!Number.isSafeInteger(topK) || topK < 0) throw new RangeError(`topK must be a non-negative integer, got ${topK}`);
   const topP = o.topP ?? 1;
@@ -129,7 +131,9 @@ export function generate(model: CausalLM, prompts: readonly (readonly number[])[
   const vocab = model.vocabSize;
   prompts.forEach((p, row) => {
     if (p.length === 0) throw new RangeError(`prompt ${row} is empty: generation needs at least one token to condition on`);
-    for (const id of p) if (!Number.isSafeInteger(id) || id < 0 || id >= vocab) throw new RangeError(`prompt ${row} holds token id ${id}, outside the model's vocabulary [0, ${vocab})`);
+    for (const id of p)
+      if (!Number.isSafeInteger(id) || id < 0 || id >= vocab)
+        throw new RangeError(`prompt ${row} holds token id ${id}, outside the model's vocabulary [0, ${vocab})`);
   });
   const width = Math.max(...prompts.map((p) => p.length));
   // Left padding: every row's last prompt token sits in the last column.
@@ -146,7 +150,10 @@ export function generate(model: CausalLM, prompts: readonly (readonly number[])[
         torch.tidy(() => {
           const length = sequences[0]?.length as number;
           const newTokens = fresh ? length : 1;
-          const ids = torch.tensor(sequences.map((s) => s.slice(length - newTokens)), { dtype: 'int64' });
+          const ids = torch.tensor(
+            sequences.map((s) => s.slice(length - newTokens)),
+            { dtype: 'int64' },
+          );
           const attentionMask = torch.tensor(mask, { dtype: 'int64' });
           const positionIds = positionIdsFromMask(attentionMask, newTokens);
           const logits = model.forward(ids, { attentionMask, positionIds, cache, logitsToKeep: 1 }); // [B, 1, V]
@@ -200,7 +207,9 @@ export function generateText(
 ): GeneratedText[] {
   const encoded = prompts.map((p) =>
     options.chat
-      ? tokenizer.encode(tokenizer.applyChatTemplate([{ role: 'user', content: p }], { addGenerationPrompt: true }), { addSpecialTokens: false })
+      ? tokenizer.encode(tokenizer.applyChatTemplate([{ role: 'user', content: p }], { addGenerationPrompt: true }), {
+          addSpecialTokens: false,
+        })
       : tokenizer.encode(p),
   );
   let eos = options.eosTokenId;
@@ -215,7 +224,9 @@ export function generateText(
     let text = tokenizer.decode(tokens, { skipSpecialTokens: true });
     const reason = out.finishReasons[row] as FinishReason;
     if (reason === 'stop_string') {
-      const cut = Math.min(...(options.stopStrings ?? []).map((s) => (text.includes(s) ? text.indexOf(s) + s.length : Number.POSITIVE_INFINITY)));
+      const cut = Math.min(
+        ...(options.stopStrings ?? []).map((s) => (text.includes(s) ? text.indexOf(s) + s.length : Number.POSITIVE_INFINITY)),
+      );
       if (Number.isFinite(cut)) text = text.slice(0, cut);
     }
     return { text, tokens, finishReason: reason };

@@ -53,7 +53,8 @@ export const ARCHITECTURE_TABLE: { [A in Architecture]: ArchitectureEntry<A> } =
   },
 };
 
-const isArchitecture = (name: unknown): name is Architecture => typeof name === 'string' && (ARCHITECTURES as readonly string[]).includes(name);
+const isArchitecture = (name: unknown): name is Architecture =>
+  typeof name === 'string' && (ARCHITECTURES as readonly string[]).includes(name);
 
 /**
  * The architecture a config.json describes: its first `architectures` entry, or, when that key
@@ -76,6 +77,11 @@ export function architectureOf(raw: Readonly<Record<string, unknown>>, where: st
 }
 
 /** Builds `architecture` from a raw config on a store (random or checkpoint source). */
-export function buildModel(architecture: Architecture, store: ParameterStore, raw: Readonly<Record<string, unknown>>, where: string): CausalLM {
+export function buildModel(
+  architecture: Architecture,
+  store: ParameterStore,
+  raw: Readonly<Record<string, unknown>>,
+  where: string,
+): CausalLM {
   return ARCHITECTURE_TABLE[architecture].build(store, raw, where);
 }

@@ -89,7 +89,7 @@ export abstract class CausalLM extends Module {
     const created: Tensor[] = [];
     const tensors = this.namedParameters().map(([name, t]): [string, Tensor] => {
       if (!this.layout.isTransposed(name)) return [name, t];
-      const hf = torch.noGrad(() => torch.keep(t.transpose(0, 1).contiguous()));
+      const hf = torch.noGrad(() => torch.keep(torch.tidy(() => t.transpose(0, 1).contiguous())));
       created.push(hf);
       return [name, hf];
     });

@@ -21,7 +21,11 @@ export interface FieldSpec<T> {
 
 type Opts = { min?: number; above?: number };
 const bound = (o: Opts | undefined) =>
-  o?.above !== undefined ? { min: { value: o.above, exclusive: true } } : o?.min !== undefined ? { min: { value: o.min, exclusive: false } } : {};
+  o?.above !== undefined
+    ? { min: { value: o.above, exclusive: true } }
+    : o?.min !== undefined
+      ? { min: { value: o.min, exclusive: false } }
+      : {};
 
 export const field = {
   int: (def: number, doc: string, o?: Opts): FieldSpec<number> => ({ kind: 'integer', default: def, nullable: false, doc, ...bound(o) }),

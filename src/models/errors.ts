@@ -38,8 +38,8 @@ export class UnsafeCheckpointError extends Error {
     super(
       `${dir}: the weights are in PyTorch pickle format (${files.join(', ')}). Loading a pickle can run arbitrary code, ` +
         'so alpha-dpo never opens them. Convert the folder to safetensors where you trust the file, e.g. in Python: ' +
-        "`AutoModelForCausalLM.from_pretrained(dir).save_pretrained(dir, safe_serialization=True)` (transformers), " +
-        'or use the hub\'s safetensors conversion (https://huggingface.co/spaces/safetensors/convert).',
+        '`AutoModelForCausalLM.from_pretrained(dir).save_pretrained(dir, safe_serialization=True)` (transformers), ' +
+        "or use the hub's safetensors conversion (https://huggingface.co/spaces/safetensors/convert).",
     );
     this.name = 'UnsafeCheckpointError';
     this.files = files;

@@ -186,7 +186,9 @@ export class GPT2LMHeadModel extends CausalLM {
       const positions = options.positionIds ?? defaultPositionIds(batch, time, past);
       const highest = time === 0 ? -1 : positions.max().item();
       if (highest >= maxPositions) {
-        throw new RangeError(`position ${highest} is beyond GPT-2's n_positions (${maxPositions}): shorten the sequence to ${maxPositions} tokens`);
+        throw new RangeError(
+          `position ${highest} is beyond GPT-2's n_positions (${maxPositions}): shorten the sequence to ${maxPositions} tokens`,
+        );
       }
       const blocked = blockedAttention({ queryLength: time, pastLength: past, attentionMask: options.attentionMask });
       let h = this.drop.forward(this.wte.forward(inputIds).add(this.wpe.forward(positions))); // [B, T, C]

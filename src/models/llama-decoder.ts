@@ -7,8 +7,8 @@ import type { ActivationName } from '../nn/activations.js';
 import { blockedAttention, defaultPositionIds } from '../nn/attention-mask.js';
 import { CausalSelfAttention } from '../nn/causal-self-attention.js';
 import type { CheckpointLayout } from '../nn/checkpoint-source.js';
-import type { KVCache } from '../nn/kv-cache.js';
 import { Embedding } from '../nn/embedding.js';
+import type { KVCache } from '../nn/kv-cache.js';
 import { Module } from '../nn/module.js';
 import type { ParameterStore, StorePath } from '../nn/parameter-store.js';
 import { RMSNorm } from '../nn/rms-norm.js';
@@ -56,7 +56,11 @@ export function parseRopeScaling(raw: Record<string, unknown> | null, where: str
   const num = (key: string, above = 0): number => {
     const v = raw[key];
     if (typeof v !== 'number' || !Number.isFinite(v) || !(v > above)) {
-      throw new ModelConfigError(`rope_scaling.${key}`, `expected a number > ${above} for rope type '${String(type)}', got ${JSON.stringify(v)}`, where);
+      throw new ModelConfigError(
+        `rope_scaling.${key}`,
+        `expected a number > ${above} for rope type '${String(type)}', got ${JSON.stringify(v)}`,
+        where,
+      );
     }
     return v;
   };

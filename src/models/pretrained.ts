@@ -20,7 +20,8 @@ export interface FromPretrainedOptions {
 const PICKLE = /\.(bin|pt|pth|ckpt|pkl)$/i;
 
 function checkDtype(dtype: DType): DType {
-  if (!isFloatingPoint(dtype)) throw new RangeError(`dtype must be a floating-point type (float32, bfloat16, float16, float64), not ${dtype}`);
+  if (!isFloatingPoint(dtype))
+    throw new RangeError(`dtype must be a floating-point type (float32, bfloat16, float16, float64), not ${dtype}`);
   return dtype;
 }
 
@@ -43,7 +44,8 @@ export async function readModelConfig(dir: string): Promise<Record<string, unkno
   } catch (e) {
     throw new ModelConfigError('(file)', `is not valid JSON: ${(e as Error).message}`, path);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ModelConfigError('(file)', 'must hold a JSON object', path);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new ModelConfigError('(file)', 'must hold a JSON object', path);
   return parsed as Record<string, unknown>;
 }
 

@@ -50,7 +50,8 @@ export class CausalSelfAttention extends Module {
   constructor(path: StorePath, options: CausalSelfAttentionOptions) {
     super(path);
     const { hidden, heads, kvHeads, headDim, std } = options;
-    if (heads % kvHeads !== 0) throw new RangeError(`num_attention_heads (${heads}) must be a multiple of num_key_value_heads (${kvHeads})`);
+    if (heads % kvHeads !== 0)
+      throw new RangeError(`num_attention_heads (${heads}) must be a multiple of num_key_value_heads (${kvHeads})`);
     this.#o = options;
     this.qProj = this.child(new Linear(path.sub('q_proj'), hidden, heads * headDim, { bias: options.qkvBias, std }));
     this.kProj = this.child(new Linear(path.sub('k_proj'), hidden, kvHeads * headDim, { bias: options.qkvBias, std }));

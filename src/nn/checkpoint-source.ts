@@ -4,6 +4,7 @@
 // collected while the model is built and reported together by finish().
 import type { DType } from '../tensor/dtype.js';
 import { empty } from '../tensor/functions.generated.js';
+import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { CheckpointWeightsError, type WeightShapeMismatch } from './errors.js';
 import type { Initializer, ParameterSource } from './parameter-store.js';
@@ -70,8 +71,9 @@ export class CheckpointSource implements ParameterSource {
       return placeholder();
     }
     if (!transposed) return found;
-    // Conv1D stores [in, out]; y = x·W + b equals F.linear(x, Wᵀ, b).
-    const t = found.transpose(0, 1).contiguous();
+    // Conv1D stores [in, out]; y = x·W + b equals F.linear(x, Wᵀ, b). The transposed view is
+    // disposed with the original, so the checkpoint's copy is freed now, not at the next GC.
+    const t = tidy(() => found.transpose(0, 1).contiguous());
     found.dispose();
     return t;
   }

@@ -1,7 +1,8 @@
 // RMSNorm as transformers' LlamaRMSNorm: normalised in float32 whatever the model's dtype,
 // cast back, then scaled: weight · (x / sqrt(mean(x²) + eps)).
-import * as torch from '../torch.js';
+
 import type { Tensor } from '../tensor/tensor.js';
+import * as torch from '../torch.js';
 import { Module } from './module.js';
 import type { StorePath } from './parameter-store.js';
 

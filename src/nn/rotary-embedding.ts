@@ -41,7 +41,11 @@ export function ropeInverseFrequencies(headDim: number, theta: number, scaling: 
         const highFreqWavelen = oldContext / high;
         const wavelen = inv.reciprocal().mul(2 * Math.PI); // positions per full turn
         const scaled = torch.where(wavelen.gt(lowFreqWavelen), inv.div(factor), inv);
-        const smooth = wavelen.reciprocal().mul(oldContext).sub(low).div(high - low);
+        const smooth = wavelen
+          .reciprocal()
+          .mul(oldContext)
+          .sub(low)
+          .div(high - low);
         const smoothed = smooth.neg().add(1).mul(scaled).div(factor).add(smooth.mul(scaled));
         const medium = wavelen.lt(highFreqWavelen).logicalNot().logicalAnd(wavelen.gt(lowFreqWavelen).logicalNot());
         return torch.where(medium, smoothed, scaled);

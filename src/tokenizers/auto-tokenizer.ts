@@ -120,7 +120,10 @@ export class AutoTokenizer implements Tokenizer {
     }
     const jinja = files.get('chat_template.jinja');
     const source = jinja ?? selectChatTemplate(config['chat_template'], join(dir, 'tokenizer_config.json'));
-    const template = source === null ? null : new ChatTemplate(source, jinja !== undefined ? join(dir, 'chat_template.jinja') : join(dir, 'tokenizer_config.json'));
+    const template =
+      source === null
+        ? null
+        : new ChatTemplate(source, jinja !== undefined ? join(dir, 'chat_template.jinja') : join(dir, 'tokenizer_config.json'));
     return new AutoTokenizer(hf, files, special, template);
   }
 
@@ -133,18 +136,25 @@ export class AutoTokenizer implements Tokenizer {
     const addBos = config['add_bos_token'] ?? true;
     const addEos = config['add_eos_token'] ?? false;
     const idOf = (text: string | undefined, flag: string): [string, number] => {
-      const added = Array.isArray(tokenizerJson['added_tokens']) ? (tokenizerJson['added_tokens'] as { content?: unknown; id?: unknown }[]) : [];
+      const added = Array.isArray(tokenizerJson['added_tokens'])
+        ? (tokenizerJson['added_tokens'] as { content?: unknown; id?: unknown }[])
+        : [];
       const model = tokenizerJson['model'] as { vocab?: Record<string, number> | [string, number][] } | undefined;
       const fromAdded = added.find((t) => t.content === text)?.id;
       const vocab = model?.vocab;
       const fromVocab = vocab !== undefined && !Array.isArray(vocab) && text !== undefined ? vocab[text] : undefined;
       const id = typeof fromAdded === 'number' ? fromAdded : fromVocab;
       if (text === undefined || typeof id !== 'number') {
-        throw new TokenizerError(`${dir}: tokenizer_config.json sets ${flag} but its token ${text === undefined ? 'is not set' : `'${text}' is not in the vocabulary`}`);
+        throw new TokenizerError(
+          `${dir}: tokenizer_config.json sets ${flag} but its token ${text === undefined ? 'is not set' : `'${text}' is not in the vocabulary`}`,
+        );
       }
       return [text, id];
     };
-    return bosEosPostProcessor(addBos === true ? idOf(special.tokens.bos_token, 'add_bos_token') : null, addEos === true ? idOf(special.tokens.eos_token, 'add_eos_token') : null);
+    return bosEosPostProcessor(
+      addBos === true ? idOf(special.tokens.bos_token, 'add_bos_token') : null,
+      addEos === true ? idOf(special.tokens.eos_token, 'add_eos_token') : null,
+    );
   }
 
   encode(text: string, options: EncodeOptions = {}): number[] {

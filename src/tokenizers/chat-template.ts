@@ -1,8 +1,9 @@
 // Chat templates: the model's Jinja template rendered with @huggingface/jinja and the variables
 // transformers passes (apply_chat_template → render_jinja_template): messages,
 // add_generation_prompt, the special tokens as strings (bos_token, eos_token, ...,
-// additional_special_tokens), raise_exception and strftime_now. Blocks are trimmed and
-// left-stripped (trim_blocks, lstrip_blocks) as transformers' Jinja environment does.
+// additional_special_tokens); raise_exception and strftime_now are @huggingface/jinja's globals.
+// Blocks are trimmed and left-stripped (trim_blocks, lstrip_blocks) as transformers' Jinja
+// environment does.
 import { Template } from '@huggingface/jinja';
 import { ChatTemplateError } from './errors.js';
 import type { SpecialTokens } from './special-tokens.js';
@@ -44,16 +45,13 @@ export class ChatTemplate {
       messages: messages.map((m) => ({ ...m })),
       add_generation_prompt: options.addGenerationPrompt,
       additional_special_tokens: options.special.additional,
-      raise_exception: (message: unknown) => {
-        throw new ChatTemplateError(`the chat template refused these messages: ${String(message)}`);
-      },
     };
     for (const [key, text] of Object.entries(options.special.tokens)) variables[key] = text;
     try {
       return this.#template.render(variables);
     } catch (e) {
-      if (e instanceof ChatTemplateError) throw e;
-      throw new ChatTemplateError(`the chat template failed to render: ${(e as Error).message}`, { cause: e });
+      // Includes the template's own raise_exception('...') message.
+      throw new ChatTemplateError(`the chat template failed on these messages: ${(e as Error).message}`, { cause: e });
     }
   }
 }

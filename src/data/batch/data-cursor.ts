@@ -66,12 +66,14 @@ export function parseDataCursor(value: unknown): DataCursor {
   }
   const raw = value as Record<string, unknown>;
   for (const [key, type] of Object.entries(FIELDS)) {
-    if (typeof raw[key] !== type) throw new DataCursorError(`data cursor field '${key}' must be a ${type}, got ${JSON.stringify(raw[key])}.`);
+    if (typeof raw[key] !== type)
+      throw new DataCursorError(`data cursor field '${key}' must be a ${type}, got ${JSON.stringify(raw[key])}.`);
   }
   if (raw.version !== 1) throw new DataCursorError(`data cursor version ${raw.version} is not supported (expected 1).`);
   for (const key of ['epoch', 'batch', 'seed', 'batchSize', 'pairs'] as const) {
     const n = raw[key] as number;
-    if (!Number.isSafeInteger(n) || n < 0) throw new DataCursorError(`data cursor field '${key}' must be a non-negative whole number, got ${n}.`);
+    if (!Number.isSafeInteger(n) || n < 0)
+      throw new DataCursorError(`data cursor field '${key}' must be a non-negative whole number, got ${n}.`);
   }
   return raw as unknown as DataCursor;
 }

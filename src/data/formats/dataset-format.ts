@@ -17,7 +17,8 @@ export const DATASET_FORMAT_DOCS: Record<DatasetFormat, string> = {
   standard: 'prompt, chosen, rejected: strings; the sequence is prompt + completion as text (TRL standard, explicit prompt).',
   standard_implicit:
     'chosen, rejected: strings, no prompt column; the prompt is their common prefix, cut back to a word boundary (TRL standard, implicit prompt).',
-  conversational: 'prompt, chosen, rejected: message lists; chosen and rejected hold the one assistant reply (TRL conversational, explicit prompt).',
+  conversational:
+    'prompt, chosen, rejected: message lists; chosen and rejected hold the one assistant reply (TRL conversational, explicit prompt).',
   conversational_implicit:
     'chosen, rejected: whole dialogues as message lists, no prompt column; the prompt is their common leading messages (TRL conversational, implicit prompt).',
   hh_rlhf:

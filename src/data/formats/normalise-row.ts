@@ -31,14 +31,18 @@ interface RowContext {
 
 function requireColumn(ctx: RowContext, key: string): unknown {
   if (!(key in ctx.row)) {
-    throw new BadRowError(ctx.location, `missing the '${key}' column that format ${ctx.format} needs (rename it with prompt_key/chosen_key/rejected_key)`);
+    throw new BadRowError(
+      ctx.location,
+      `missing the '${key}' column that format ${ctx.format} needs (rename it with prompt_key/chosen_key/rejected_key)`,
+    );
   }
   return ctx.row[key];
 }
 
 function requireString(ctx: RowContext, key: string): string {
   const value = requireColumn(ctx, key);
-  if (typeof value !== 'string') throw new BadRowError(ctx.location, `'${key}' must be a string in format ${ctx.format}, got ${describeValue(value)}`);
+  if (typeof value !== 'string')
+    throw new BadRowError(ctx.location, `'${key}' must be a string in format ${ctx.format}, got ${describeValue(value)}`);
   return value;
 }
 
@@ -90,7 +94,8 @@ function messagesRow(
 ): NormalisedRow {
   const { metadata, ignored } = splitColumns(ctx, used);
   const drop = (kind: OddRowKind): NormalisedRow => ({ pair: null, dropped: kind, notes: [], ignoredColumns: ignored });
-  if (chosen.length === rejected.length && chosen.every((m, i) => messagesEqual(m, rejected[i] as ChatMessage))) return drop('identical_pair');
+  if (chosen.length === rejected.length && chosen.every((m, i) => messagesEqual(m, rejected[i] as ChatMessage)))
+    return drop('identical_pair');
   if (chosen.length !== 1 || rejected.length !== 1) return drop('diverges_before_last_turn');
   const [c, r] = [chosen[0] as ChatMessage, rejected[0] as ChatMessage];
   if (c.role !== 'assistant' || r.role !== 'assistant') return drop('last_turn_not_assistant');
@@ -164,14 +169,22 @@ export function normaliseRow(value: unknown, format: DatasetFormat, keys: Column
   const ctx: RowContext = { row: value as Record<string, unknown>, format, keys, location };
   switch (format) {
     case 'standard': {
-      const text = { prompt: requireString(ctx, keys.prompt), chosen: requireString(ctx, keys.chosen), rejected: requireString(ctx, keys.rejected) };
+      const text = {
+        prompt: requireString(ctx, keys.prompt),
+        chosen: requireString(ctx, keys.chosen),
+        rejected: requireString(ctx, keys.rejected),
+      };
       return textRow(ctx, [keys.prompt, keys.chosen, keys.rejected], text);
     }
     case 'standard_implicit': {
       const chosen = requireString(ctx, keys.chosen);
       const rejected = requireString(ctx, keys.rejected);
       const k = textPromptBoundary(chosen, rejected);
-      return textRow(ctx, [keys.chosen, keys.rejected], { prompt: chosen.slice(0, k), chosen: chosen.slice(k), rejected: rejected.slice(k) });
+      return textRow(ctx, [keys.chosen, keys.rejected], {
+        prompt: chosen.slice(0, k),
+        chosen: chosen.slice(k),
+        rejected: rejected.slice(k),
+      });
     }
     case 'conversational': {
       const prompt = mergeConsecutiveRoles(parseMessages(requireColumn(ctx, keys.prompt), keys.prompt, location));

@@ -79,7 +79,10 @@ async function expandPath(path: string, split: string | null): Promise<string[]>
   }
   if (info.isDirectory()) return expandFolder(path, split);
   if (dataFileFormat(path) === null) {
-    throw new DataSourceError(path, 'unknown data file type: expected .jsonl, .ndjson, .json or .parquet, each optionally followed by .gz.');
+    throw new DataSourceError(
+      path,
+      'unknown data file type: expected .jsonl, .ndjson, .json or .parquet, each optionally followed by .gz.',
+    );
   }
   return [path];
 }
@@ -99,7 +102,9 @@ export async function resolveDataFiles(source: DataFilesSource, split: string | 
     if (key === null || !(key in map)) {
       throw new DataSourceError(
         'data_files',
-        split === null ? `several splits (${keys.join(', ')}): name one with split.` : `no split '${split}'; splits given: ${keys.join(', ')}.`,
+        split === null
+          ? `several splits (${keys.join(', ')}): name one with split.`
+          : `no split '${split}'; splits given: ${keys.join(', ')}.`,
       );
     }
     const value = map[key] as string | readonly string[];

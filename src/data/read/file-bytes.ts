@@ -24,7 +24,10 @@ export async function readFileBytes(path: string): Promise<Uint8Array> {
   try {
     return gunzipSync(bytes);
   } catch (e) {
-    throw new DataSourceError(path, `not a valid gzip file (${e instanceof Error ? e.message : String(e)}); re-download or re-compress it.`);
+    throw new DataSourceError(
+      path,
+      `not a valid gzip file (${e instanceof Error ? e.message : String(e)}); re-download or re-compress it.`,
+    );
   }
 }
 

@@ -13,6 +13,10 @@ export async function* readRows(files: readonly string[], split: string | null):
     if (format === 'jsonl') yield* readJsonlRows(file);
     else if (format === 'json') yield* readJsonRows(file, split);
     else if (format === 'parquet') yield* readParquetRows(file);
-    else throw new DataSourceError(file, 'unknown data file type: expected .jsonl, .ndjson, .json or .parquet, each optionally followed by .gz.');
+    else
+      throw new DataSourceError(
+        file,
+        'unknown data file type: expected .jsonl, .ndjson, .json or .parquet, each optionally followed by .gz.',
+      );
   }
 }

@@ -14,8 +14,8 @@
 //   such as ChatML's "\n" after "<|im_end|>" are looked through).
 import type { Tokenizer } from '../../tokenizers/tokenizer.js';
 import type { OddRowKind } from '../odd-row-kinds.js';
+import { type BosEosFacts, endsWithEos } from './bos-eos-facts.js';
 import type { RenderedPair } from './render-pair.js';
-import { endsWithEos, type SpecialTokens } from './special-tokens.js';
 import type { PairTokenLengths } from './tokenized-pair.js';
 import type { TokenSides } from './truncate-pair.js';
 
@@ -35,7 +35,7 @@ function commonPrefixLength(a: readonly number[], b: readonly number[]): number 
   return k;
 }
 
-export function tokenizePair(rendered: RenderedPair, tokenizer: Tokenizer, specials: SpecialTokens): PairTokens {
+export function tokenizePair(rendered: RenderedPair, tokenizer: Tokenizer, specials: BosEosFacts): PairTokens {
   const notes = new Set<OddRowKind>();
   const promptIds = tokenizer.encode(rendered.prompt, { addSpecialTokens: false });
   const addBos = rendered.rendering !== 'chat_template' && specials.addsBos && specials.bos !== null;
@@ -55,7 +55,11 @@ export function tokenizePair(rendered: RenderedPair, tokenizer: Tokenizer, speci
   const empty = chosen.completion.length === 0 || rejected.completion.length === 0;
   return {
     sides: { chosen, rejected },
-    lengths: { prompt: Math.max(chosen.prompt.length, rejected.prompt.length), chosen: chosen.completion.length, rejected: rejected.completion.length },
+    lengths: {
+      prompt: Math.max(chosen.prompt.length, rejected.prompt.length),
+      chosen: chosen.completion.length,
+      rejected: rejected.completion.length,
+    },
     notes: [...notes],
     dropped: empty ? 'no_completion_tokens' : null,
   };

@@ -5,10 +5,10 @@ import { BadRowError } from '../errors.js';
 import type { PreferencePair } from '../formats/preference-pair.js';
 import { OddRowReport } from '../odd-row-report.js';
 import { formatLocation } from '../row-location.js';
+import { bosEosFacts } from './bos-eos-facts.js';
 import { type Rendering, renderPair } from './render-pair.js';
-import { specialTokens } from './special-tokens.js';
-import type { PairTokenLengths, TokenizedPair } from './tokenized-pair.js';
 import { tokenizePair } from './tokenize-pair.js';
+import type { PairTokenLengths, TokenizedPair } from './tokenized-pair.js';
 import { truncatePair } from './truncate-pair.js';
 
 export interface TokenizedDataset {
@@ -38,7 +38,7 @@ export function tokenizePreferencePairs(
 ): TokenizedDataset {
   const resolved = resolveDataConfig(config);
   const warn = options.onWarning ?? ((message: string) => process.stderr.write(`warning: ${message}\n`));
-  const specials = specialTokens(tokenizer);
+  const specials = bosEosFacts(tokenizer);
   const limits = {
     maxLength: resolved.max_length,
     maxPromptLength: resolved.max_prompt_length,

@@ -1,7 +1,7 @@
-// The special-token facts the tokenising rules need, read once from a tokenizer.
+// What the BOS and EOS rules need to know about a tokenizer, read once from it.
 import type { Tokenizer } from '../../tokenizers/tokenizer.js';
 
-export interface SpecialTokens {
+export interface BosEosFacts {
   bos: number | null;
   eos: number | null;
   /** Whether the tokenizer's own post-processor puts BOS first (Llama, Mistral, Gemma: yes; GPT-2, Qwen: no). */
@@ -11,7 +11,7 @@ export interface SpecialTokens {
 }
 
 /** Probes `tokenizer` by encoding one letter with and without special tokens. */
-export function specialTokens(tokenizer: Tokenizer): SpecialTokens {
+export function bosEosFacts(tokenizer: Tokenizer): BosEosFacts {
   const bos = tokenizer.bosTokenId;
   const withSpecials = tokenizer.encode('a', { addSpecialTokens: true });
   const without = tokenizer.encode('a', { addSpecialTokens: false });
@@ -34,11 +34,11 @@ export function specialTokens(tokenizer: Tokenizer): SpecialTokens {
 }
 
 /** Whether `completion` already ends with EOS, ignoring trailing whitespace tokens (ChatML's "<|im_end|>\n"). */
-export function endsWithEos(completion: readonly number[], specials: SpecialTokens): boolean {
+export function endsWithEos(completion: readonly number[], facts: BosEosFacts): boolean {
   for (let i = completion.length - 1; i >= 0; i--) {
     const id = completion[i] as number;
-    if (id === specials.eos) return true;
-    if (!specials.isWhitespace(id)) return false;
+    if (id === facts.eos) return true;
+    if (!facts.isWhitespace(id)) return false;
   }
   return false;
 }

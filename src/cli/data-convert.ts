@@ -1,0 +1,19 @@
+// `alpha-dpo data convert FILE --out OUT.jsonl`: the usable pairs in normalised explicit-prompt
+// form, one JSON object a line, so a user sees exactly what training reads. `.gz` output is gzipped.
+import { gzipSync } from 'node:zlib';
+import { DataConfigError } from '../data/errors.js';
+import { explicitPromptRow } from '../data/formats/explicit-prompt-row.js';
+import { loadPreferenceDataset, type PreferenceDataset } from '../data/preference-dataset.js';
+import { writeFileAtomically, writeFully } from '../io/atomic-write.js';
+import type { DataCommandArgs } from './data-args.js';
+
+export async function convertData(args: DataCommandArgs): Promise<{ out: string; dataset: PreferenceDataset }> {
+  const out = args.flags.get('out');
+  if (out === undefined) throw new DataConfigError('--out', 'data convert needs --out OUT.jsonl (the file to write).');
+  const split = args.flags.get('split') ?? null;
+  const dataset = await loadPreferenceDataset(args.files.length === 1 ? (args.files[0] as string) : args.files, args.config, { split });
+  const text = dataset.pairs.map((pair) => `${JSON.stringify(explicitPromptRow(pair))}\n`).join('');
+  const bytes = out.endsWith('.gz') ? gzipSync(text) : new TextEncoder().encode(text);
+  await writeFileAtomically(out, (fh) => writeFully(fh, bytes, 0));
+  return { out, dataset };
+}
