@@ -443,6 +443,14 @@ describe('padding, KV cache, modes, parameters', () => {
   });
 });
 
+test('forward refuses inputs that are not integer [B, T] ids', () => {
+  torch.manualSeed(1);
+  const model = randomInit(PRESETS['llama-tiny']);
+  assert.throws(() => model.forward(torch.tensor([[1, 2, 3]])), /int64 tensor \[batch, time\]/); // float32
+  assert.throws(() => model.forward(torch.tensor([1n, 2n])), /int64 tensor \[batch, time\]/); // 1-D
+  model.dispose();
+});
+
 test('randomInit rejects unknown architectures and non-float dtypes', () => {
   assert.throws(() => randomInit({ model_type: 'bert' }), UnsupportedArchitectureError);
   assert.throws(() => randomInit(PRESETS['llama-tiny'], { dtype: 'int64' }), RangeError);

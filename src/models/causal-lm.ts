@@ -56,6 +56,17 @@ export abstract class CausalLM extends Module {
   /** config.json contents: the resolved config, keys this package does not read kept as they were. */
   abstract configJson(): Record<string, unknown>;
 
+  /** Throws a RangeError unless `inputIds` is an integer [B, T] tensor (called by forward). */
+  protected checkInputIds(inputIds: Tensor): [number, number] {
+    if (inputIds.ndim !== 2 || (inputIds.dtype !== 'int64' && inputIds.dtype !== 'int32')) {
+      throw new RangeError(
+        `inputIds must be an int64 tensor [batch, time] of token ids, got ${inputIds.dtype} [${inputIds.shape.join(', ')}] ` +
+          "(e.g. torch.tensor([[1, 2, 3]], { dtype: 'int64' }))",
+      );
+    }
+    return inputIds.shape as [number, number];
+  }
+
   /** The dtype of the parameters. */
   get dtype(): DType {
     return this.store.dtype;

@@ -179,7 +179,7 @@ export class GPT2LMHeadModel extends CausalLM {
   }
 
   forward(inputIds: Tensor, options: ForwardOptions = {}): Tensor {
-    const [batch, time] = inputIds.shape as [number, number];
+    const [batch, time] = this.checkInputIds(inputIds);
     const past = options.cache?.length ?? 0;
     const maxPositions = this.config.n_positions;
     return torch.tidy(() => {

@@ -170,7 +170,7 @@ export abstract class LlamaDecoderModel extends CausalLM {
   }
 
   forward(inputIds: Tensor, options: ForwardOptions = {}): Tensor {
-    const [batch, time] = inputIds.shape as [number, number];
+    const [batch, time] = this.checkInputIds(inputIds);
     const past = options.cache?.length ?? 0;
     return torch.tidy(() => {
       const positions = options.positionIds ?? defaultPositionIds(batch, time, past);
