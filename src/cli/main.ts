@@ -16,6 +16,8 @@ Commands:
             \`alpha-dpo data --help\` for the settings
   generate  continue prompts with a model folder: --model DIR --prompt TEXT [--max-new-tokens N
             --temperature T --top-k K --top-p P --seed S --stop TEXT --chat]; \`generate --help\`
+  train     preference-tune a model: \`train CONFIG.yaml [--key value ...] [--resume [DIR]]\`
+            (α-DPO, DPO, SimPO, ...; \`train --help\` lists every config key)
   score     per-pair chosen/rejected log-probs (summed and per-token mean) of a preference
             dataset: --model DIR --data FILE --out OUT.jsonl; \`score --help\`
 
@@ -39,7 +41,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(packageVersion());
     return 0;
   }
-  if (!['data', 'generate', 'score'].includes(command) && (rest.includes('--help') || rest.includes('-h'))) {
+  if (!['data', 'generate', 'score', 'train'].includes(command) && (rest.includes('--help') || rest.includes('-h'))) {
     process.stdout.write(HELP);
     return 0;
   }
@@ -68,6 +70,8 @@ export async function main(argv: string[]): Promise<number> {
         (text) => process.stderr.write(text),
       );
     }
+    case 'train':
+      return (await import('./train.js')).runTrain(rest, (line) => console.log(line));
     case 'generate':
     case 'score': {
       const out = (text: string) => process.stdout.write(text);
