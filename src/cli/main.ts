@@ -9,6 +9,9 @@ const HELP = `alpha-dpo: preference optimisation (α-DPO, DPO, SimPO, ...) for c
 Usage: alpha-dpo <command> [options]
 
 Commands:
+  demo      the self-contained demo (no downloads): SFT a tiny model on a synthetic task, then
+            DPO, SimPO and α-DPO on on-policy pairs, one table of gold-reward results
+            [--seed N --quick --json FILE --out DIR]; \`demo --help\`
   info      libtorch version, threads and devices of this installation
   smoke     a short engine run: matmul throughput, op latency, a tiny MLP trained with autograd
   data      preference datasets: \`data inspect FILE [--model DIR] [--json]\` (format, usable pairs,
@@ -41,7 +44,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(packageVersion());
     return 0;
   }
-  if (!['data', 'generate', 'score', 'train'].includes(command) && (rest.includes('--help') || rest.includes('-h'))) {
+  if (!['data', 'demo', 'generate', 'score', 'train'].includes(command) && (rest.includes('--help') || rest.includes('-h'))) {
     process.stdout.write(HELP);
     return 0;
   }
@@ -72,11 +75,13 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'train':
       return (await import('./train.js')).runTrain(rest, (line) => console.log(line));
+    case 'demo':
     case 'generate':
     case 'score': {
       const out = (text: string) => process.stdout.write(text);
       const err = (text: string) => process.stderr.write(text);
       try {
+        if (command === 'demo') return await (await import('./demo.js')).runDemoCommand(rest, out, err);
         if (command === 'generate') return await (await import('./generate.js')).runGenerate(rest, out);
         return await (await import('./score.js')).runScore(rest, out, err);
       } catch (e) {

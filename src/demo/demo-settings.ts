@@ -26,27 +26,27 @@ export interface DemoSizes {
 export const FULL_SIZES: DemoSizes = {
   model: { hiddenSize: 64, intermediateSize: 128, layers: 2, heads: 4 },
   sft: { steps: 400, batchSize: 64, learningRate: 3e-3 },
-  trainPrompts: 1024,
-  heldOutPrompts: 256,
+  trainPrompts: 2048,
+  heldOutPrompts: 512,
   samplesPerPrompt: 8,
-  evalPrompts: 256,
+  evalPrompts: 512,
   evalSamplesPerPrompt: 8,
   maxNewTokens: 16,
-  preferenceSteps: 128,
+  preferenceSteps: 256,
   preferenceBatchSize: 16,
 };
 
 /** `--quick`: every stage, much smaller (for the reproducibility test); its numbers are not meant to be read. */
 export const QUICK_SIZES: DemoSizes = {
-  model: { hiddenSize: 32, intermediateSize: 64, layers: 1, heads: 2 },
-  sft: { steps: 30, batchSize: 32, learningRate: 3e-3 },
-  trainPrompts: 64,
-  heldOutPrompts: 32,
+  model: { hiddenSize: 32, intermediateSize: 64, layers: 2, heads: 2 },
+  sft: { steps: 60, batchSize: 32, learningRate: 3e-3 },
+  trainPrompts: 128,
+  heldOutPrompts: 64,
   samplesPerPrompt: 4,
-  evalPrompts: 32,
+  evalPrompts: 64,
   evalSamplesPerPrompt: 2,
   maxNewTokens: 16,
-  preferenceSteps: 4,
+  preferenceSteps: 8,
   preferenceBatchSize: 8,
 };
 
@@ -69,7 +69,7 @@ export interface DemoMethod {
  * is on summed log-probs, as in the paper's DPO baseline.
  */
 export const DEMO_METHODS: readonly DemoMethod[] = [
-  { name: 'DPO', lossType: 'sigmoid', loss: { beta: 0.1 }, ln: false, learningRate: 1e-3 },
-  { name: 'SimPO', lossType: 'simpo', loss: { beta: 2.5, gamma_beta_ratio: 0.3 }, ln: true, learningRate: 1e-3 },
-  { name: 'α-DPO', lossType: 'alpha-dpo', loss: { beta: 2.5, gamma_beta_ratio: 0.3, alpha: 0.1 }, ln: true, learningRate: 1e-3 },
+  { name: 'DPO', lossType: 'sigmoid', loss: { beta: 0.1 }, ln: false, learningRate: 5e-5 },
+  { name: 'SimPO', lossType: 'simpo', loss: { beta: 2.5, gamma_beta_ratio: 0.3 }, ln: true, learningRate: 5e-5 },
+  { name: 'α-DPO', lossType: 'alpha-dpo', loss: { beta: 2.5, gamma_beta_ratio: 0.3, alpha: 0.1 }, ln: true, learningRate: 5e-5 },
 ];

@@ -65,7 +65,8 @@ export function buildOnPolicyPairs(
       metadata: { gold_chosen: rewards[best] as number, gold_rejected: rewards[worst] as number },
     });
   });
-  const average = (f: (p: TokenizedPair) => number) => (pairs.length === 0 ? Number.NaN : pairs.reduce((a, p) => a + f(p), 0) / pairs.length);
+  const average = (f: (p: TokenizedPair) => number) =>
+    pairs.length === 0 ? Number.NaN : pairs.reduce((a, p) => a + f(p), 0) / pairs.length;
   return {
     pairs,
     tiedPrompts,

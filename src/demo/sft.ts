@@ -3,8 +3,9 @@
 // labels are −100), AdamW, cosine schedule with warm-up, global-norm clipping. Every step draws
 // a fresh batch of prompts and demonstrations from a seeded stream, so the run is a function of
 // the seed.
-import { SeededRandom } from '../data/batch/seeded-random.js';
+
 import { LABEL_IGNORE } from '../data/batch/collate-pairs.js';
+import { SeededRandom } from '../data/batch/seeded-random.js';
 import type { CausalLM } from '../models/causal-lm.js';
 import { AdamW } from '../optim/adamw.js';
 import { clipGradNorm } from '../optim/clip-grad-norm.js';

@@ -67,7 +67,8 @@ export async function loadPretrained(dir: string, options: FromPretrainedOptions
   const entry = ARCHITECTURE_TABLE[architecture];
   entry.check(raw, where); // config errors before any weight is read
   await checkWeightFiles(dir);
-  const { tensors } = await loadSafetensorsDir(dir, { dtype });
+  // Buffers the model does not use (GPT-2's attn.bias masks, 4 MiB per layer on the hub) are not read at all.
+  const { tensors } = await loadSafetensorsDir(dir, { dtype, names: (name) => !entry.layout.isIgnorable(name) });
   const source = new CheckpointSource(tensors, entry.layout, dir);
   const store = new ParameterStore(source, { dtype });
   let model: CausalLM | undefined;
