@@ -1,0 +1,86 @@
+// Our side of bench/train: full DPO training steps through the real trainer (trainPreferences),
+// timed per optimiser step. The twin of peer.py: same checkpoint as policy and reference, same
+// preference batch, sigmoid DPO with beta 0.1 on summed log-probs, clipping at 1.0, AdamW.
+//
+//   node --import tsx bench/train/ours.ts --model DIR --pairs B --seq T --steps N --warmup W
+import { parseArgs } from 'node:util';
+import { AutoModelForCausalLM, type TokenizedPair, torch } from '../../src/index.js';
+import { resolveTrainConfig, trainPreferences } from '../../src/train/index.js';
+
+/** Twin of batch() in peer.py: prompt = first half, completions = second half; one pair per index. */
+function preferencePairs(pairs: number, seq: number, vocab: number): TokenizedPair[] {
+  const promptLen = Math.floor(seq / 2);
+  return Array.from({ length: pairs }, (_, p) => {
+    const prompt = Int32Array.from({ length: promptLen }, (_, i) => (p * 7919 + i * 31 + 13) % vocab);
+    const completion = (side: number) =>
+      Int32Array.from({ length: seq - promptLen }, (_, i) => (p * 104729 + i * 17 + side * 5 + 3) % vocab);
+    return {
+      chosen: { prompt, completion: completion(0) },
+      rejected: { prompt, completion: completion(1) },
+      source: { file: 'bench', line: p + 1 },
+      metadata: {},
+    } as TokenizedPair;
+  });
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      model: { type: 'string' },
+      pairs: { type: 'string' },
+      seq: { type: 'string' },
+      steps: { type: 'string' },
+      warmup: { type: 'string' },
+    },
+  });
+  const [pairs, seq, steps, warmup] = [values.pairs, values.seq, values.steps, values.warmup].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+  ];
+  const policy = await AutoModelForCausalLM.fromPretrained(values.model as string);
+  const reference = await AutoModelForCausalLM.fromPretrained(values.model as string);
+  const config = resolveTrainConfig({
+    loss_type: 'sigmoid',
+    beta: 0.1,
+    ln: false,
+    learning_rate: 1e-6,
+    lr_scheduler_type: 'constant',
+    max_steps: warmup + steps,
+    per_device_train_batch_size: pairs,
+    max_grad_norm: 1.0,
+    shuffle: false,
+    save_strategy: 'no',
+    logging_steps: 1_000_000,
+    logging_first_step: false,
+  });
+  const seconds: number[] = [];
+  let last = performance.now();
+  const summary = await trainPreferences(
+    config,
+    { policy, reference, train: preferencePairs(pairs, seq, policy.vocabSize) },
+    {
+      quiet: true,
+      onStep: (step) => {
+        const now = performance.now();
+        if (step > warmup) seconds.push((now - last) / 1000);
+        last = now;
+      },
+    },
+  );
+  console.log(
+    JSON.stringify({
+      side: 'ours',
+      threads: torch.getNumThreads(),
+      seconds,
+      tokens: 2 * pairs * seq,
+      loss: summary.stepLosses[0],
+      peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    }),
+  );
+  policy.dispose();
+  reference.dispose();
+}
+
+await main();
