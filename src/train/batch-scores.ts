@@ -4,6 +4,7 @@ import type { PreferenceBatch } from '../data/batch/preference-batches.js';
 import { IGNORE_INDEX, sequenceLogps, tokenLogps, wpoLogWeights } from '../losses/sequence-logps.js';
 import type { CausalLM } from '../models/causal-lm.js';
 import type { Tensor } from '../tensor/tensor.js';
+import * as torch from '../torch.js';
 
 export interface BatchScores {
   /** [2B] Σ_t log π(y_t), nats; carries gradients when the model is being trained. */
@@ -16,18 +17,24 @@ export interface BatchScores {
   wpo: Tensor | null;
 }
 
-/** Call inside torch.tidy (and torch.noGrad for a frozen model): the logits are released with the scope. */
+/**
+ * Use torch.noGrad for a frozen model. The [2B, T, V] logits are released before this returns,
+ * as Python drops its temporaries at once: autograd keeps what backward needs on its own, so
+ * holding them until the end of the step would only add a logits-sized block to peak memory.
+ */
 export function scoreBatch(model: CausalLM, batch: PreferenceBatch, need: { tokens: boolean; wpo: boolean }): BatchScores {
-  const logits = model.forward(batch.inputIds, { attentionMask: batch.attentionMask }); // [2B, T, V]
-  const sums = sequenceLogps(logits, batch.labels, { average: false });
-  const time = batch.labels.size(1);
-  const lengths = batch.labels.slice(1, 1, time).ne(IGNORE_INDEX).sum(1).to('float32');
-  return {
-    sums,
-    lengths,
-    tokens: need.tokens ? tokenLogps(logits, batch.labels) : null,
-    wpo: need.wpo ? wpoLogWeights(logits, batch.labels) : null,
-  };
+  return torch.tidy(() => {
+    const logits = model.forward(batch.inputIds, { attentionMask: batch.attentionMask }); // [2B, T, V]
+    const sums = sequenceLogps(logits, batch.labels, { average: false });
+    const time = batch.labels.size(1);
+    const lengths = batch.labels.slice(1, 1, time).ne(IGNORE_INDEX).sum(1).to('float32');
+    return {
+      sums,
+      lengths,
+      tokens: need.tokens ? tokenLogps(logits, batch.labels) : null,
+      wpo: need.wpo ? wpoLogWeights(logits, batch.labels) : null,
+    };
+  });
 }
 
 /** Rows [0, B) are the chosen sequences, [B, 2B) the rejected ones. */
