@@ -137,9 +137,13 @@ class LlamaDecoderLayer extends Module {
   }
 }
 
-export abstract class LlamaDecoderModel extends CausalLM {
+export abstract class LlamaDecoderModel<Config extends object = object> extends CausalLM {
   readonly layout = LLAMA_FAMILY_LAYOUT;
   readonly spec: LlamaDecoderSpec;
+  /** The resolved config.json of the architecture. */
+  readonly config: Config;
+  /** config.json keys this package does not read, kept for saving. */
+  readonly #extra: Record<string, unknown>;
   readonly embedTokens: Embedding;
   readonly layers: LlamaDecoderLayer[];
   readonly norm: RMSNorm;
@@ -148,9 +152,11 @@ export abstract class LlamaDecoderModel extends CausalLM {
   /** float32 [headDim / 2] RoPE inverse frequencies (a buffer: derived from the config, never saved). */
   readonly invFreq: Tensor;
 
-  constructor(store: ParameterStore, spec: LlamaDecoderSpec) {
+  constructor(store: ParameterStore, spec: LlamaDecoderSpec, config: Config, extra: Record<string, unknown> = {}) {
     super(store);
     this.spec = spec;
+    this.config = config;
+    this.#extra = extra;
     const base = store.root.sub('model');
     this.embedTokens = this.child(new Embedding(base.sub('embed_tokens'), spec.vocabSize, spec.hidden, { std: spec.initializerRange }));
     this.layers = Array.from({ length: spec.layers }, (_, i) => this.child(new LlamaDecoderLayer(base.sub('layers', i), spec, i)));
@@ -159,6 +165,10 @@ export abstract class LlamaDecoderModel extends CausalLM {
       ? store.tie('lm_head.weight', 'model.embed_tokens.weight')
       : store.root.sub('lm_head').param('weight', [spec.vocabSize, spec.hidden], { kind: 'normal', std: spec.initializerRange });
     this.invFreq = torch.keep(ropeInverseFrequencies(spec.headDim, spec.ropeTheta, spec.ropeScaling));
+  }
+
+  configJson(): Record<string, unknown> {
+    return { ...this.#extra, ...this.config, architectures: [this.architecture], model_type: this.modelType, torch_dtype: this.dtype };
   }
 
   get vocabSize(): number {

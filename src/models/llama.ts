@@ -85,20 +85,12 @@ export function llamaSpec(c: LlamaConfig, where = 'config.json'): LlamaDecoderSp
   };
 }
 
-export class LlamaForCausalLM extends LlamaDecoderModel {
+export class LlamaForCausalLM extends LlamaDecoderModel<LlamaConfig> {
   readonly architecture = 'LlamaForCausalLM' as const;
   readonly modelType = 'llama';
-  readonly config: LlamaConfig;
-  readonly #extra: Record<string, unknown>;
 
   /** Builds the model, drawing every parameter from the store's source. `extra`: config.json keys kept for saving. */
   constructor(store: ParameterStore, config: LlamaConfig, extra: Record<string, unknown> = {}) {
-    super(store, llamaSpec(config));
-    this.config = config;
-    this.#extra = extra;
-  }
-
-  configJson(): Record<string, unknown> {
-    return { ...this.#extra, ...this.config, architectures: [this.architecture], model_type: this.modelType, torch_dtype: this.dtype };
+    super(store, llamaSpec(config), config, extra);
   }
 }

@@ -72,20 +72,12 @@ function mistralSpec(c: MistralConfig): LlamaDecoderSpec {
   };
 }
 
-export class MistralForCausalLM extends LlamaDecoderModel {
+export class MistralForCausalLM extends LlamaDecoderModel<MistralConfig> {
   readonly architecture = 'MistralForCausalLM' as const;
   readonly modelType = 'mistral';
-  readonly config: MistralConfig;
-  readonly #extra: Record<string, unknown>;
 
   /** Builds the model, drawing every parameter from the store's source. `extra`: config.json keys kept for saving. */
   constructor(store: ParameterStore, config: MistralConfig, extra: Record<string, unknown> = {}) {
-    super(store, mistralSpec(config));
-    this.config = config;
-    this.#extra = extra;
-  }
-
-  configJson(): Record<string, unknown> {
-    return { ...this.#extra, ...this.config, architectures: [this.architecture], model_type: this.modelType, torch_dtype: this.dtype };
+    super(store, mistralSpec(config), config, extra);
   }
 }

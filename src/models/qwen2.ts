@@ -93,20 +93,12 @@ function qwen2Spec(c: Qwen2Config): LlamaDecoderSpec {
   };
 }
 
-export class Qwen2ForCausalLM extends LlamaDecoderModel {
+export class Qwen2ForCausalLM extends LlamaDecoderModel<Qwen2Config> {
   readonly architecture = 'Qwen2ForCausalLM' as const;
   readonly modelType = 'qwen2';
-  readonly config: Qwen2Config;
-  readonly #extra: Record<string, unknown>;
 
   /** Builds the model, drawing every parameter from the store's source. `extra`: config.json keys kept for saving. */
   constructor(store: ParameterStore, config: Qwen2Config, extra: Record<string, unknown> = {}) {
-    super(store, qwen2Spec(config));
-    this.config = config;
-    this.#extra = extra;
-  }
-
-  configJson(): Record<string, unknown> {
-    return { ...this.#extra, ...this.config, architectures: [this.architecture], model_type: this.modelType, torch_dtype: this.dtype };
+    super(store, qwen2Spec(config), config, extra);
   }
 }
