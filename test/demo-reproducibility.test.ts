@@ -40,6 +40,17 @@ describe('demo', () => {
     assert.notEqual(formatDemoTable(other), formatDemoTable(first));
   });
 
+  test('through the whole pipeline, α-DPO with α = 0 is SimPO (docs/alpha-dpo-spec.md): identical row', async () => {
+    const simpo = { name: 'SimPO', lossType: 'simpo', loss: { beta: 2.5, gamma_beta_ratio: 0.3 }, ln: true, learningRate: 5e-5 } as const;
+    const alphaZero = { ...simpo, name: 'α-DPO α=0', lossType: 'alpha-dpo', loss: { ...simpo.loss, alpha: 0 } } as const;
+    const result = await runDemo({ seed: 5, quick: true, methods: [simpo, alphaZero] });
+    const [, simpoRow, alphaRow] = result.rows;
+    assert.ok(simpoRow && alphaRow);
+    assert.deepEqual(alphaRow.evaluation, simpoRow.evaluation);
+    assert.equal(alphaRow.finalLoss, simpoRow.finalLoss);
+    assert.ok((simpoRow.evaluation.kl.mean as number) !== 0, 'the policies did move away from the SFT model');
+  });
+
   test('alpha-dpo demo --quick --json --out: the table on stdout, the results as JSON, the α-DPO model as a Hugging Face folder', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'demo-cli-'));
     try {

@@ -3,8 +3,7 @@
 // pairs, DPO / SimPO / α-DPO, and one table of gold-reward measurements.
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { formatDemoTable } from '../demo/results-table.js';
-import { runDemo } from '../demo/run-demo.js';
+import { formatDemoTable, runDemo } from '../demo/index.js';
 import { UsageError } from './generate.js';
 
 export const DEMO_HELP = `alpha-dpo demo: preference-tune a tiny model on a synthetic task and compare DPO, SimPO and α-DPO
@@ -15,7 +14,7 @@ Builds a "sort these letters" task with a hidden gold reward, trains a small Lla
 on noisy demonstrations (SFT), samples several responses per prompt from it and keeps the best
 and worst as chosen/rejected pairs, fine-tunes the SFT model with DPO, SimPO and α-DPO, and
 prints one table (gold reward, win rate against SFT, length, KL to SFT, held-out reward
-accuracy). About two minutes on two CPU cores; docs/demo.md explains every column.
+accuracy). Under a minute on two CPU cores; docs/demo.md explains the task and every column.
 
   --seed N      seed of everything (default 0): the same seed gives the same table
   --quick       tiny sizes (seconds; for testing, the numbers mean little)
@@ -47,8 +46,8 @@ export async function runDemoCommand(argv: readonly string[], out: (text: string
   }
   const seedText = values['seed'] as string | undefined;
   const seed = seedText === undefined ? 0 : Number(seedText);
-  if (seedText !== undefined && (seedText.trim() === '' || !Number.isSafeInteger(seed) || seed < 0 || seed > 2 ** 40)) {
-    throw new UsageError(`--seed expects a whole number in [0, 2^40], got '${seedText}'`);
+  if (seedText !== undefined && (seedText.trim() === '' || !Number.isSafeInteger(seed) || seed < 0 || seed >= 2 ** 32)) {
+    throw new UsageError(`--seed expects a whole number in [0, 2^32), got '${seedText}'`);
   }
   const started = performance.now();
   const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)}s`;

@@ -21,7 +21,7 @@ import { encodePrompt } from './sort-responses.js';
 import { mean } from './summary-stats.js';
 
 export interface DemoOptions {
-  /** Seeds everything (a non-negative integer). Default 0. */
+  /** Seeds everything (an integer in [0, 2^32)). Default 0. */
   seed?: number;
   /** The small sizes (QUICK_SIZES) instead of the full ones. */
   quick?: boolean;
@@ -86,7 +86,7 @@ function summarisePairs(prompts: number, built: OnPolicyPairs): PairSummary {
 
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const seed = options.seed ?? 0;
-  if (!Number.isSafeInteger(seed) || seed < 0 || seed > 2 ** 40) throw new RangeError(`seed must be an integer in [0, 2^40], got ${seed}`);
+  if (!Number.isSafeInteger(seed) || seed < 0 || seed >= 2 ** 32) throw new RangeError(`seed must be an integer in [0, 2^32), got ${seed}`);
   const quick = options.quick ?? false;
   const sizes = options.sizes ?? (quick ? QUICK_SIZES : FULL_SIZES);
   const methods = options.methods ?? DEMO_METHODS;

@@ -3,7 +3,6 @@
 // labels are −100), AdamW, cosine schedule with warm-up, global-norm clipping. Every step draws
 // a fresh batch of prompts and demonstrations from a seeded stream, so the run is a function of
 // the seed.
-
 import { LABEL_IGNORE } from '../data/batch/collate-pairs.js';
 import { SeededRandom } from '../data/batch/seeded-random.js';
 import type { CausalLM } from '../models/causal-lm.js';
