@@ -7,7 +7,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { SeededRandom } from '../src/data/batch/seeded-random.js';
 import { completionLogps } from '../src/demo/completion-logps.js';
 import { initDemoModel } from '../src/demo/demo-model.js';
 import { createDemoTokenizer, DEMO_IDS, DEMO_VOCAB } from '../src/demo/demo-tokenizer.js';
@@ -26,6 +25,7 @@ import { sftBatch, supervisedFineTune } from '../src/demo/sft.js';
 import { encodeCompletion, encodePrompt, NOT_A_LETTER, responseFromTokens } from '../src/demo/sort-responses.js';
 import { meanWithInterval } from '../src/demo/summary-stats.js';
 import { AutoModelForCausalLM, AutoTokenizer } from '../src/index.js';
+import { SeededRandom } from '../src/random/seeded-random.js';
 
 const [a, b, c, d] = [0, 1, 2, 3]; // indices into LETTERS
 const SMALL = { hiddenSize: 32, intermediateSize: 64, layers: 1, heads: 2 };

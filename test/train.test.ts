@@ -112,12 +112,20 @@ describe('trainer', () => {
       save_steps: 100,
     };
     const straightDir = await tempDir();
+    const live = torch.liveTensorCount();
+    const policy = model(5);
+    const reference = model(6);
+    const afterInit = torch.liveTensorCount();
     const straight = await trainPreferences(
       config({ ...settings, output_dir: straightDir }),
-      { policy: model(5), reference: model(6), train: pairs },
+      { policy, reference, train: pairs },
       { quiet: true },
     );
     assert.equal(straight.stepLosses.length, 6);
+    assert.equal(torch.liveTensorCount(), afterInit, 'a training run leaves no tensor behind but the models');
+    policy.dispose();
+    reference.dispose();
+    assert.equal(torch.liveTensorCount(), live);
 
     const resumedDir = await tempDir();
     const stop = new AbortController();

@@ -1,10 +1,11 @@
 // The data layer: preference datasets from files to padded batches. Reading and normalising
 // (read/, formats/) need no tokenizer; tokenize/ applies the model's tokenizer; batch/ makes
 // tensors.
+
+export { SeededRandom } from '../random/seeded-random.js';
 export { type CollatedArrays, type CollateOptions, collateArrays, collatedTensors, LABEL_IGNORE } from './batch/collate-pairs.js';
 export { type DataCursor, dataFingerprint, parseDataCursor } from './batch/data-cursor.js';
 export { type PreferenceBatch, PreferenceBatches, type PreferenceBatchesOptions, resolvePaddingValue } from './batch/preference-batches.js';
-export { SeededRandom } from './batch/seeded-random.js';
 export {
   BAD_ROW_POLICIES,
   type BadRowPolicy,

@@ -4,7 +4,7 @@
 // from careless annotators (some copy the prompt unsorted, some drop, repeat or mistype letters),
 // so a model that imitates them is mediocre and its samples vary in quality: best-vs-worst pairs
 // of its own samples carry a preference signal. docs/demo.md describes the task in prose.
-import type { SeededRandom } from '../data/batch/seeded-random.js';
+import type { SeededRandom } from '../random/seeded-random.js';
 
 /** The letters prompts and responses are written in. */
 export const LETTERS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'] as const;

@@ -6,9 +6,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SeededRandom } from '../data/batch/seeded-random.js';
 import { lossRequirements } from '../losses/preference-loss.js';
 import { AutoModelForCausalLM } from '../models/auto.js';
+import { SeededRandom } from '../random/seeded-random.js';
 import { resolveTrainConfig, trainPreferences } from '../train/index.js';
 import { initDemoModel } from './demo-model.js';
 import { DEMO_METHODS, type DemoMethod, type DemoSizes, FULL_SIZES, QUICK_SIZES } from './demo-settings.js';

@@ -4,11 +4,11 @@
 // a fresh batch of prompts and demonstrations from a seeded stream, so the run is a function of
 // the seed.
 import { LABEL_IGNORE } from '../data/batch/collate-pairs.js';
-import { SeededRandom } from '../data/batch/seeded-random.js';
 import type { CausalLM } from '../models/causal-lm.js';
 import { AdamW } from '../optim/adamw.js';
 import { clipGradNorm } from '../optim/clip-grad-norm.js';
 import { lrMultiplier, warmupStepsFor } from '../optim/lr-schedule.js';
+import { SeededRandom } from '../random/seeded-random.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import * as torch from '../torch.js';
 import { DEMO_IDS } from './demo-tokenizer.js';

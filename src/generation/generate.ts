@@ -5,11 +5,11 @@
 import type { CausalLM } from '../models/causal-lm.js';
 import { positionIdsFromMask } from '../nn/attention-mask.js';
 import type { KVCache } from '../nn/kv-cache.js';
+import { SeededRandom } from '../random/seeded-random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import * as torch from '../torch.js';
 import { warpLogits } from './logits-warpers.js';
-import { SeededRandom } from './seeded-random.js';
 
 export interface GenerateOptions {
   /** Most tokens generated per row (transformers' max_new_tokens). Default 20. */
@@ -141,7 +141,7 @@ export function generate(model: CausalLM, prompts: readonly (readonly number[])[
   const mask = prompts.map((p) => [...new Array<number>(width - p.length).fill(0), ...new Array<number>(p.length).fill(1)]);
   const generated: number[][] = prompts.map(() => []);
   const reasons: (FinishReason | null)[] = prompts.map(() => null);
-  const streams = prompts.map((_, row) => new SeededRandom(r.seed, row));
+  const streams = prompts.map((_, row) => SeededRandom.forStream(r.seed, row));
   const cache: KVCache | undefined = r.useCache ? model.newCache() : undefined;
   try {
     for (let step = 0; step < r.maxNewTokens; step++) {

@@ -333,10 +333,10 @@ export async function trainPreferences(
               // Each micro-batch's mean divided by the number of micro-batches: the accumulated
               // gradient is the gradient of the mean over the whole (equal-sized) batch.
               (accumulation === 1 ? loss : loss.div(accumulation)).backward();
+              tokens += batch.attentionMask.sum().item();
               return { loss: loss.item(), metrics: out.metrics };
             }),
           );
-          tokens += batch.attentionMask.sum().item();
         } finally {
           batch.dispose();
         }

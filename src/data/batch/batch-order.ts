@@ -1,6 +1,6 @@
 // Which pairs form each batch of an epoch: a function of (seed, epoch) and the settings only,
 // so any batch can be recomputed on resume without replaying the ones before it.
-import { SeededRandom } from './seeded-random.js';
+import { SeededRandom } from '../../random/seeded-random.js';
 
 /** Megabatch size in batches for group_by_length (Hugging Face's LengthGroupedSampler default, mega_batch_mult = 50). */
 export const MEGABATCH_BATCHES = 50;

@@ -1,5 +1,5 @@
-// A small seeded generator for data order, independent of libtorch's RNG so a data order is
-// reproducible from (seed, epoch) alone: xoshiro128** 1.1 (Blackman & Vigna 2018,
+// A small seeded generator, independent of libtorch's RNG, for the data order (one stream per
+// (seed, epoch)) and for sampling in generation (one stream per (seed, batch row)): xoshiro128** 1.1 (Blackman & Vigna 2018,
 // https://prng.di.unimi.it/xoshiro128starstar.c), its state filled by SplitMix32 from the seed
 // words as the authors recommend. 32-bit arithmetic only (Math.imul, >>> 0).
 
@@ -53,6 +53,13 @@ export class SeededRandom {
     this.s2 = (this.s2 ^ t) >>> 0;
     this.s3 = rotl(this.s3, 11);
     return result;
+  }
+
+  /** A uniform double in [0, 1) with 53 random bits (two outputs). */
+  next(): number {
+    const hi = this.nextUint32() >>> 5; // 27 bits
+    const lo = this.nextUint32() >>> 6; // 26 bits
+    return (hi * 67108864 + lo) / 9007199254740992;
   }
 
   /** A uniform whole number in [0, n), n ≤ 2^32, without modulo bias (rejection sampling). */
