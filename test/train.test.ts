@@ -190,7 +190,9 @@ describe('trainer', () => {
     const second = await cachedRun();
     assert.match(lines.join('\n'), /computed and cached[\s\S]*read from the cache/);
     // Sums computed in a batch of different padding differ by float32 rounding only.
-    live.stepLosses.forEach((l, i) => assert.ok(Math.abs(l - (first.stepLosses[i] as number)) < 1e-5));
+    live.stepLosses.forEach((l, i) => {
+      assert.ok(Math.abs(l - (first.stepLosses[i] as number)) < 1e-5, `step ${i + 1}: live ${l}, precomputed ${first.stepLosses[i]}`);
+    });
     assert.deepEqual(first.stepLosses, second.stepLosses);
     delete process.env.ALPHA_DPO_CACHE;
   });
