@@ -75,7 +75,14 @@ describe('trainer', () => {
         {
           quiet: true,
           onGradients: (_step, params: readonly Tensor[]) => {
-            captured = params.map((p) => (p.grad as Tensor).toNumbers());
+            // Each .grad is a new handle: dispose it, so no garbage is left for the collector to free
+            // in the middle of a later test's live-tensor count.
+            captured = params.map((p) => {
+              const g = p.grad as Tensor;
+              const values = g.toNumbers();
+              g.dispose();
+              return values;
+            });
           },
         },
       );
