@@ -14,7 +14,7 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
   options: { quick: { type: 'boolean' }, rounds: { type: 'string' }, python: { type: 'string' }, tsx: { type: 'boolean' } },
 });
-const steps = (pairs: number, seq: number) => ['--pairs', String(pairs), '--seq', String(seq), '--steps', '3', '--warmup', '1'];
+const steps = (pairs: number, seq: number) => ['--pairs', String(pairs), '--seq', String(seq), '--steps', '3', '--warmup', '2'];
 await compareSides({
   name: 'train',
   oursTs: join(HERE, 'ours.ts'),

@@ -91,7 +91,8 @@ export class AdamW {
             st.expAvgSq.mul_(beta2).addcmul_(g, g, 1 - beta2);
             const bias1 = 1 - beta1 ** st.step;
             const bias2Sqrt = Math.sqrt(1 - beta2 ** st.step);
-            const denom = st.expAvgSq.sqrt().div(bias2Sqrt).add(this.eps);
+            // One temporary, as torch.optim.AdamW: the division and ε are applied in place.
+            const denom = st.expAvgSq.sqrt().div_(bias2Sqrt).add_(this.eps);
             if (p.dtype === 'float32') {
               if (group.weightDecay !== 0) p.mul_(1 - lr * group.weightDecay);
               p.addcdiv_(st.expAvg, denom, -lr / bias1);
