@@ -4,8 +4,9 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { type CausalLM, PRESETS, randomInit, type Tensor, type TokenizedPair, torch } from '../src/index.js';
 import { readTrainConfigFile, resolveTrainConfig, type TrainConfig, trainPreferences } from '../src/train/index.js';
 
@@ -285,5 +286,14 @@ warmup_ratio: 0.1
       'push_to_hub',
       'report_to',
     ]);
+  });
+
+  test('every config in examples/ is valid', async () => {
+    const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'examples');
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.yaml'));
+    assert.deepEqual(files.sort(), ['alpha-dpo.yaml', 'dpo.yaml', 'simpo.yaml']);
+    const loss = new Map<string, unknown>();
+    for (const f of files) loss.set(f, resolveTrainConfig(await readTrainConfigFile(join(dir, f))).loss_type);
+    assert.deepEqual(Object.fromEntries(loss), { 'alpha-dpo.yaml': 'alpha-dpo', 'dpo.yaml': 'sigmoid', 'simpo.yaml': 'simpo' });
   });
 });
