@@ -115,6 +115,36 @@ describe('alpha-dpo train', () => {
     trained.dispose();
   });
 
+  test("examples/alpha-dpo.yaml (the authors' settings) trains with command-line paths", async () => {
+    const example = join(dirname(fileURLToPath(import.meta.url)), '..', 'examples', 'alpha-dpo.yaml');
+    const out = join(root, 'example-out');
+    const lines: string[] = [];
+    const code = await runTrain(
+      [
+        example,
+        ...['--model_name_or_path', join(root, 'model'), '--dataset', join(root, 'data'), '--output_dir', out],
+        ...[
+          '--max_steps',
+          '2',
+          '--gradient_accumulation_steps',
+          '2',
+          '--eval_steps',
+          '2',
+          '--max_length',
+          '64',
+          '--max_prompt_length',
+          '32',
+        ],
+      ],
+      (l) => lines.push(l),
+    );
+    assert.equal(code, 0, lines.join('\n'));
+    assert.match(lines.join('\n'), /loss "alpha-dpo", averaged log-probs/);
+    const summary = JSON.parse(await readFile(join(out, 'train_summary.json'), 'utf8')) as { steps: number; run_name: string };
+    assert.equal(summary.steps, 2);
+    assert.equal(summary.run_name, 'llama-3-8b-instruct-alpha-dpo');
+  });
+
   test('a bad config fails before anything is loaded, naming the key', async () => {
     const config = join(root, 'bad.yaml');
     await writeFile(

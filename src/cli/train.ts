@@ -82,7 +82,14 @@ export async function runTrain(args: string[], log: (line: string) => void): Pro
     resume = next !== undefined && !next.startsWith('--') ? next : 'latest';
     rest.splice(resumeAt, next !== undefined && !next.startsWith('--') ? 2 : 1);
   }
-  const raw = { ...(await readTrainConfigFile(file)), ...parseOverrides(rest), ...(resume ? { resume_from_checkpoint: resume } : {}) };
+  const fromFile = await readTrainConfigFile(file);
+  const overrides = parseOverrides(rest);
+  // A data source given on the command line replaces the file's, whichever of the two forms either uses.
+  if ('dataset' in overrides || 'dataset_mixer' in overrides) {
+    delete fromFile.dataset;
+    delete fromFile.dataset_mixer;
+  }
+  const raw = { ...fromFile, ...overrides, ...(resume ? { resume_from_checkpoint: resume } : {}) };
   const config = resolveTrainConfig(raw);
   for (const key of ['model_name_or_path', 'output_dir'] as const) {
     if (config[key] === null) throw new TrainConfigError(key, 'is required.');
