@@ -1,6 +1,7 @@
 // `alpha-dpo train` end to end on a tiny Hugging Face folder made here: YAML config in, a
 // trained model folder (weights, config, tokenizer), metrics and checkpoints out.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -143,6 +144,48 @@ describe('alpha-dpo train', () => {
     const summary = JSON.parse(await readFile(join(out, 'train_summary.json'), 'utf8')) as { steps: number; run_name: string };
     assert.equal(summary.steps, 2);
     assert.equal(summary.run_name, 'llama-3-8b-instruct-alpha-dpo');
+  });
+
+  test('Ctrl-C (SIGINT) finishes the step, writes a checkpoint and exits 130; --resume continues', async () => {
+    const out = join(root, 'sigint-out');
+    const config = join(root, 'sigint.yaml');
+    await writeFile(
+      config,
+      [
+        `model_name_or_path: ${join(root, 'model')}`,
+        `dataset: ${join(root, 'data')}`,
+        'loss_type: sigmoid',
+        'beta: 0.1',
+        'max_steps: 100000',
+        'logging_steps: 1',
+        'save_steps: 0',
+        'per_device_train_batch_size: 2',
+        'do_eval: false',
+        `output_dir: ${out}`,
+      ].join('\n'),
+    );
+    const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.ts');
+    const child = spawn(process.execPath, ['--import', 'tsx', main, 'train', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let signalled = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (!signalled && /step 3\b/.test(stdout)) {
+        signalled = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    assert.equal(code, 130, stdout);
+    assert.match(stdout, /interrupt: finishing this step/);
+    const checkpoints = (await readdir(out)).filter((n) => n.startsWith('checkpoint-'));
+    assert.equal(checkpoints.length, 1, `one checkpoint: ${checkpoints.join(', ')}`);
+    const step = Number((checkpoints[0] as string).slice('checkpoint-'.length));
+    assert.ok(step >= 3, `checkpoint after step ${step}`);
+    const lines: string[] = [];
+    assert.equal(await runTrain([config, '--resume', '--max_steps', String(step + 2)], (l) => lines.push(l)), 0, lines.join('\n'));
+    assert.match(lines.join('\n'), new RegExp(`resumed from .*checkpoint-${step} at step ${step}`));
+    assert.match(lines.join('\n'), new RegExp(`done: ${step + 2} steps`));
   });
 
   test('a bad config fails before anything is loaded, naming the key', async () => {
