@@ -17,6 +17,7 @@ import { SwiGluMlp } from '../nn/swiglu-mlp.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as torch from '../torch.js';
 import { CausalLM, type ForwardOptions } from './causal-lm.js';
+import { requireConfig } from './config-schema.js';
 import { ModelConfigError } from './errors.js';
 
 /** The architecture-independent description of a Llama-family decoder. */
@@ -135,6 +136,74 @@ class LlamaDecoderLayer extends Module {
       return h.add(this.mlp.forward(this.postAttentionLayernorm.forward(h)));
     });
   }
+}
+
+/** The config fields every Llama-family architecture shares (after its own defaults are filled). */
+interface LlamaFamilyFields {
+  vocab_size: number;
+  hidden_size: number;
+  intermediate_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  num_key_value_heads: number;
+  head_dim: number;
+  rms_norm_eps: number;
+  rope_theta: number;
+  rope_scaling: Record<string, unknown> | null;
+  hidden_act: LlamaDecoderSpec['activation'];
+  attention_dropout: number;
+  tie_word_embeddings: boolean;
+  initializer_range: number;
+}
+
+/**
+ * Fills the head defaults transformers applies to every Llama-family config (num_key_value_heads
+ * = num_attention_heads, head_dim = hidden_size / num_attention_heads) and checks the shapes:
+ * query heads a multiple of key/value heads, an even head width for RoPE, a valid rope_scaling.
+ */
+export function withLlamaFamilyHeads<
+  C extends { num_key_value_heads: number | null; head_dim: number | null } & Omit<LlamaFamilyFields, 'num_key_value_heads' | 'head_dim'>,
+>(c: C, where: string): Omit<C, 'num_key_value_heads' | 'head_dim'> & { num_key_value_heads: number; head_dim: number } {
+  const resolved = {
+    ...c,
+    num_key_value_heads: c.num_key_value_heads ?? c.num_attention_heads,
+    head_dim: c.head_dim ?? Math.floor(c.hidden_size / c.num_attention_heads),
+  };
+  requireConfig(
+    resolved.num_attention_heads % resolved.num_key_value_heads === 0,
+    'num_key_value_heads',
+    `num_attention_heads (${resolved.num_attention_heads}) must be a multiple of num_key_value_heads (${resolved.num_key_value_heads})`,
+    where,
+  );
+  requireConfig(resolved.head_dim % 2 === 0, 'head_dim', `must be even for rotary embeddings, got ${resolved.head_dim}`, where);
+  requireConfig(resolved.attention_dropout < 1, 'attention_dropout', 'must be below 1', where);
+  parseRopeScaling(resolved.rope_scaling, where);
+  return resolved;
+}
+
+/** The decoder spec of a resolved Llama-family config; `own` is what the architecture decides itself. */
+export function llamaFamilySpec(
+  c: LlamaFamilyFields,
+  own: Pick<LlamaDecoderSpec, 'qkvBias' | 'outputBias' | 'mlpBias' | 'slidingWindows'>,
+  where = 'config.json',
+): LlamaDecoderSpec {
+  return {
+    vocabSize: c.vocab_size,
+    hidden: c.hidden_size,
+    intermediate: c.intermediate_size,
+    layers: c.num_hidden_layers,
+    heads: c.num_attention_heads,
+    kvHeads: c.num_key_value_heads,
+    headDim: c.head_dim,
+    rmsNormEps: c.rms_norm_eps,
+    ropeTheta: c.rope_theta,
+    ropeScaling: parseRopeScaling(c.rope_scaling, where),
+    activation: c.hidden_act,
+    attentionDropout: c.attention_dropout,
+    tieWordEmbeddings: c.tie_word_embeddings,
+    initializerRange: c.initializer_range,
+    ...own,
+  };
 }
 
 export abstract class LlamaDecoderModel<Config extends object = object> extends CausalLM {

@@ -2,8 +2,8 @@
 // LlamaForCausalLM: config keys and defaults of LlamaConfig; the decoder is llama-decoder.ts.
 import { ACTIVATION_NAMES } from '../nn/activations.js';
 import type { ParameterStore } from '../nn/parameter-store.js';
-import { field, type Resolved, requireConfig, resolveConfig } from './config-schema.js';
-import { LlamaDecoderModel, type LlamaDecoderSpec, parseRopeScaling } from './llama-decoder.js';
+import { field, type Resolved, resolveConfig } from './config-schema.js';
+import { LlamaDecoderModel, type LlamaDecoderSpec, llamaFamilySpec, withLlamaFamilyHeads } from './llama-decoder.js';
 
 /** LlamaConfig's keys this package reads, with transformers' defaults. */
 export const LLAMA_CONFIG_SCHEMA = {
@@ -35,54 +35,21 @@ export type LlamaConfig = Omit<Resolved<typeof LLAMA_CONFIG_SCHEMA>, 'num_key_va
   head_dim: number;
 };
 
-/** Checks shared by the Llama family: head counts, head width and dropout. */
-export function checkLlamaFamilyShape(
-  c: { hidden_size: number; num_attention_heads: number; num_key_value_heads: number; head_dim: number; attention_dropout: number },
-  where: string,
-): void {
-  requireConfig(
-    c.num_attention_heads % c.num_key_value_heads === 0,
-    'num_key_value_heads',
-    `num_attention_heads (${c.num_attention_heads}) must be a multiple of num_key_value_heads (${c.num_key_value_heads})`,
-    where,
-  );
-  requireConfig(c.head_dim % 2 === 0, 'head_dim', `must be even for rotary embeddings, got ${c.head_dim}`, where);
-  requireConfig(c.attention_dropout < 1, 'attention_dropout', 'must be below 1', where);
-}
-
 export function resolveLlamaConfig(raw: Readonly<Record<string, unknown>>, where = 'config.json'): LlamaConfig {
-  const c = resolveConfig(LLAMA_CONFIG_SCHEMA, raw, where);
-  const resolved = {
-    ...c,
-    num_key_value_heads: c.num_key_value_heads ?? c.num_attention_heads,
-    head_dim: c.head_dim ?? Math.floor(c.hidden_size / c.num_attention_heads),
-  };
-  checkLlamaFamilyShape(resolved, where);
-  parseRopeScaling(resolved.rope_scaling, where);
-  return resolved;
+  return withLlamaFamilyHeads(resolveConfig(LLAMA_CONFIG_SCHEMA, raw, where), where);
 }
 
 export function llamaSpec(c: LlamaConfig, where = 'config.json'): LlamaDecoderSpec {
-  return {
-    vocabSize: c.vocab_size,
-    hidden: c.hidden_size,
-    intermediate: c.intermediate_size,
-    layers: c.num_hidden_layers,
-    heads: c.num_attention_heads,
-    kvHeads: c.num_key_value_heads,
-    headDim: c.head_dim,
-    rmsNormEps: c.rms_norm_eps,
-    ropeTheta: c.rope_theta,
-    ropeScaling: parseRopeScaling(c.rope_scaling, where),
-    activation: c.hidden_act,
-    attentionDropout: c.attention_dropout,
-    qkvBias: c.attention_bias,
-    outputBias: c.attention_bias,
-    mlpBias: c.mlp_bias,
-    tieWordEmbeddings: c.tie_word_embeddings,
-    initializerRange: c.initializer_range,
-    slidingWindows: new Array(c.num_hidden_layers).fill(null),
-  };
+  return llamaFamilySpec(
+    c,
+    {
+      qkvBias: c.attention_bias,
+      outputBias: c.attention_bias,
+      mlpBias: c.mlp_bias,
+      slidingWindows: new Array(c.num_hidden_layers).fill(null),
+    },
+    where,
+  );
 }
 
 export class LlamaForCausalLM extends LlamaDecoderModel<LlamaConfig> {

@@ -4,8 +4,7 @@
 import { ACTIVATION_NAMES } from '../nn/activations.js';
 import type { ParameterStore } from '../nn/parameter-store.js';
 import { field, type Resolved, resolveConfig } from './config-schema.js';
-import { checkLlamaFamilyShape } from './llama.js';
-import { LlamaDecoderModel, type LlamaDecoderSpec, parseRopeScaling } from './llama-decoder.js';
+import { LlamaDecoderModel, type LlamaDecoderSpec, llamaFamilySpec, withLlamaFamilyHeads } from './llama-decoder.js';
 
 /** MistralConfig's keys this package reads, with transformers' defaults. */
 export const MISTRAL_CONFIG_SCHEMA = {
@@ -38,38 +37,16 @@ export type MistralConfig = Omit<Resolved<typeof MISTRAL_CONFIG_SCHEMA>, 'num_ke
 };
 
 export function resolveMistralConfig(raw: Readonly<Record<string, unknown>>, where = 'config.json'): MistralConfig {
-  const c = resolveConfig(MISTRAL_CONFIG_SCHEMA, raw, where);
-  const resolved = {
-    ...c,
-    num_key_value_heads: c.num_key_value_heads ?? c.num_attention_heads,
-    head_dim: c.head_dim ?? Math.floor(c.hidden_size / c.num_attention_heads),
-  };
-  checkLlamaFamilyShape(resolved, where);
-  parseRopeScaling(resolved.rope_scaling, where);
-  return resolved;
+  return withLlamaFamilyHeads(resolveConfig(MISTRAL_CONFIG_SCHEMA, raw, where), where);
 }
 
 function mistralSpec(c: MistralConfig): LlamaDecoderSpec {
-  return {
-    vocabSize: c.vocab_size,
-    hidden: c.hidden_size,
-    intermediate: c.intermediate_size,
-    layers: c.num_hidden_layers,
-    heads: c.num_attention_heads,
-    kvHeads: c.num_key_value_heads,
-    headDim: c.head_dim,
-    rmsNormEps: c.rms_norm_eps,
-    ropeTheta: c.rope_theta,
-    ropeScaling: parseRopeScaling(c.rope_scaling, 'config.json'),
-    activation: c.hidden_act,
-    attentionDropout: c.attention_dropout,
+  return llamaFamilySpec(c, {
     qkvBias: false,
     outputBias: false,
     mlpBias: false,
-    tieWordEmbeddings: c.tie_word_embeddings,
-    initializerRange: c.initializer_range,
     slidingWindows: new Array(c.num_hidden_layers).fill(c.sliding_window),
-  };
+  });
 }
 
 export class MistralForCausalLM extends LlamaDecoderModel<MistralConfig> {

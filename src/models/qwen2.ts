@@ -5,8 +5,7 @@ import { ACTIVATION_NAMES } from '../nn/activations.js';
 import type { ParameterStore } from '../nn/parameter-store.js';
 import { field, type Resolved, resolveConfig } from './config-schema.js';
 import { ModelConfigError } from './errors.js';
-import { checkLlamaFamilyShape } from './llama.js';
-import { LlamaDecoderModel, type LlamaDecoderSpec, parseRopeScaling } from './llama-decoder.js';
+import { LlamaDecoderModel, type LlamaDecoderSpec, llamaFamilySpec, withLlamaFamilyHeads } from './llama-decoder.js';
 
 /** Qwen2Config's keys this package reads, with transformers' defaults. */
 export const QWEN2_CONFIG_SCHEMA = {
@@ -58,39 +57,17 @@ export function resolveQwen2Config(raw: Readonly<Record<string, unknown>>, where
   } else {
     throw new ModelConfigError('layer_types', `expected ${c.num_hidden_layers} entries of 'full_attention' or 'sliding_attention'`, where);
   }
-  const resolved = {
-    ...c,
-    num_key_value_heads: c.num_key_value_heads ?? c.num_attention_heads,
-    head_dim: c.head_dim ?? Math.floor(c.hidden_size / c.num_attention_heads),
-    layer_types: layerTypes,
-  };
-  checkLlamaFamilyShape(resolved, where);
-  parseRopeScaling(resolved.rope_scaling, where);
-  return resolved;
+  return withLlamaFamilyHeads({ ...c, layer_types: layerTypes }, where);
 }
 
 function qwen2Spec(c: Qwen2Config): LlamaDecoderSpec {
   const window = c.use_sliding_window ? c.sliding_window : null;
-  return {
-    vocabSize: c.vocab_size,
-    hidden: c.hidden_size,
-    intermediate: c.intermediate_size,
-    layers: c.num_hidden_layers,
-    heads: c.num_attention_heads,
-    kvHeads: c.num_key_value_heads,
-    headDim: c.head_dim,
-    rmsNormEps: c.rms_norm_eps,
-    ropeTheta: c.rope_theta,
-    ropeScaling: parseRopeScaling(c.rope_scaling, 'config.json'),
-    activation: c.hidden_act,
-    attentionDropout: c.attention_dropout,
+  return llamaFamilySpec(c, {
     qkvBias: true,
     outputBias: false,
     mlpBias: false,
-    tieWordEmbeddings: c.tie_word_embeddings,
-    initializerRange: c.initializer_range,
     slidingWindows: c.layer_types.map((t) => (t === 'sliding_attention' ? window : null)),
-  };
+  });
 }
 
 export class Qwen2ForCausalLM extends LlamaDecoderModel<Qwen2Config> {
