@@ -71,4 +71,4 @@ fi
 
 # 5. TypeScript → dist/ (the CLI and the package entry point)
 npm run build
-echo "setup: done. Try: npm run smoke"
+echo "setup: done. Next: npm run demo (or npm run smoke for a 2-second engine check; npm test for the tests)"
