@@ -202,6 +202,20 @@ describe('trainer', () => {
       assert.ok(Math.abs(l - (first.stepLosses[i] as number)) < 1e-5, `step ${i + 1}: live ${l}, precomputed ${first.stepLosses[i]}`);
     });
     assert.deepEqual(first.stepLosses, second.stepLosses);
+    // Evaluation pairs are not in the precomputed table: their reference log-probs come from the
+    // reference model, so evaluating gives the same numbers as with a live reference.
+    const withEval = async (precompute: boolean) =>
+      trainPreferences(
+        config({ max_steps: 2, eval_steps: 2, precompute_ref_log_probs: precompute }),
+        { policy: model(1), reference: model(2), train: pairs, eval: makePairs(4, 9) },
+        { quiet: true, log: () => {} },
+      );
+    const [liveEval, cachedEval] = [(await withEval(false)).evalMetrics, (await withEval(true)).evalMetrics];
+    assert.ok(liveEval !== null && cachedEval !== null);
+    assert.ok(
+      Math.abs((liveEval.eval_loss as number) - (cachedEval.eval_loss as number)) < 1e-5,
+      `${liveEval.eval_loss} vs ${cachedEval.eval_loss}`,
+    );
     delete process.env.ALPHA_DPO_CACHE;
   });
 });

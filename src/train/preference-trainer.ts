@@ -225,6 +225,7 @@ export async function trainPreferences(
     log(`reference log-probs ${ref.cached ? 'read from the cache' : 'computed and cached'}: ${ref.path}`);
     table = ref.table;
   }
+  // Training batches read the precomputed table; evaluation pairs are not in it and use inputs.reference.
   const reference = table ? null : inputs.reference;
   const evalPairs = inputs.eval && inputs.eval.length > 0 && config.do_eval ? inputs.eval : null;
   const evalStrategy = evalPairs ? (config.eval_strategy ?? 'steps') : 'no';
@@ -274,9 +275,15 @@ export async function trainPreferences(
       try {
         const r = torch.noGrad(() =>
           torch.tidy(() => {
-            const out = preferenceLoss(config.loss_type, batchLogps(config, need, policy, reference, null, batch), config.loss, state, {
-              training: false,
-            });
+            const out = preferenceLoss(
+              config.loss_type,
+              batchLogps(config, need, policy, inputs.reference, null, batch),
+              config.loss,
+              state,
+              {
+                training: false,
+              },
+            );
             return { loss: out.losses.mean().item(), metrics: out.metrics };
           }),
         );
