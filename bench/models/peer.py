@@ -169,6 +169,18 @@ class Llama(nn.Module):
         return F.linear(x, self.embed.weight if self.lm_head is None else self.lm_head.weight)
 
 
+def report(seconds, tokens, first_loss):
+    """The one JSON line bench/harness.ts reads from each side."""
+    print(json.dumps({
+        "side": "pytorch",
+        "threads": torch.get_num_threads(),
+        "seconds": seconds,
+        "tokens": tokens,
+        "loss": first_loss,
+        "peakRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }))
+
+
 def token_ids(batch, seq, vocab):
     """Twin of tokenIds in ours.ts: a fixed arithmetic sequence, no RNG."""
     return torch.tensor([(i * 7919 + 13) % vocab for i in range(batch * seq)], dtype=torch.int64).view(batch, seq)
@@ -205,14 +217,7 @@ def main():
             first_loss = value
         if step >= a.warmup:
             seconds.append(elapsed)
-    print(json.dumps({
-        "side": "pytorch",
-        "threads": torch.get_num_threads(),
-        "seconds": seconds,
-        "tokens": a.batch * a.seq,
-        "loss": first_loss,
-        "peakRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }))
+    report(seconds, a.batch * a.seq, first_loss)
 
 
 if __name__ == "__main__":

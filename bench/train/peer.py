@@ -13,7 +13,6 @@ Prints one JSON line: step seconds, policy tokens per step, first loss, peak RSS
 import argparse
 import json
 import os
-import resource
 import sys
 import time
 
@@ -21,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "models"))
-from peer import GPT2, Llama, load_safetensors  # noqa: E402
+from peer import GPT2, Llama, load_safetensors, report  # noqa: E402
 
 
 def batch(pairs, seq, vocab):
@@ -87,14 +86,7 @@ def main():
             first_loss = value
         if step >= a.warmup:
             seconds.append(elapsed)
-    print(json.dumps({
-        "side": "pytorch",
-        "threads": torch.get_num_threads(),
-        "seconds": seconds,
-        "tokens": 2 * a.pairs * a.seq,
-        "loss": first_loss,
-        "peakRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }))
+    report(seconds, 2 * a.pairs * a.seq, first_loss)
 
 
 if __name__ == "__main__":
