@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { runEvaluate } from '../src/cli/evaluate.js';
+import { runScore } from '../src/cli/score.js';
 import { runTrain } from '../src/cli/train.js';
 import { AutoModelForCausalLM, PRESETS, randomInit, torch } from '../src/index.js';
 
@@ -264,6 +266,35 @@ describe('alpha-dpo train', () => {
     assert.match(lines.join('\n'), /done: 4 steps/);
     const summary = JSON.parse(await readFile(join(out, 'train_summary.json'), 'utf8')) as { steps: number };
     assert.equal(summary.steps, 4);
+  });
+
+  test('alpha-dpo evaluate: a model against itself gives DPO loss ln 2; without --ref, accuracy is the mean-log-prob comparison', async () => {
+    const lines: string[] = [];
+    const out = (t: string) => lines.push(t);
+    const model = join(root, 'model');
+    const data = join(root, 'data', 'test.jsonl');
+    const json = join(root, 'eval.json');
+    assert.equal(await runEvaluate(['--model', model, '--ref', model, '--data', data, '--json', json], out), 0, lines.join(''));
+    const dpo = JSON.parse(await readFile(json, 'utf8')) as Record<string, number>;
+    // Policy = reference: every log-ratio is 0, so −log σ(0) = ln 2 and the margins are 0 (hand derivation).
+    assert.equal(dpo.pairs, 4);
+    assert.ok(Math.abs((dpo.eval_loss as number) - Math.LN2) < 1e-6, String(dpo.eval_loss));
+    assert.equal(dpo['eval_rewards/margins'], 0);
+    // Without a reference the reward is the per-token mean log-prob: compare with `alpha-dpo score`'s own numbers.
+    assert.equal(await runEvaluate(['--model', model, '--data', data, '--json', json], out), 0, lines.join(''));
+    const plain = JSON.parse(await readFile(json, 'utf8')) as Record<string, number>;
+    const scored = join(root, 'scored.jsonl');
+    assert.equal(await runScore(['--model', model, '--data', data, '--out', scored], out, out), 0);
+    const rowsScored = (await readFile(scored, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { chosen_logps_avg: number; rejected_logps_avg: number });
+    const wins = rowsScored.filter((r) => r.chosen_logps_avg > r.rejected_logps_avg).length / rowsScored.length;
+    assert.equal(plain['eval_rewards/accuracies'], wins);
+    const meanChosen = rowsScored.reduce((a, r) => a + r.chosen_logps_avg, 0) / rowsScored.length;
+    assert.ok(Math.abs((plain['eval_logps/chosen'] as number) - meanChosen) < 1e-5);
+    await assert.rejects(runEvaluate(['--model', model, '--data', data, '--loss_type', 'sigmoid', '--beta', '0.1'], out), /pass --ref DIR/);
+    await assert.rejects(runEvaluate(['--model', 'HuggingFaceTB/SmolLM-135M', '--data', data], out), /hub name.*does not download/);
   });
 
   test('a bad config fails before anything is loaded, naming the key', async () => {
