@@ -10,6 +10,7 @@ import { loadSafetensors, saveSafetensors } from '../io/safetensors.js';
 import type { CausalLM } from '../models/causal-lm.js';
 import type { AdamW } from '../optim/adamw.js';
 import type { Tensor } from '../tensor/tensor.js';
+import type { SavableTokenizer } from '../tokenizers/tokenizer.js';
 import * as torch from '../torch.js';
 
 export const TRAINER_STATE_FILE = 'trainer_state.json';
@@ -62,7 +63,7 @@ function checkTrainerState(dir: string, state: unknown): asserts state is Traine
 
 export interface CheckpointContents {
   model: CausalLM;
-  tokenizer?: { savePretrained(dir: string): Promise<void> } | undefined;
+  tokenizer?: SavableTokenizer | undefined;
   optimizer: AdamW;
   state: TrainerState;
 }

@@ -14,7 +14,7 @@ import type { CausalLM } from '../models/causal-lm.js';
 import { AdamW } from '../optim/adamw.js';
 import { type LrSchedule, warmupStepsFor } from '../optim/lr-schedule.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { Tokenizer } from '../tokenizers/tokenizer.js';
+import { type SavableTokenizer, savableTokenizer, type Tokenizer } from '../tokenizers/tokenizer.js';
 import * as torch from '../torch.js';
 import type { ReferenceSource } from './batch-logps.js';
 import { saveCheckpoint } from './checkpoint.js';
@@ -33,7 +33,7 @@ export interface PreferenceTrainerInputs {
   /** The frozen reference; null when the loss needs none. With precompute_ref_log_probs it is used once, then for evaluation. */
   reference: CausalLM | null;
   /** Saved with checkpoints and the final model when it can save itself; its pad/EOS ids pad batches. */
-  tokenizer?: (Pick<Tokenizer, 'padTokenId' | 'eosTokenId'> & { savePretrained?(dir: string): Promise<void> }) | null;
+  tokenizer?: (Pick<Tokenizer, 'padTokenId' | 'eosTokenId'> & Partial<SavableTokenizer>) | null;
   train: readonly TokenizedPair[];
   eval?: readonly TokenizedPair[] | null;
   /** The config as the user wrote it, stored in checkpoints. */
@@ -250,7 +250,7 @@ async function runTraining(
 
   const checkpoint = async (): Promise<void> => {
     if (!config.output_dir) return;
-    const tokenizer = inputs.tokenizer?.savePretrained ? (inputs.tokenizer as { savePretrained(dir: string): Promise<void> }) : undefined;
+    const tokenizer = savableTokenizer(inputs.tokenizer);
     const state = {
       version: 1 as const,
       global_step: run.step,
@@ -313,7 +313,7 @@ async function runTraining(
   const interrupted = run.step < schedule.totalSteps;
   const seconds = (performance.now() - started) / 1000;
   if (!interrupted && config.output_dir) {
-    const tokenizer = inputs.tokenizer?.savePretrained ? (inputs.tokenizer as { savePretrained(dir: string): Promise<void> }) : undefined;
+    const tokenizer = savableTokenizer(inputs.tokenizer);
     await policy.savePretrained(config.output_dir, { tokenizer });
     log(`model saved to ${config.output_dir}`);
   }
