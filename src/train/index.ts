@@ -5,11 +5,17 @@ export { type PreferenceTrainerInputs, type TrainOptions, type TrainSummary, tra
 export { cacheDirectory, type ReferenceTable, referenceCacheKey, referenceTable } from './reference-cache.js';
 export {
   ALL_CONFIG_KEYS,
+  mergeTrainConfigSources,
   parseOverrides,
+  REPORT_TARGETS,
+  type ReportTarget,
+  type RequiredTrainKey,
+  type ResolveTrainConfigOptions,
   readTrainConfigFile,
   resolveTrainConfig,
   TRAIN_CONFIG_SCHEMA,
   TRAIN_KEYS,
   type TrainConfig,
   TrainConfigError,
+  trainConfigHelp,
 } from './train-config.js';
