@@ -1,6 +1,8 @@
 // `alpha-dpo generate --model DIR --prompt TEXT [...]`: continue prompts with a model folder's
 // model and tokenizer: greedy by default, sampled with --temperature > 0.
+
 import { parseArgs } from 'node:util';
+import { AlphaDpoError } from '../errors.js';
 import { generateText } from '../generation/generate.js';
 import { AutoModelForCausalLM } from '../models/auto.js';
 import type { DType } from '../tensor/dtype.js';
@@ -24,12 +26,7 @@ Usage: alpha-dpo generate --model DIR --prompt TEXT [--prompt TEXT ...] [options
   --json                one JSON object per prompt: prompt, completion, tokens, finish_reason
 `;
 
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+export class UsageError extends AlphaDpoError {}
 
 function number(
   name: string,

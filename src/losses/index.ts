@@ -5,6 +5,7 @@ export {
   CONFIG_SCHEMA,
   F_DIVERGENCES,
   type FDivergenceType,
+  isResolvedLossConfig,
   NORMALIZATIONS,
   type Normalization,
   type PreferenceLossConfig,

@@ -4,7 +4,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import * as torch from '../torch.js';
 import { AlphaDpoState } from './alpha-dpo-state.js';
 import { checkLogps } from './check-logps.js';
-import type { PreferenceLossConfig } from './config.js';
+import type { PreferenceLossConfig, ResolvedLossConfig } from './config.js';
 import { LossInputError } from './errors.js';
 import { ldDpoLogps } from './ld-dpo.js';
 import { planLoss } from './loss-plan.js';
@@ -34,11 +34,14 @@ function readMetrics(metrics: Record<string, Tensor | number>): Record<string, n
  * Gradients flow from `losses` to the policy log-probs (and chosenNll / token log-probs where
  * the formula uses them), never to the reference. `state` carries α-DPO's running statistics
  * between calls; the returned tensors belong to the caller.
+ *
+ * `config` is checked in full on every call, unless it came from resolveLossConfig: a trainer
+ * resolves it once and passes the result to every micro-batch, which then costs a cache lookup.
  */
 export function preferenceLoss(
   lossType: LossType | readonly LossType[],
   logps: PreferenceLogps,
-  config: PreferenceLossConfig,
+  config: PreferenceLossConfig | ResolvedLossConfig,
   state?: AlphaDpoState,
   options: PreferenceLossOptions = {},
 ): PreferenceLossOutput {
@@ -119,7 +122,10 @@ export interface LossRequirements {
 }
 
 /** The inputs preferenceLoss(lossType, …, config) needs; validates lossType and config as preferenceLoss does. */
-export function lossRequirements(lossType: LossType | readonly LossType[], config: PreferenceLossConfig): LossRequirements {
+export function lossRequirements(
+  lossType: LossType | readonly LossType[],
+  config: PreferenceLossConfig | ResolvedLossConfig,
+): LossRequirements {
   const plan = planLoss(lossType, config);
   const has = (need: LossNeed) => plan.needs.has(need);
   return {
