@@ -70,7 +70,11 @@ function normaliser(context: LossContext, batch: GapBatchStats): Normaliser {
   }
 }
 
-const fmt = (x: number) => Number(x.toPrecision(3)).toString();
+/** Three significant digits; exponent form below 1e-3 and from 1e6. */
+function fmt(x: number): string {
+  const size = Math.abs(x);
+  return size !== 0 && (size < 1e-3 || size >= 1e6) ? x.toExponential(2).replace(/\.?0+e/, 'e') : String(Number(x.toPrecision(3)));
+}
 
 /** The warning for σ ≤ eps while the gaps differ from the centre by more than eps: z is then set by eps, not by the data. */
 function sigmaAtEpsWarning(context: LossContext, norm: Normaliser, stats: { min: number; max: number }, alpha: number): LossWarning | null {
