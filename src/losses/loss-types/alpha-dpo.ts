@@ -83,18 +83,19 @@ function sigmaAtEpsWarning(context: LossContext, norm: Normaliser, stats: { min:
   const spread = Math.max(stats.max - norm.centre, norm.centre - stats.min);
   if (spread <= config.eps) return null;
   const z = spread / config.eps;
-  const cause =
-    config.normalization === 'ema' || config.normalization === 'ema-debiased'
-      ? `normalization '${config.normalization}' averages each batch's own std, which is 0 for a one-pair batch (so with per_device_train_batch_size 1 it stays 0 for the whole run) and for a batch of identical gaps. ` +
-        "Use normalization 'ema-moments' (the default), or at least 2 pairs per call."
-      : context.training
-        ? 'The gaps seen so far are (almost) identical.'
-        : 'This evaluation batch differs from the training batches so far, which had no spread (e.g. the policy had not yet moved from the reference).';
+  const running = config.normalization === 'ema' || config.normalization === 'ema-debiased';
+  const cause = !running
+    ? 'The gaps differ by only a few eps, which z scales up: raise eps if this repeats.'
+    : context.training
+      ? `normalization '${config.normalization}' averages each batch's own std, which is 0 for a one-pair batch (so with per_device_train_batch_size 1 it stays 0 for the whole run) ` +
+        "and for a batch of identical gaps. Use normalization 'ema-moments' (the default), or at least 2 pairs per call."
+      : 'This evaluation batch is normalised with training statistics that have no spread yet (e.g. the policy had not moved from the reference). ' +
+        "Use normalization 'ema-moments' (the default), which includes the evaluation batch.";
   return {
     code: 'alpha-dpo/sigma-at-eps',
     message:
       `alpha-dpo: σ of the gap is ${fmt(norm.scale)} ≤ eps ${fmt(config.eps)} nats/token while this batch's gaps differ from μ = ${fmt(norm.centre)} ` +
-      `by up to ${fmt(spread)}, so |z| = |g − μ|/eps reaches ${fmt(z)} and the margins ±${fmt(alpha * z)}: each pair gets all or none of the gradient. ${cause}`,
+      `by up to ${fmt(spread)}, so |z| = |g − μ|/eps reaches ${fmt(z)} and the margins move by up to ±${fmt(alpha * z)}: each pair gets all or none of the gradient. ${cause}`,
   };
 }
 
