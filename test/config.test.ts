@@ -253,7 +253,7 @@ describe('types and help come from the schemas', () => {
     Equal<TrainConfig['lr_scheduler_type'], 'linear' | 'cosine' | 'constant' | 'constant_with_warmup'>,
     Equal<TrainConfig['ln'], boolean>,
     Equal<ResolvedLossConfig['beta'], number | null>,
-    Equal<ResolvedLossConfig['normalization'], 'ema' | 'ema-debiased' | 'batch' | 'none'>,
+    Equal<ResolvedLossConfig['normalization'], 'ema-moments' | 'ema' | 'ema-debiased' | 'batch' | 'none'>,
     Equal<ResolvedLossConfig['loss_weights'], readonly number[] | null>,
     Equal<DataConfig['max_length'], number | null>,
     Equal<DataConfig['shuffle'], boolean>,

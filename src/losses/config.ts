@@ -6,7 +6,7 @@ import { throwIfProblems } from '../config/config-error.js';
 import { type Field, type Resolution, resolveSchema, type SchemaInput, type SchemaValues } from '../config/index.js';
 import { LossConfigError } from './errors.js';
 
-export const NORMALIZATIONS = ['ema', 'ema-debiased', 'batch', 'none'] as const;
+export const NORMALIZATIONS = ['ema-moments', 'ema', 'ema-debiased', 'batch', 'none'] as const;
 export type Normalization = (typeof NORMALIZATIONS)[number];
 
 export const F_DIVERGENCES = ['reverse_kl', 'forward_kl', 'js_divergence', 'alpha_divergence'] as const;
@@ -44,8 +44,11 @@ export const CONFIG_SCHEMA = {
   normalization: {
     type: 'enum',
     values: NORMALIZATIONS,
-    default: 'ema',
-    doc: "How α-DPO turns the gap g into z: 'ema' (reference: zero-start EMA, no bias correction), 'ema-debiased' (EMA divided by 1 − m^t), 'batch' (this batch's z-score), 'none' (z = g).",
+    default: 'ema-moments',
+    doc:
+      "How α-DPO turns the gap g into z. 'ema-moments' (default): bias-corrected EMA mean and variance of every gap seen, this batch included, " +
+      "so |z| ≤ √(B/(1 − m)) and one-pair micro-batches work; 'ema' (the reference: zero-start EMA of batch means and batch stds, no bias correction; " +
+      "σ stays 0 with one pair per call); 'ema-debiased' ('ema' divided by 1 − m^t); 'batch' (this batch's z-score); 'none' (z = g).",
   },
   ema_momentum: {
     type: 'number',
@@ -58,11 +61,11 @@ export const CONFIG_SCHEMA = {
   eps: {
     type: 'number',
     default: 1e-6,
-    min: 0,
-    minExclusive: true,
+    min: 1e-12,
     doc:
       'Floor on σ in z = (g − μ)/max(σ, eps), nats/token. 1e-6 is about the float32 rounding noise of a gap of averaged log-probs near −1, ' +
-      'so any σ below it carries no information; any σ ≥ eps is used unchanged, as in the reference.',
+      'so any σ below it carries no information; any σ ≥ eps is used unchanged, as in the reference. At least 1e-12 (float64 noise of a gap ' +
+      'near 1 is 1e-16): a smaller floor only inflates z, and below ~1e-35 the float32 logits overflow to Inf.',
   },
   update_stats_in_eval: {
     type: 'boolean',

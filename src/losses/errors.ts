@@ -61,3 +61,22 @@ export class EmptySequenceError extends LossInputError {
     this.rows = rows;
   }
 }
+
+/**
+ * A loss that came out Inf or NaN although every input was finite: the hyper-parameters make
+ * the logits overflow (e.g. a huge beta, or α-DPO's alpha over a tiny eps). Thrown before any
+ * state changes, so the caller never back-propagates it into the weights.
+ */
+export class NonFiniteLossError extends LossError {
+  /** The batch rows (0-based) whose loss is not finite. */
+  readonly rows: readonly number[];
+
+  constructor(rows: readonly number[], values: readonly number[], settings: string) {
+    super(
+      'losses',
+      `row${rows.length > 1 ? 's' : ''} ${rows.join(', ')} gave a non-finite loss (${values.map(String).join(', ')}) from finite log-probs with ${settings}. ` +
+        'The logits overflow: lower beta (or alpha), raise eps for alpha-dpo, or compute the log-probs in float64.',
+    );
+    this.rows = rows;
+  }
+}
