@@ -2,11 +2,11 @@
 // model and tokenizer: greedy by default, sampled with --temperature > 0.
 
 import { parseArgs } from 'node:util';
-import { AlphaDpoError } from '../errors.js';
 import { generateText } from '../generation/generate.js';
 import { AutoModelForCausalLM } from '../models/auto.js';
 import type { DType } from '../tensor/dtype.js';
 import { AutoTokenizer } from '../tokenizers/auto-tokenizer.js';
+import { type CommandIO, UsageError } from './command.js';
 
 export const GENERATE_HELP = `alpha-dpo generate: continue text prompts with a Hugging Face model folder
 
@@ -25,8 +25,6 @@ Usage: alpha-dpo generate --model DIR --prompt TEXT [--prompt TEXT ...] [options
   --no-cache            recompute the whole sequence each step instead of using the KV cache
   --json                one JSON object per prompt: prompt, completion, tokens, finish_reason
 `;
-
-export class UsageError extends AlphaDpoError {}
 
 function number(
   name: string,
@@ -47,7 +45,8 @@ function number(
   return n;
 }
 
-export async function runGenerate(argv: readonly string[], out: (text: string) => void): Promise<number> {
+export async function runGenerate(argv: string[], io: CommandIO): Promise<number> {
+  const out = (text: string) => io.out(text);
   let values: Record<string, string | string[] | boolean | undefined>;
   try {
     ({ values } = parseArgs({
