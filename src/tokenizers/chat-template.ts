@@ -79,6 +79,9 @@ class RenderThread {
       transferList: [port2],
       resourceLimits: { maxOldGenerationSizeMb: heapMb },
     });
+    // A thread that runs out of heap emits 'error' once the caller is back in the event loop;
+    // unhandled, that would end the process. The render that caused it has already failed.
+    this.#worker.on('error', () => {});
     this.#worker.unref();
     port1.unref();
     this.#port = port1;
@@ -87,7 +90,7 @@ class RenderThread {
       const why =
         (receiveMessageOnPort(port1)?.message as { error?: string } | undefined)?.error ?? `no answer within ${START_TIMEOUT_MS / 1000} s`;
       this.close();
-      throw new ChatTemplateError(`the chat template thread did not start: ${why}`);
+      throw new Error(`the chat template thread did not start: ${why}`);
     }
   }
 
@@ -117,6 +120,24 @@ class RenderThread {
 }
 
 let thread: RenderThread | null = null;
+let patchChecked = false;
+
+/**
+ * Warns once when @huggingface/jinja is not the patched version (patches/README.md): installed as
+ * a dependency of another project, alpha-dpo cannot patch it, and templates may then render
+ * differently from transformers. Python: '' != false is True.
+ */
+function warnIfUnpatched(): void {
+  if (patchChecked) return;
+  patchChecked = true;
+  if (new Template("{{ '' != false }}").render({}) !== 'True') {
+    process.emitWarning(
+      '@huggingface/jinja is not patched: chat templates may render differently from transformers ' +
+        "(e.g. '' != false, strip('\\n')); apply alpha-dpo's patches/ with patch-package",
+      { code: 'AlphaDpoJinjaUnpatched' },
+    );
+  }
+}
 
 export class ChatTemplate {
   readonly source: string;
@@ -141,23 +162,27 @@ export class ChatTemplate {
     messages: readonly ChatMessage[],
     options: { addGenerationPrompt: boolean; special: SpecialTokens; kwargs?: Readonly<Record<string, unknown>> },
   ): string {
+    // As transformers: the special tokens, then the keyword arguments (which override them).
     const variables: Record<string, unknown> = {
+      ...options.special.tokens,
+      additional_special_tokens: options.special.additional,
       ...options.kwargs,
       messages: messages.map((m) => ({ ...m })),
       add_generation_prompt: options.addGenerationPrompt,
-      additional_special_tokens: options.special.additional,
     };
-    for (const [key, text] of Object.entries(options.special.tokens)) variables[key] = text;
     const { timeMs, heapMb, maxOutputChars } = this.limits;
-    if (thread === null || thread.heapMb !== heapMb) {
-      thread?.close();
-      thread = new RenderThread(heapMb);
-    }
+    warnIfUnpatched();
     let reply: RenderReply | null;
     try {
+      if (thread === null || thread.heapMb !== heapMb) {
+        thread?.close();
+        thread = null;
+        thread = new RenderThread(heapMb);
+      }
       reply = thread.render({ source: this.source, variables, maxOutputChars }, timeMs);
     } catch (e) {
-      // postMessage refuses values it cannot copy (a function among the kwargs); the thread is fine.
+      // The thread did not start, or postMessage refused a value it cannot copy (a function
+      // among the kwargs; the thread is then fine).
       throw new ChatTemplateError(`${this.where}: the chat template could not be rendered: ${(e as Error).message}`, { cause: e });
     }
     if (reply === null) {
