@@ -6,7 +6,7 @@ export { type FieldSpec, resolveConfig } from './config-schema.js';
 export { ModelConfigError, ModelFolderError, UnsafeCheckpointError, UnsupportedArchitectureError } from './errors.js';
 export { GPT2_CONFIG_SCHEMA, type GPT2Config, GPT2LMHeadModel, resolveGpt2Config } from './gpt2.js';
 export { LLAMA_CONFIG_SCHEMA, type LlamaConfig, LlamaForCausalLM, resolveLlamaConfig } from './llama.js';
-export { LlamaDecoderModel, type LlamaDecoderSpec } from './llama-decoder.js';
+export { LlamaDecoderModel, type LlamaFamilyConfig, type LlamaFamilyVariant } from './llama-decoder.js';
 export { MISTRAL_CONFIG_SCHEMA, type MistralConfig, MistralForCausalLM, resolveMistralConfig } from './mistral.js';
 export { PRESET_NAMES, PRESETS, type PresetName } from './presets.js';
 export { type FromPretrainedOptions, type RandomInitOptions, randomInit, readModelConfig } from './pretrained.js';

@@ -16,5 +16,5 @@ export { Module } from './module.js';
 export { type Initializer, type ParameterSource, ParameterStore, StorePath } from './parameter-store.js';
 export { RandomSource } from './random-source.js';
 export { RMSNorm } from './rms-norm.js';
-export { applyRotary, type RopeScaling, ropeCosSin, ropeInverseFrequencies } from './rotary-embedding.js';
+export { applyRotary, ROPE_TYPES, type RopeParameters, ropeCosSin, ropeInverseFrequencies } from './rotary-embedding.js';
 export { SwiGluMlp } from './swiglu-mlp.js';
