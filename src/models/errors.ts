@@ -53,3 +53,14 @@ export class ModelFolderError extends Error {
     this.name = 'ModelFolderError';
   }
 }
+
+/** A parameter dtype this machine cannot compute in (float16 on a CPU whose libtorch lacks half-precision kernels). */
+export class UnsupportedDtypeError extends Error {
+  readonly dtype: string;
+
+  constructor(dtype: string, message: string) {
+    super(message);
+    this.name = 'UnsupportedDtypeError';
+    this.dtype = dtype;
+  }
+}
