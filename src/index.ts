@@ -18,11 +18,13 @@ export {
   type Architecture,
   AutoModelForCausalLM,
   CausalLM,
+  checkModelCompatibility,
   type ForwardOptions,
   type FromPretrainedOptions,
   GPT2LMHeadModel,
   LlamaForCausalLM,
   MistralForCausalLM,
+  ModelCompatibilityError,
   ModelConfigError,
   ModelFolderError,
   PRESET_NAMES,
@@ -34,6 +36,7 @@ export {
   type SavePretrainedOptions,
   UnsafeCheckpointError,
   UnsupportedArchitectureError,
+  UnsupportedDtypeError,
 } from './models/index.js';
 export { CheckpointWeightsError } from './nn/errors.js';
 export * as nn from './nn/index.js';

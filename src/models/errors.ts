@@ -64,3 +64,14 @@ export class UnsupportedDtypeError extends Error {
     this.dtype = dtype;
   }
 }
+
+/** A policy, reference model and tokenizer that cannot be used together; every problem is listed. */
+export class ModelCompatibilityError extends Error {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(`the models and tokenizer do not fit together: ${problems.join('; ')}`);
+    this.name = 'ModelCompatibilityError';
+    this.problems = problems;
+  }
+}
