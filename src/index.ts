@@ -20,11 +20,13 @@ export {
   type Architecture,
   AutoModelForCausalLM,
   CausalLM,
+  checkModelCompatibility,
   type ForwardOptions,
   type FromPretrainedOptions,
   GPT2LMHeadModel,
   LlamaForCausalLM,
   MistralForCausalLM,
+  ModelCompatibilityError,
   ModelConfigError,
   ModelFolderError,
   PRESET_NAMES,
@@ -36,6 +38,7 @@ export {
   type SavePretrainedOptions,
   UnsafeCheckpointError,
   UnsupportedArchitectureError,
+  UnsupportedDtypeError,
 } from './models/index.js';
 export { AddonLoadError, TorchError } from './native/errors.js';
 export { CheckpointWeightsError } from './nn/errors.js';

@@ -69,13 +69,6 @@ describe('encoding and decoding', () => {
     assert.equal(tok.tokenToId('no such token'), null);
   });
 
-  test('special_tokens_map.json overrides tokenizer_config.json, as in transformers', async () => {
-    const dir = await variant(() => {}, { 'special_tokens_map.json': JSON.stringify({ eos_token: '<|end|>' }) });
-    const tok = await AutoTokenizer.fromPretrained(dir);
-    assert.equal(tok.eosToken, '<|end|>');
-    assert.equal(tok.eosTokenId, 266);
-  });
-
   test('Llama-style tokenizer classes take BOS/EOS from add_bos_token / add_eos_token', async () => {
     const noBos = await AutoTokenizer.fromPretrained(
       await variant((c) => {

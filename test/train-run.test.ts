@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { type CausalLM, PRESETS, randomInit, type TokenizedPair, torch } from '../src/index.js';
+import { type CausalLM, ModelCompatibilityError, PRESETS, randomInit, type TokenizedPair, torch } from '../src/index.js';
 import { AdamW } from '../src/optim/adamw.js';
 import { CheckpointError, resolveTrainConfig, type TrainConfig, trainPreferences } from '../src/train/index.js';
 import { RUN_LOCK_FILE, RunFolder, RunFolderError } from '../src/train/run-folder.js';
@@ -157,6 +157,31 @@ describe('output_dir belongs to one run', () => {
       run(config({ max_steps: 1, output_dir: join(dir, 'a-file', 'out') }), makePairs(4, 1)),
       /cannot create output_dir .*ENOTDIR/,
     );
+  });
+});
+
+describe('models checked before training', () => {
+  test('a tokenizer larger than the embedding, or a reference of another architecture, fails before the first step', async () => {
+    const policy = model(1);
+    const other = randomInit(PRESETS['gpt2-tiny']);
+    const pairs = makePairs(4, 1);
+    try {
+      // llama-tiny's embedding has 256 rows (PRESETS): a 300-token tokenizer has ids with no row.
+      const tokenizer = { vocabSize: 300, padTokenId: 0, eosTokenId: 1 };
+      await assert.rejects(
+        trainPreferences(config({ max_steps: 1 }), { policy, reference: model(1), tokenizer, train: pairs }, { quiet: true }),
+        (e: unknown) => e instanceof ModelCompatibilityError && /300 tokens but the policy model's embedding has 256/.test(e.message),
+      );
+      await assert.rejects(
+        trainPreferences(config({ max_steps: 1 }), { policy, reference: other, train: pairs }, { quiet: true }),
+        (e: unknown) =>
+          e instanceof ModelCompatibilityError &&
+          /reference model is GPT2LMHeadModel .* but the policy is LlamaForCausalLM/.test(e.message),
+      );
+    } finally {
+      policy.dispose();
+      other.dispose();
+    }
   });
 });
 

@@ -9,6 +9,7 @@ import { MAX_IO_CHUNK, writeFileAtomically, writeFully } from './atomic-write.js
 import {
   compareForLayout,
   encodeHeader,
+  type ParseHeaderOptions,
   parseHeader,
   parseHeaderLength,
   SafetensorsError,
@@ -59,21 +60,21 @@ async function readFully(fh: FileHandle, target: Uint8Array, position: number, f
   }
 }
 
-async function readHeaderFrom(fh: FileHandle, file: string): Promise<SafetensorsHeader> {
+async function readHeaderFrom(fh: FileHandle, file: string, options: ParseHeaderOptions = {}): Promise<SafetensorsHeader> {
   const { size } = await fh.stat();
   const prefix = new Uint8Array(Math.min(size, 8));
   await readFully(fh, prefix, 0, file, 'the header length');
   const length = parseHeaderLength(prefix, size, file);
   const json = new Uint8Array(length);
   await readFully(fh, json, 8, file, 'the header');
-  return parseHeader(json, size, file);
+  return parseHeader(json, size, file, options);
 }
 
 /** The parsed, validated header of a safetensors file, without reading any tensor data. */
-export async function readSafetensorsHeader(path: string): Promise<SafetensorsHeader> {
+export async function readSafetensorsHeader(path: string, options: ParseHeaderOptions = {}): Promise<SafetensorsHeader> {
   const fh = await open(path, 'r');
   try {
-    return await readHeaderFrom(fh, path);
+    return await readHeaderFrom(fh, path, options);
   } finally {
     await fh.close();
   }

@@ -205,12 +205,21 @@ function parseEntry(name: string, value: unknown, file: string): SafetensorsTens
   };
 }
 
+export interface ParseHeaderOptions {
+  /**
+   * Also check that the tensors tile the data section (no truncation, overlap, hole or trailing
+   * bytes). Default true; false reads the keys of a file whose data may be damaged, so that a
+   * caller can check them against what it expects before touching the data.
+   */
+  checkDataLayout?: boolean;
+}
+
 /**
  * Parses and validates the JSON header (the N bytes after the length prefix) of a file of
  * `fileSize` bytes: every entry well-formed, offsets consistent with dtype and shape, and the
  * tensors tiling the data section with no overlap, hole or trailing bytes.
  */
-export function parseHeader(json: Uint8Array, fileSize: number, file: string): SafetensorsHeader {
+export function parseHeader(json: Uint8Array, fileSize: number, file: string, options: ParseHeaderOptions = {}): SafetensorsHeader {
   const headerLength = json.byteLength;
   const dataStart = 8 + headerLength;
   const dataLength = fileSize - dataStart;
@@ -236,6 +245,15 @@ export function parseHeader(json: Uint8Array, fileSize: number, file: string): S
     else entries.push(parseEntry(name, value, file));
   }
 
+  entries.sort((a, b) => a.dataOffsets[0] - b.dataOffsets[0] || a.dataOffsets[1] - b.dataOffsets[1]);
+  const header = {
+    metadata: Object.freeze(metadata),
+    tensors: new Map(entries.map((e) => [e.name, e])),
+    headerLength,
+    dataStart,
+    dataLength,
+  };
+  if (options.checkDataLayout === false) return header;
   // Truncation first: it is the likeliest fault and explains any later inconsistency.
   for (const e of entries) {
     if (e.dataOffsets[1] > dataLength) {
@@ -245,7 +263,6 @@ export function parseHeader(json: Uint8Array, fileSize: number, file: string): S
       );
     }
   }
-  entries.sort((a, b) => a.dataOffsets[0] - b.dataOffsets[0] || a.dataOffsets[1] - b.dataOffsets[1]);
   let covered = 0;
   let previous: SafetensorsTensorInfo | undefined;
   for (const e of entries) {
@@ -271,13 +288,7 @@ export function parseHeader(json: Uint8Array, fileSize: number, file: string): S
       { file },
     );
   }
-  return {
-    metadata: Object.freeze(metadata),
-    tensors: new Map(entries.map((e) => [e.name, e])),
-    headerLength,
-    dataStart,
-    dataLength,
-  };
+  return header;
 }
 
 /** What the writer needs to know of each tensor, in file order. */

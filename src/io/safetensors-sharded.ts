@@ -20,7 +20,7 @@ import {
   type TensorCollection,
   tensorNbytes,
 } from './safetensors-file.js';
-import { SafetensorsError } from './safetensors-format.js';
+import { type ParseHeaderOptions, SafetensorsError, type SafetensorsHeader, type SafetensorsTensorInfo } from './safetensors-format.js';
 
 /** The single-file checkpoint name. */
 export const SAFETENSORS_FILE = 'model.safetensors';
@@ -79,6 +79,70 @@ async function readWeightMap(indexPath: string): Promise<Map<string, string>> {
   return out;
 }
 
+/** Tensor names grouped by the shard file the index puts them in. */
+function groupByShard(weightMap: ReadonlyMap<string, string>, names: Iterable<string>): Map<string, string[]> {
+  const byShard = new Map<string, string[]>();
+  for (const name of names) {
+    const shard = weightMap.get(name) as string;
+    const list = byShard.get(shard);
+    if (list) list.push(name);
+    else byShard.set(shard, [name]);
+  }
+  return byShard;
+}
+
+/** The header of each shard, after checking that the shard exists and holds the tensors the index puts there. */
+async function readShardHeaders(
+  dir: string,
+  indexPath: string,
+  byShard: ReadonlyMap<string, string[]>,
+  options: ParseHeaderOptions,
+): Promise<{ path: string; header: SafetensorsHeader; names: string[] }[]> {
+  const out: { path: string; header: SafetensorsHeader; names: string[] }[] = [];
+  for (const shard of [...byShard.keys()].sort()) {
+    const path = join(dir, shard);
+    const names = byShard.get(shard) as string[];
+    if (!(await isFile(path))) {
+      throw new SafetensorsError(`shard file '${shard}' is missing: the index puts ${names.length} tensor(s) there, e.g. '${names[0]}'`, {
+        file: indexPath,
+      });
+    }
+    const header = await readSafetensorsHeader(path, options);
+    for (const name of names) {
+      if (!header.tensors.has(name)) {
+        throw new SafetensorsError(`the index (${SAFETENSORS_INDEX_FILE}) puts this tensor in ${shard}, which does not contain it`, {
+          file: path,
+          tensor: name,
+        });
+      }
+    }
+    out.push({ path, header, names });
+  }
+  return out;
+}
+
+/**
+ * Every tensor of a checkpoint folder (single file or shards), name -> header entry, read from
+ * the headers alone: no tensor data is read and the data layout is not yet checked (loading
+ * does that), so a caller can compare the names and shapes with what it expects first.
+ */
+export async function readSafetensorsDirHeader(dir: string): Promise<ReadonlyMap<string, SafetensorsTensorInfo>> {
+  const single = join(dir, SAFETENSORS_FILE);
+  if (await isFile(single)) return (await readSafetensorsHeader(single, { checkDataLayout: false })).tensors;
+  const indexPath = join(dir, SAFETENSORS_INDEX_FILE);
+  if (!(await isFile(indexPath))) {
+    throw new SafetensorsError(`no ${SAFETENSORS_FILE} or ${SAFETENSORS_INDEX_FILE} in this folder`, { file: dir });
+  }
+  const weightMap = await readWeightMap(indexPath);
+  const out = new Map<string, SafetensorsTensorInfo>();
+  for (const { header, names } of await readShardHeaders(dir, indexPath, groupByShard(weightMap, weightMap.keys()), {
+    checkDataLayout: false,
+  })) {
+    for (const name of names) out.set(name, header.tensors.get(name) as SafetensorsTensorInfo);
+  }
+  return out;
+}
+
 /**
  * Loads a Hugging Face checkpoint folder: `model.safetensors` when present (as transformers
  * prefers), else every shard named by `model.safetensors.index.json`. Before reading any data it
@@ -106,36 +170,10 @@ export async function loadSafetensorsDir(dir: string, options: LoadSafetensorsOp
       if (!weightMap.has(name)) throw new SafetensorsError('not listed in the index', { file: indexPath, tensor: name });
     }
   }
-  const byShard = new Map<string, string[]>();
-  for (const name of wanted) {
-    const shard = weightMap.get(name) as string;
-    const list = byShard.get(shard);
-    if (list) list.push(name);
-    else byShard.set(shard, [name]);
-  }
+  const byShard = groupByShard(weightMap, wanted);
   const shards = [...byShard.keys()].sort();
-
   // Check every shard's header before reading any data.
-  for (const shard of shards) {
-    const path = join(dir, shard);
-    const shardNames = byShard.get(shard) as string[];
-    if (!(await isFile(path))) {
-      throw new SafetensorsError(
-        `shard file '${shard}' is missing: the index puts ${shardNames.length} tensor(s) there, e.g. '${shardNames[0]}'`,
-        { file: indexPath },
-      );
-    }
-    const header = await readSafetensorsHeader(path);
-    for (const name of shardNames) {
-      if (!header.tensors.has(name)) {
-        throw new SafetensorsError(`the index (${SAFETENSORS_INDEX_FILE}) puts this tensor in ${shard}, which does not contain it`, {
-          file: path,
-          tensor: name,
-        });
-      }
-    }
-    selectTensors(header, shardNames, path);
-  }
+  for (const shard of await readShardHeaders(dir, indexPath, byShard, {})) selectTensors(shard.header, shard.names, shard.path);
 
   const tensors = new Map<string, Tensor>();
   const metadata: Record<string, string> = {};

@@ -14,6 +14,7 @@ export {
   type TensorCollection,
 } from './safetensors-file.js';
 export {
+  type ParseHeaderOptions,
   type SafetensorsDType,
   SafetensorsError,
   type SafetensorsHeader,
@@ -22,6 +23,7 @@ export {
 export {
   DEFAULT_MAX_SHARD_SIZE,
   loadSafetensorsDir,
+  readSafetensorsDirHeader,
   SAFETENSORS_FILE,
   SAFETENSORS_INDEX_FILE,
   type SavedCheckpoint,

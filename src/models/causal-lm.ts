@@ -32,29 +32,86 @@ export interface ForwardOptions {
   logitsToKeep?: number | undefined;
 }
 
-export abstract class CausalLM extends Module {
+/** The sizes every causal LM has, whatever its config calls them (GPT-2's n_embd is hidden_size). */
+export interface ModelSizes {
+  /** Tokens in the output vocabulary V (rows of the token embedding). */
+  vocabSize: number;
+  /** Model width C (the embedding's columns). */
+  hiddenSize: number;
+  /** Decoder layers (the KV cache's size). */
+  numLayers: number;
+}
+
+/**
+ * `Config` is the architecture's resolved config.json (Hugging Face names, defaults filled);
+ * configJson() writes it back with the keys this package does not read kept as they were.
+ */
+export abstract class CausalLM<Config extends object = object> extends Module {
   abstract readonly architecture: Architecture;
   /** transformers' model_type (config.json). */
   abstract readonly modelType: string;
-  /** Tokens in the output vocabulary (V). */
-  abstract readonly vocabSize: number;
-  /** Decoder layers (the KV cache's size). */
-  abstract readonly numLayers: number;
   /** How parameter names map to checkpoint keys and layouts. */
   abstract readonly layout: CheckpointLayout;
+  /** [V, C]: the token embedding when tied, else lm_head.weight. */
+  abstract readonly lmHeadWeight: Tensor;
   /** Every parameter, by Hugging Face key. */
   readonly store: ParameterStore;
+  /** The resolved config.json of the architecture. */
+  readonly config: Config;
+  readonly vocabSize: number;
+  readonly hiddenSize: number;
+  readonly numLayers: number;
+  /** config.json keys this package does not read, kept for saving. */
+  readonly #extra: Readonly<Record<string, unknown>>;
 
-  constructor(store: ParameterStore) {
+  constructor(store: ParameterStore, config: Config, sizes: ModelSizes, extra: Readonly<Record<string, unknown>> = {}) {
     super(store.root);
     this.store = store;
+    this.config = config;
+    this.vocabSize = sizes.vocabSize;
+    this.hiddenSize = sizes.hiddenSize;
+    this.numLayers = sizes.numLayers;
+    this.#extra = extra;
   }
 
   /** int64 [B, T] token ids -> logits [B, T, V] (or [B, logitsToKeep, V]) in the model's dtype. */
   abstract forward(inputIds: Tensor, options?: ForwardOptions): Tensor;
 
-  /** config.json contents: the resolved config, keys this package does not read kept as they were. */
-  abstract configJson(): Record<string, unknown>;
+  /**
+   * config.json contents: the resolved config, keys this package does not read kept as they
+   * were. The parameters' dtype is written as `dtype` (transformers >= 4.56) and `torch_dtype`
+   * (older versions), so every version reads the same value.
+   */
+  configJson(): Record<string, unknown> {
+    return {
+      ...this.#extra,
+      ...this.config,
+      architectures: [this.architecture],
+      model_type: this.modelType,
+      dtype: this.dtype,
+      torch_dtype: this.dtype,
+    };
+  }
+
+  /**
+   * The LM head's weight [V, C]: `embedding` itself when `tied` (transformers' tie_word_embeddings,
+   * no lm_head.weight in the checkpoint), else its own lm_head.weight. Called by constructors.
+   */
+  protected declareLmHead(tied: boolean, embedding: string, std: number): Tensor {
+    return tied
+      ? this.store.tie('lm_head.weight', embedding)
+      : this.store.root.sub('lm_head').param('weight', [this.vocabSize, this.hiddenSize], { kind: 'normal', std });
+  }
+
+  /** Logits [B, T or logitsToKeep, V] from the final hidden states [B, T, C] (after the last norm). */
+  protected logitsFrom(hidden: Tensor, options: ForwardOptions): Tensor {
+    return torch.tidy(() => {
+      const time = hidden.size(1);
+      const keep = options.logitsToKeep ?? 0;
+      const h = keep > 0 && keep < time ? hidden.narrow(1, time - keep, keep) : hidden;
+      return h.linear(this.lmHeadWeight); // [B, T, V]
+    });
+  }
 
   /** Throws a RangeError unless `inputIds` is an integer [B, T] tensor (called by forward). */
   protected checkInputIds(inputIds: Tensor): [number, number] {

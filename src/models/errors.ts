@@ -43,3 +43,20 @@ export class UnsafeCheckpointError extends AlphaDpoError {
 
 /** A model folder without the files needed to load it. */
 export class ModelFolderError extends AlphaDpoError {}
+
+/** A parameter dtype this machine cannot compute in (float16 on a CPU whose libtorch lacks half-precision kernels). */
+export class UnsupportedDtypeError extends AlphaDpoError {
+  constructor(
+    readonly dtype: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A policy, reference model and tokenizer that cannot be used together; every problem is listed. */
+export class ModelCompatibilityError extends AlphaDpoError {
+  constructor(readonly problems: readonly string[]) {
+    super(`the models and tokenizer do not fit together: ${problems.join('; ')}`);
+  }
+}

@@ -139,43 +139,28 @@ class GPT2Block extends Module {
   }
 }
 
-export class GPT2LMHeadModel extends CausalLM {
+export class GPT2LMHeadModel extends CausalLM<GPT2Config> {
   readonly architecture = 'GPT2LMHeadModel' as const;
   readonly modelType = 'gpt2';
   readonly layout = GPT2_LAYOUT;
-  readonly config: GPT2Config;
-  readonly #extra: Record<string, unknown>;
   readonly wte: Embedding;
   readonly wpe: Embedding;
   readonly drop: Dropout;
   readonly blocks: GPT2Block[];
   readonly lnF: LayerNorm;
-  /** [V, C]: the token embedding when tied, else lm_head.weight. */
   readonly lmHeadWeight: Tensor;
 
   /** Builds the model, drawing every parameter from the store's source. `extra`: config.json keys kept for saving. */
   constructor(store: ParameterStore, config: GPT2Config, extra: Record<string, unknown> = {}) {
-    super(store);
     const c = config;
-    this.config = c;
-    this.#extra = extra;
+    super(store, c, { vocabSize: c.vocab_size, hiddenSize: c.n_embd, numLayers: c.n_layer }, extra);
     const base = store.root.sub('transformer');
     this.wte = this.child(new Embedding(base.sub('wte'), c.vocab_size, c.n_embd, { std: c.initializer_range }));
     this.wpe = this.child(new Embedding(base.sub('wpe'), c.n_positions, c.n_embd, { std: c.initializer_range }));
     this.drop = this.child(new Dropout(base.sub('drop'), c.embd_pdrop));
     this.blocks = Array.from({ length: c.n_layer }, (_, i) => this.child(new GPT2Block(base.sub('h', i), c, i)));
     this.lnF = this.child(new LayerNorm(base.sub('ln_f'), c.n_embd, c.layer_norm_epsilon));
-    this.lmHeadWeight = c.tie_word_embeddings
-      ? store.tie('lm_head.weight', 'transformer.wte.weight')
-      : store.root.sub('lm_head').param('weight', [c.vocab_size, c.n_embd], { kind: 'normal', std: c.initializer_range });
-  }
-
-  get vocabSize(): number {
-    return this.config.vocab_size;
-  }
-
-  get numLayers(): number {
-    return this.config.n_layer;
+    this.lmHeadWeight = this.declareLmHead(c.tie_word_embeddings, 'transformer.wte.weight', c.initializer_range);
   }
 
   forward(inputIds: Tensor, options: ForwardOptions = {}): Tensor {
@@ -193,20 +178,7 @@ export class GPT2LMHeadModel extends CausalLM {
       const blocked = blockedAttention({ queryLength: time, pastLength: past, attentionMask: options.attentionMask });
       let h = this.drop.forward(this.wte.forward(inputIds).add(this.wpe.forward(positions))); // [B, T, C]
       for (const block of this.blocks) h = block.forward(h, blocked, options.cache);
-      h = this.lnF.forward(h);
-      const keep = options.logitsToKeep ?? 0;
-      if (keep > 0 && keep < time) h = h.narrow(1, time - keep, keep);
-      return h.linear(this.lmHeadWeight); // [B, T, V]
+      return this.logitsFrom(this.lnF.forward(h), options); // [B, T, V]
     });
-  }
-
-  configJson(): Record<string, unknown> {
-    return {
-      ...this.#extra,
-      ...this.config,
-      architectures: [this.architecture],
-      model_type: this.modelType,
-      torch_dtype: this.dtype,
-    };
   }
 }

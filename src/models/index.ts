@@ -1,14 +1,22 @@
 // The models layer's public surface: loading, building and saving Hugging Face causal LMs.
 export { ARCHITECTURE_TABLE, architectureOf } from './architectures.js';
 export { AutoModelForCausalLM } from './auto.js';
-export { ARCHITECTURES, type Architecture, CausalLM, type ForwardOptions } from './causal-lm.js';
+export { ARCHITECTURES, type Architecture, CausalLM, type ForwardOptions, type ModelSizes } from './causal-lm.js';
+export { checkModelCompatibility, type ModelCompatibilityInputs } from './compatibility.js';
 export { type FieldSpec, resolveConfig } from './config-schema.js';
-export { ModelConfigError, ModelFolderError, UnsafeCheckpointError, UnsupportedArchitectureError } from './errors.js';
+export {
+  ModelCompatibilityError,
+  ModelConfigError,
+  ModelFolderError,
+  UnsafeCheckpointError,
+  UnsupportedArchitectureError,
+  UnsupportedDtypeError,
+} from './errors.js';
 export { GPT2_CONFIG_SCHEMA, type GPT2Config, GPT2LMHeadModel, resolveGpt2Config } from './gpt2.js';
 export { LLAMA_CONFIG_SCHEMA, type LlamaConfig, LlamaForCausalLM, resolveLlamaConfig } from './llama.js';
-export { LlamaDecoderModel, type LlamaDecoderSpec } from './llama-decoder.js';
+export { LlamaDecoderModel, type LlamaFamilyConfig, type LlamaFamilyVariant } from './llama-decoder.js';
 export { MISTRAL_CONFIG_SCHEMA, type MistralConfig, MistralForCausalLM, resolveMistralConfig } from './mistral.js';
 export { PRESET_NAMES, PRESETS, type PresetName } from './presets.js';
-export { type FromPretrainedOptions, type RandomInitOptions, randomInit, readModelConfig } from './pretrained.js';
+export { configDtype, type FromPretrainedOptions, type RandomInitOptions, randomInit, readModelConfig } from './pretrained.js';
 export { QWEN2_CONFIG_SCHEMA, type Qwen2Config, Qwen2ForCausalLM, resolveQwen2Config } from './qwen2.js';
 export type { SavePretrainedOptions } from './save-pretrained.js';

@@ -3,7 +3,7 @@
 import { ACTIVATION_NAMES } from '../nn/activations.js';
 import type { ParameterStore } from '../nn/parameter-store.js';
 import { field, type Resolved, resolveConfig } from './config-schema.js';
-import { LlamaDecoderModel, type LlamaDecoderSpec, llamaFamilySpec, withLlamaFamilyHeads } from './llama-decoder.js';
+import { LlamaDecoderModel, type LlamaFamilyVariant, type WithLlamaFamilyDefaults, withLlamaFamilyDefaults } from './llama-decoder.js';
 
 /** LlamaConfig's keys this package reads, with transformers' defaults. */
 export const LLAMA_CONFIG_SCHEMA = {
@@ -20,8 +20,13 @@ export const LLAMA_CONFIG_SCHEMA = {
   rms_norm_eps: field.number(1e-6, 'RMSNorm epsilon', { above: 0 }),
   pretraining_tp: field.int(1, 'tensor-parallel slices used in pretraining (numerically the same computation; not used)', { min: 1 }),
   tie_word_embeddings: field.bool(false, 'the LM head reuses the token embedding (no lm_head.weight)'),
-  rope_theta: field.number(10000, 'RoPE base θ', { above: 0 }),
-  rope_scaling: field.objectOrNull('RoPE frequency scaling: null, {rope_type: linear, factor} or {rope_type: llama3, ...}'),
+  rope_theta: field.number(10000, 'RoPE base θ (transformers < 5; rope_parameters.rope_theta comes first)', { above: 0 }),
+  rope_scaling: field.objectOrNull(
+    'RoPE frequency scaling as transformers < 5 writes it: null, {rope_type: linear, factor} or {rope_type: llama3, ...}',
+  ),
+  rope_parameters: field.objectOrNull(
+    'RoPE settings as transformers >= 5 writes them: {rope_type, rope_theta, factor, ...} (see rope-parameters.ts)',
+  ),
   attention_bias: field.bool(false, 'biases on q_proj, k_proj, v_proj and o_proj'),
   attention_dropout: field.number(0, 'dropout probability on attention weights (training mode only)', { min: 0 }),
   mlp_bias: field.bool(false, 'biases on gate_proj, up_proj and down_proj'),
@@ -30,26 +35,21 @@ export const LLAMA_CONFIG_SCHEMA = {
   pad_token_id: field.tokenIds(null, 'padding token id'),
 };
 
-export type LlamaConfig = Omit<Resolved<typeof LLAMA_CONFIG_SCHEMA>, 'num_key_value_heads' | 'head_dim'> & {
-  num_key_value_heads: number;
-  head_dim: number;
-};
+export type LlamaConfig = WithLlamaFamilyDefaults<Resolved<typeof LLAMA_CONFIG_SCHEMA>>;
 
+/** Reads a Llama config.json object: defaults filled (heads, RoPE in either format), cross-field rules checked. */
 export function resolveLlamaConfig(raw: Readonly<Record<string, unknown>>, where = 'config.json'): LlamaConfig {
-  return withLlamaFamilyHeads(resolveConfig(LLAMA_CONFIG_SCHEMA, raw, where), where);
+  return withLlamaFamilyDefaults(resolveConfig(LLAMA_CONFIG_SCHEMA, raw, where), where);
 }
 
-export function llamaSpec(c: LlamaConfig, where = 'config.json'): LlamaDecoderSpec {
-  return llamaFamilySpec(
-    c,
-    {
-      qkvBias: c.attention_bias,
-      outputBias: c.attention_bias,
-      mlpBias: c.mlp_bias,
-      slidingWindows: new Array(c.num_hidden_layers).fill(null),
-    },
-    where,
-  );
+/** Llama's biases: attention_bias on q/k/v and o_proj, mlp_bias on the MLP; no sliding window. */
+export function llamaVariant(c: LlamaConfig): LlamaFamilyVariant {
+  return {
+    qkvBias: c.attention_bias,
+    outputBias: c.attention_bias,
+    mlpBias: c.mlp_bias,
+    slidingWindows: new Array(c.num_hidden_layers).fill(null),
+  };
 }
 
 export class LlamaForCausalLM extends LlamaDecoderModel<LlamaConfig> {
@@ -58,6 +58,6 @@ export class LlamaForCausalLM extends LlamaDecoderModel<LlamaConfig> {
 
   /** Builds the model, drawing every parameter from the store's source. `extra`: config.json keys kept for saving. */
   constructor(store: ParameterStore, config: LlamaConfig, extra: Record<string, unknown> = {}) {
-    super(store, llamaSpec(config), config, extra);
+    super(store, config, llamaVariant(config), extra);
   }
 }

@@ -4,7 +4,7 @@
 import { ACTIVATION_NAMES } from '../nn/activations.js';
 import type { ParameterStore } from '../nn/parameter-store.js';
 import { field, type Resolved, resolveConfig } from './config-schema.js';
-import { LlamaDecoderModel, type LlamaDecoderSpec, llamaFamilySpec, withLlamaFamilyHeads } from './llama-decoder.js';
+import { LlamaDecoderModel, type LlamaFamilyVariant, type WithLlamaFamilyDefaults, withLlamaFamilyDefaults } from './llama-decoder.js';
 
 /** MistralConfig's keys this package reads, with transformers' defaults. */
 export const MISTRAL_CONFIG_SCHEMA = {
@@ -20,8 +20,13 @@ export const MISTRAL_CONFIG_SCHEMA = {
   initializer_range: field.number(0.02, 'std of the normal initialisation of weights', { min: 0 }),
   rms_norm_eps: field.number(1e-6, 'RMSNorm epsilon', { above: 0 }),
   tie_word_embeddings: field.bool(false, 'the LM head reuses the token embedding (no lm_head.weight)'),
-  rope_theta: field.number(10000, 'RoPE base θ', { above: 0 }),
-  rope_scaling: field.objectOrNull('RoPE frequency scaling: null, {rope_type: linear, factor} or {rope_type: llama3, ...}'),
+  rope_theta: field.number(10000, 'RoPE base θ (transformers < 5; rope_parameters.rope_theta comes first)', { above: 0 }),
+  rope_scaling: field.objectOrNull(
+    'RoPE frequency scaling as transformers < 5 writes it: null, {rope_type: linear, factor} or {rope_type: llama3, ...}',
+  ),
+  rope_parameters: field.objectOrNull(
+    'RoPE settings as transformers >= 5 writes them: {rope_type, rope_theta, factor, ...} (see rope-parameters.ts)',
+  ),
   sliding_window: field.intOrNull(4096, 'attention window in tokens (each query sees this many positions ending at itself); null: full', {
     min: 1,
   }),
@@ -31,22 +36,21 @@ export const MISTRAL_CONFIG_SCHEMA = {
   pad_token_id: field.tokenIds(null, 'padding token id'),
 };
 
-export type MistralConfig = Omit<Resolved<typeof MISTRAL_CONFIG_SCHEMA>, 'num_key_value_heads' | 'head_dim'> & {
-  num_key_value_heads: number;
-  head_dim: number;
-};
+export type MistralConfig = WithLlamaFamilyDefaults<Resolved<typeof MISTRAL_CONFIG_SCHEMA>>;
 
+/** Reads a Mistral config.json object: defaults filled (heads, RoPE in either format), cross-field rules checked. */
 export function resolveMistralConfig(raw: Readonly<Record<string, unknown>>, where = 'config.json'): MistralConfig {
-  return withLlamaFamilyHeads(resolveConfig(MISTRAL_CONFIG_SCHEMA, raw, where), where);
+  return withLlamaFamilyDefaults(resolveConfig(MISTRAL_CONFIG_SCHEMA, raw, where), where);
 }
 
-function mistralSpec(c: MistralConfig): LlamaDecoderSpec {
-  return llamaFamilySpec(c, {
+/** Mistral: no biases; every layer has the sliding window (null: full attention). */
+function mistralVariant(c: MistralConfig): LlamaFamilyVariant {
+  return {
     qkvBias: false,
     outputBias: false,
     mlpBias: false,
     slidingWindows: new Array(c.num_hidden_layers).fill(c.sliding_window),
-  });
+  };
 }
 
 export class MistralForCausalLM extends LlamaDecoderModel<MistralConfig> {
@@ -55,6 +59,6 @@ export class MistralForCausalLM extends LlamaDecoderModel<MistralConfig> {
 
   /** Builds the model, drawing every parameter from the store's source. `extra`: config.json keys kept for saving. */
   constructor(store: ParameterStore, config: MistralConfig, extra: Record<string, unknown> = {}) {
-    super(store, mistralSpec(config), config, extra);
+    super(store, config, mistralVariant(config), extra);
   }
 }

@@ -5,7 +5,7 @@ import { ACTIVATION_NAMES } from '../nn/activations.js';
 import type { ParameterStore } from '../nn/parameter-store.js';
 import { field, type Resolved, resolveConfig } from './config-schema.js';
 import { ModelConfigError } from './errors.js';
-import { LlamaDecoderModel, type LlamaDecoderSpec, llamaFamilySpec, withLlamaFamilyHeads } from './llama-decoder.js';
+import { LlamaDecoderModel, type LlamaFamilyVariant, type WithLlamaFamilyDefaults, withLlamaFamilyDefaults } from './llama-decoder.js';
 
 /** Qwen2Config's keys this package reads, with transformers' defaults. */
 export const QWEN2_CONFIG_SCHEMA = {
@@ -21,8 +21,13 @@ export const QWEN2_CONFIG_SCHEMA = {
   initializer_range: field.number(0.02, 'std of the normal initialisation of weights', { min: 0 }),
   rms_norm_eps: field.number(1e-6, 'RMSNorm epsilon', { above: 0 }),
   tie_word_embeddings: field.bool(false, 'the LM head reuses the token embedding (no lm_head.weight)'),
-  rope_theta: field.number(10000, 'RoPE base θ', { above: 0 }),
-  rope_scaling: field.objectOrNull('RoPE frequency scaling: null, {rope_type: linear, factor} or {rope_type: llama3, ...}'),
+  rope_theta: field.number(10000, 'RoPE base θ (transformers < 5; rope_parameters.rope_theta comes first)', { above: 0 }),
+  rope_scaling: field.objectOrNull(
+    'RoPE frequency scaling as transformers < 5 writes it: null, {rope_type: linear, factor} or {rope_type: llama3, ...}',
+  ),
+  rope_parameters: field.objectOrNull(
+    'RoPE settings as transformers >= 5 writes them: {rope_type, rope_theta, factor, ...} (see rope-parameters.ts)',
+  ),
   use_sliding_window: field.bool(false, 'use sliding-window attention on layers from max_window_layers on'),
   sliding_window: field.intOrNull(4096, 'attention window in tokens, when use_sliding_window', { min: 1 }),
   max_window_layers: field.int(28, 'layers below this index use full attention', { min: 0 }),
@@ -32,13 +37,12 @@ export const QWEN2_CONFIG_SCHEMA = {
   pad_token_id: field.tokenIds(null, 'padding token id'),
 };
 
-export type Qwen2Config = Omit<Resolved<typeof QWEN2_CONFIG_SCHEMA>, 'num_key_value_heads' | 'head_dim'> & {
-  num_key_value_heads: number;
-  head_dim: number;
+export type Qwen2Config = WithLlamaFamilyDefaults<Resolved<typeof QWEN2_CONFIG_SCHEMA>> & {
   /** Per layer, 'full_attention' or 'sliding_attention' (transformers' layer_types, derived when absent). */
   layer_types: ('full_attention' | 'sliding_attention')[];
 };
 
+/** Reads a Qwen2 config.json object: defaults filled (heads, RoPE in either format, layer_types), cross-field rules checked. */
 export function resolveQwen2Config(raw: Readonly<Record<string, unknown>>, where = 'config.json'): Qwen2Config {
   const c = resolveConfig(QWEN2_CONFIG_SCHEMA, raw, where);
   const window = c.use_sliding_window ? c.sliding_window : null;
@@ -57,17 +61,18 @@ export function resolveQwen2Config(raw: Readonly<Record<string, unknown>>, where
   } else {
     throw new ModelConfigError('layer_types', `expected ${c.num_hidden_layers} entries of 'full_attention' or 'sliding_attention'`, where);
   }
-  return withLlamaFamilyHeads({ ...c, layer_types: layerTypes }, where);
+  return withLlamaFamilyDefaults({ ...c, layer_types: layerTypes }, where);
 }
 
-function qwen2Spec(c: Qwen2Config): LlamaDecoderSpec {
+/** Qwen2: biases on q/k/v only; the sliding window (when use_sliding_window) on the layers layer_types marks. */
+function qwen2Variant(c: Qwen2Config): LlamaFamilyVariant {
   const window = c.use_sliding_window ? c.sliding_window : null;
-  return llamaFamilySpec(c, {
+  return {
     qkvBias: true,
     outputBias: false,
     mlpBias: false,
     slidingWindows: c.layer_types.map((t) => (t === 'sliding_attention' ? window : null)),
-  });
+  };
 }
 
 export class Qwen2ForCausalLM extends LlamaDecoderModel<Qwen2Config> {
@@ -76,6 +81,6 @@ export class Qwen2ForCausalLM extends LlamaDecoderModel<Qwen2Config> {
 
   /** Builds the model, drawing every parameter from the store's source. `extra`: config.json keys kept for saving. */
   constructor(store: ParameterStore, config: Qwen2Config, extra: Record<string, unknown> = {}) {
-    super(store, qwen2Spec(config), config, extra);
+    super(store, config, qwen2Variant(config), extra);
   }
 }

@@ -1,8 +1,9 @@
 // Parameters taken from a loaded checkpoint by name. The tensors are adopted, not copied (the
 // store owns them afterwards), except those the layout lists as stored transposed, which are
 // transposed once here with their shape checked. Missing, mis-shaped and unexpected keys are
-// collected while the model is built and reported together by finish().
-import type { DType } from '../tensor/dtype.js';
+// collected while the model is built and reported together by finish(). checkCheckpointKeys
+// makes the same comparison from the files' headers alone, before any tensor data is read.
+import { type DType, isFloatingPoint } from '../tensor/dtype.js';
 import { empty } from '../tensor/functions.generated.js';
 import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -25,6 +26,76 @@ export interface CheckpointLayout {
 
 const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
+/** True when the checkpoint's keys lack the base prefix (the hub's GPT-2 files): transformers adds it back, as we do. */
+const keysLackBasePrefix = (keys: Iterable<string>, layout: CheckpointLayout): boolean => {
+  const prefix = `${layout.basePrefix}.`;
+  for (const k of keys) if (k.startsWith(prefix)) return false;
+  return true;
+};
+
+/** The checkpoint key of parameter `name`. */
+const checkpointKeyOf = (name: string, layout: CheckpointLayout, stripPrefix: boolean): string => {
+  const prefix = `${layout.basePrefix}.`;
+  return stripPrefix && name.startsWith(prefix) ? name.slice(prefix.length) : name;
+};
+
+/** True for a checkpoint key that holds no parameter and may be skipped: a tied alias or an ignorable buffer. */
+const isSkippable = (key: string, layout: CheckpointLayout, stripPrefix: boolean, ties: ReadonlyMap<string, string>): boolean => {
+  const name = stripPrefix && !ties.has(key) ? `${layout.basePrefix}.${key}` : key;
+  return ties.has(name) || layout.isIgnorable(name);
+};
+
+/** A checkpoint tensor as its file header describes it. */
+export interface StoredTensor {
+  shape: readonly number[];
+  /** Its dtype once loaded (floating-point tensors are cast to the model's dtype); undefined when unsupported. */
+  dtype: DType | undefined;
+}
+
+/**
+ * Compares a checkpoint's keys and shapes, read from its headers, with the parameters a model
+ * declares (`expected`: name -> shape in the model's layout; `ties`: alias -> owner), before any
+ * tensor data is read: an unexpected tensor the model has no place for is never loaded. Throws
+ * CheckpointWeightsError listing every missing, mis-shaped and unexpected key; otherwise returns
+ * the checkpoint keys to load.
+ */
+export function checkCheckpointKeys(
+  stored: ReadonlyMap<string, StoredTensor>,
+  expected: ReadonlyMap<string, readonly number[]>,
+  ties: ReadonlyMap<string, string>,
+  layout: CheckpointLayout,
+  where: string,
+): Set<string> {
+  const strip = keysLackBasePrefix(stored.keys(), layout);
+  const used = new Set<string>();
+  const missing: string[] = [];
+  const mismatched: WeightShapeMismatch[] = [];
+  for (const [name, shape] of expected) {
+    const key = checkpointKeyOf(name, layout, strip);
+    const found = stored.get(key);
+    if (found === undefined) {
+      missing.push(key);
+      continue;
+    }
+    used.add(key);
+    const want = layout.isTransposed(name) ? [shape[1] as number, shape[0] as number] : [...shape];
+    const floating = found.dtype !== undefined && isFloatingPoint(found.dtype);
+    if (!sameShape(found.shape, want) || !floating) {
+      mismatched.push({
+        name: key,
+        expected: want,
+        found: found.shape,
+        ...(floating ? {} : { note: `dtype ${found.dtype ?? 'unsupported'}, expected a floating-point dtype` }),
+      });
+    }
+  }
+  const unexpected = [...stored.keys()].filter((key) => !used.has(key) && !isSkippable(key, layout, strip, ties));
+  if (missing.length > 0 || mismatched.length > 0 || unexpected.length > 0) {
+    throw new CheckpointWeightsError(where, { missing, mismatched, unexpected });
+  }
+  return used;
+}
+
 export class CheckpointSource implements ParameterSource {
   readonly #tensors: Map<string, Tensor>;
   readonly #layout: CheckpointLayout;
@@ -38,18 +109,11 @@ export class CheckpointSource implements ParameterSource {
     this.#tensors = tensors;
     this.#layout = layout;
     this.#where = where;
-    const prefix = `${layout.basePrefix}.`;
-    this.#stripPrefix = ![...tensors.keys()].some((k) => k.startsWith(prefix));
-  }
-
-  /** The checkpoint key that holds parameter `name`. */
-  #checkpointKey(name: string): string {
-    const prefix = `${this.#layout.basePrefix}.`;
-    return this.#stripPrefix && name.startsWith(prefix) ? name.slice(prefix.length) : name;
+    this.#stripPrefix = keysLackBasePrefix(tensors.keys(), layout);
   }
 
   take(name: string, shape: readonly number[], dtype: DType, _init: Initializer): Tensor {
-    const key = this.#checkpointKey(name);
+    const key = checkpointKeyOf(name, this.#layout, this.#stripPrefix);
     const found = this.#tensors.get(key);
     const transposed = this.#layout.isTransposed(name);
     const stored = transposed ? [shape[1] as number, shape[0] as number] : [...shape];
@@ -86,8 +150,7 @@ export class CheckpointSource implements ParameterSource {
   finish(ties: ReadonlyMap<string, string>): void {
     const unexpected: string[] = [];
     for (const [key, t] of this.#tensors) {
-      const name = this.#stripPrefix && !ties.has(key) ? `${this.#layout.basePrefix}.${key}` : key;
-      if (!ties.has(name) && !this.#layout.isIgnorable(name)) unexpected.push(key);
+      if (!isSkippable(key, this.#layout, this.#stripPrefix, ties)) unexpected.push(key);
       t.dispose();
     }
     this.#tensors.clear();

@@ -6,15 +6,18 @@ import type { Tensor } from '../tensor/tensor.js';
 import * as torch from '../torch.js';
 
 /**
- * rope_scaling of a Hugging Face config, normalised: `linear` divides every frequency by
- * `factor`; `llama3` (Llama 3.1) divides low frequencies by `factor`, keeps high ones and
- * interpolates between (transformers' _compute_llama3_parameters).
+ * The RoPE settings of a Hugging Face config, resolved (transformers >= 5 `rope_parameters`;
+ * older files give the same as top-level `rope_theta` plus `rope_scaling`). `rope_theta` is the
+ * base θ of the frequencies θ^(−2i/d). `linear` divides every frequency by `factor`; `llama3`
+ * (Llama 3.1) divides low frequencies by `factor`, keeps high ones and interpolates between
+ * (transformers' _compute_llama3_parameters).
  */
-export type RopeScaling =
-  | { rope_type: 'default' }
-  | { rope_type: 'linear'; factor: number }
+export type RopeParameters =
+  | { rope_type: 'default'; rope_theta: number }
+  | { rope_type: 'linear'; rope_theta: number; factor: number }
   | {
       rope_type: 'llama3';
+      rope_theta: number;
       factor: number;
       low_freq_factor: number;
       high_freq_factor: number;
@@ -22,21 +25,24 @@ export type RopeScaling =
       original_max_position_embeddings: number;
     };
 
+/** The rope_type values ropeInverseFrequencies implements. */
+export const ROPE_TYPES = ['default', 'linear', 'llama3'] as const;
+
 /** float32 [headDim / 2]: the inverse frequency of each rotated pair, in radians per position. */
-export function ropeInverseFrequencies(headDim: number, theta: number, scaling: RopeScaling): Tensor {
+export function ropeInverseFrequencies(headDim: number, rope: RopeParameters): Tensor {
   return torch.tidy(() => {
     const half = Math.floor(headDim / 2);
     // 1 / θ^(2i/d), in float32 as transformers computes it.
     const exponents = torch.arange(0, headDim, 2).to('float32').div(headDim);
-    const inv = torch.full([half], theta, { dtype: 'float32' }).pow(exponents).reciprocal();
-    switch (scaling.rope_type) {
+    const inv = torch.full([half], rope.rope_theta, { dtype: 'float32' }).pow(exponents).reciprocal();
+    switch (rope.rope_type) {
       case 'default':
         return inv;
       case 'linear':
-        return inv.div(scaling.factor);
+        return inv.div(rope.factor);
       case 'llama3': {
-        const { factor, low_freq_factor: low, high_freq_factor: high } = scaling;
-        const oldContext = scaling.original_max_position_embeddings;
+        const { factor, low_freq_factor: low, high_freq_factor: high } = rope;
+        const oldContext = rope.original_max_position_embeddings;
         const lowFreqWavelen = oldContext / low;
         const highFreqWavelen = oldContext / high;
         const wavelen = inv.reciprocal().mul(2 * Math.PI); // positions per full turn

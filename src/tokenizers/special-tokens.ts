@@ -22,16 +22,23 @@ export function specialTokenText(value: unknown): string | null {
 }
 
 /**
- * Special tokens from tokenizer_config.json, with special_tokens_map.json's entries taking
- * precedence (transformers applies that file over the config's init arguments).
+ * Special tokens from tokenizer_config.json and special_tokens_map.json, with transformers'
+ * precedence (src/transformers/tokenization_utils_base.py, PreTrainedTokenizerBase._from_pretrained,
+ * read in 4.57.6 and 5.18.0): special_tokens_map.json is a legacy file, applied only when
+ * tokenizer_config.json has no `added_tokens_decoder` (every config written since transformers
+ * 4.34 has one). Then each token the map sets replaces the config's, and the map's
+ * additional_special_tokens are appended to the config's list where missing (4.57; 5.x keeps the
+ * config's list alone).
  */
 export function readSpecialTokens(config: Readonly<Record<string, unknown>>, map: Readonly<Record<string, unknown>>): SpecialTokens {
+  const useMap = !('added_tokens_decoder' in config);
   const tokens: Partial<Record<SpecialTokenKey, string>> = {};
   for (const key of SPECIAL_TOKEN_KEYS) {
-    const text = specialTokenText(key in map ? map[key] : config[key]);
+    const text = specialTokenText(useMap && key in map ? map[key] : config[key]);
     if (text !== null) tokens[key] = text;
   }
-  const list = 'additional_special_tokens' in map ? map['additional_special_tokens'] : config['additional_special_tokens'];
-  const additional = Array.isArray(list) ? list.map(specialTokenText).filter((t): t is string => t !== null) : [];
+  const texts = (list: unknown): string[] => (Array.isArray(list) ? list.map(specialTokenText).filter((t): t is string => t !== null) : []);
+  const additional = texts(config['additional_special_tokens']);
+  if (useMap) for (const t of texts(map['additional_special_tokens'])) if (!additional.includes(t)) additional.push(t);
   return { tokens, additional };
 }

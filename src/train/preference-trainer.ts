@@ -12,6 +12,7 @@ import { AlphaDpoState } from '../losses/alpha-dpo-state.js';
 import { type LossRequirements, lossRequirements } from '../losses/preference-loss.js';
 import type { LossWarning } from '../losses/types.js';
 import type { CausalLM } from '../models/causal-lm.js';
+import { checkModelCompatibility } from '../models/compatibility.js';
 import { AdamW } from '../optim/adamw.js';
 import { type LrSchedule, warmupStepsFor } from '../optim/lr-schedule.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -107,6 +108,10 @@ function checkInputs(config: TrainConfig, inputs: PreferenceTrainerInputs): Loss
     );
   }
   if (inputs.train.length === 0) throw new TrainConfigError('dataset', 'there are no training pairs.');
+  // A tokenizer larger than an embedding, or a reference of another architecture or vocabulary,
+  // would fail at the first step with libtorch's bare "index out of range" or train against nonsense.
+  const tokenizer = inputs.tokenizer && 'vocabSize' in inputs.tokenizer ? (inputs.tokenizer as Tokenizer) : null;
+  checkModelCompatibility({ policy: inputs.policy, reference: inputs.reference, tokenizer });
   return need;
 }
 
