@@ -1,6 +1,7 @@
 // The data config: one schema (type, default, range, doc) from which the TypeScript type, the
 // defaults, the validation, the CLI flags and the table in docs/data.md all come. Keys are TRL's
 // and Hugging Face's names, so an existing YAML keeps working; they stay snake_case on purpose.
+import { constants as bufferConstants } from 'node:buffer';
 import { nearestName } from '../losses/nearest-name.js';
 import { DataConfigError } from './errors.js';
 
@@ -37,6 +38,7 @@ interface IntegerField {
   /** null: off unless set. */
   default: number | null;
   min: number;
+  max?: number;
   doc: string;
 }
 interface BooleanField {
@@ -45,6 +47,9 @@ interface BooleanField {
   doc: string;
 }
 export type DataFieldSpec = EnumField | StringField | IntegerField | BooleanField;
+
+/** The longest row a JSON Lines reader can take: a row becomes one JavaScript string (2^29 − 24 characters in Node 20). */
+export const MAX_ROW_BYTES_LIMIT = bufferConstants.MAX_STRING_LENGTH;
 
 /** Every data key with its default and meaning. Token counts are tokens of the model's tokenizer. */
 export const DATA_CONFIG_SCHEMA = {
@@ -92,6 +97,16 @@ export const DATA_CONFIG_SCHEMA = {
     default: null,
     min: 0,
     doc: "Token id written at padded positions of input_ids; null: the tokenizer's pad token, else its EOS, else 0. Masked out either way.",
+  },
+  max_row_bytes: {
+    type: 'integer',
+    default: 64 * 1024 * 1024,
+    min: 1,
+    max: MAX_ROW_BYTES_LIMIT,
+    doc:
+      'Longest JSON Lines row, in bytes of its line (decompressed; the newline not counted). A longer line stops reading with ' +
+      `file and line, before it fills memory (a file without line breaks, a gzip bomb). Default 64 MiB; null: ${MAX_ROW_BYTES_LIMIT}, ` +
+      "the most a JavaScript string holds. Other formats have their own bounds (docs/data.md, 'Size limits').",
   },
   on_bad_row: {
     type: 'enum',
@@ -167,6 +182,9 @@ function checkField(key: DataConfigKey, value: unknown): unknown {
         );
       }
       if (value < spec.min) throw new DataConfigError(key, `${value} is out of range: it must be ≥ ${spec.min}. ${spec.doc}`);
+      if (spec.max !== undefined && value > spec.max) {
+        throw new DataConfigError(key, `${value} is out of range: it must be ≤ ${spec.max}. ${spec.doc}`);
+      }
       return value;
   }
 }

@@ -45,6 +45,25 @@ export class BadRowError extends DataError {
   }
 }
 
+/** A JSON Lines line longer than max_row_bytes: reading stops there, before the line fills memory. */
+export class RowTooLargeError extends DataError {
+  /** Where the line starts; `index` is the row it would have been. */
+  readonly location: RowLocation;
+  /** The limit it broke, in bytes. */
+  readonly maxRowBytes: number;
+
+  constructor(location: RowLocation, maxRowBytes: number, where: string) {
+    const mib = maxRowBytes % 2 ** 20 === 0 ? ` = ${maxRowBytes / 2 ** 20} MiB` : '';
+    super(
+      `${formatLocation(location)}: the line is longer than max_row_bytes (${maxRowBytes} bytes${mib}); ${where}. ` +
+        'If the row is real, raise max_row_bytes in the data config (--max_row_bytes N); a file that has no line breaks ' +
+        '(not JSON Lines, or not text at all) also stops here.',
+    );
+    this.location = location;
+    this.maxRowBytes = maxRowBytes;
+  }
+}
+
 /** A row that is valid data but that the tokenizer cannot render (e.g. messages and no chat template). */
 export class RenderError extends DataError {}
 
