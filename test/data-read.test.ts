@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { BadRowError, DataSourceError, loadPreferenceDataset, resolveDataFiles } from '../src/data/index.js';
+import { BadRowError, DataSourceError, loadPreferenceDataset, resolveDataFiles, SplitChoiceError } from '../src/data/index.js';
 import { readRows } from '../src/data/read/read-rows.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'data');
@@ -221,7 +221,9 @@ describe('split errors say which splits exist and how to choose one', () => {
       await assert.rejects(
         loadPreferenceDataset(dir, {}, { split: 'train' }),
         (e: unknown) =>
-          e instanceof DataSourceError &&
+          e instanceof SplitChoiceError &&
+          e.split === 'train' &&
+          e.splits.join() === 'test,validation' &&
           /no file belongs to split 'train'/.test(e.message) &&
           /Splits seen: test, validation\. Choose one with dataset_splits: \[test, validation\] in a training config/.test(e.message) &&
           /--split test for alpha-dpo data commands/.test(e.message),
@@ -229,7 +231,8 @@ describe('split errors say which splits exist and how to choose one', () => {
       await assert.rejects(
         resolveDataFiles(dir),
         (e: unknown) =>
-          e instanceof DataSourceError &&
+          e instanceof SplitChoiceError &&
+          e.split === null &&
           /holds several splits \(test, validation\) and none was chosen/.test(e.message) &&
           /dataset_splits: \[test, validation\]/.test(e.message) &&
           /\{ train: files, test: files \}/.test(e.message),
@@ -243,7 +246,10 @@ describe('split errors say which splits exist and how to choose one', () => {
   test('a JSON object of splits without the one asked for', async () => {
     await assert.rejects(
       rowsOf(fixture('splits.json'), 'validation'),
-      /has no split 'validation'; its splits are train, test\. Choose one with dataset_splits: \[train, test\]/,
+      (e: unknown) =>
+        e instanceof SplitChoiceError &&
+        e.splits.join() === 'train,test' &&
+        /has no split 'validation'; its splits are train, test\. Choose one with dataset_splits: \[train, test\]/.test(e.message),
     );
   });
 });

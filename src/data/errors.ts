@@ -31,6 +31,24 @@ export class DataSourceError extends DataError {
   }
 }
 
+/**
+ * A source whose splits do not give the one asked for: `split` is not among `splits`, or `split`
+ * is null and there are several. A DataSourceError, so callers may tell "this source has no such
+ * split" (fall back, or go without evaluation data) from a source that cannot be read at all.
+ */
+export class SplitChoiceError extends DataSourceError {
+  /** The split asked for; null when none was. */
+  readonly split: string | null;
+  /** The splits the source has. */
+  readonly splits: readonly string[];
+
+  constructor(path: string, split: string | null, splits: readonly string[], message: string) {
+    super(path, message);
+    this.split = split;
+    this.splits = splits;
+  }
+}
+
 /** A structurally invalid row (missing field, non-string content, unknown role, not an object). */
 export class BadRowError extends DataError {
   readonly location: RowLocation;

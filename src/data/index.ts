@@ -28,6 +28,7 @@ export {
   DataSourceError,
   RenderError,
   RowTooLargeError,
+  SplitChoiceError,
 } from './errors.js';
 export { DATASET_FORMAT_DOCS, type DatasetFormat, detectDatasetFormat } from './formats/dataset-format.js';
 export { explicitPromptRow } from './formats/explicit-prompt-row.js';

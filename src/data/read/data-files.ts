@@ -6,7 +6,7 @@
 import type { Dirent, Stats } from 'node:fs';
 import { readdir, readlink, realpath, stat } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
-import { DataSourceError } from '../errors.js';
+import { DataSourceError, SplitChoiceError } from '../errors.js';
 import { howToChooseSplit } from './split-hint.js';
 
 /** A path (file or folder), a list of paths, or `{ train: paths, test: paths }`. */
@@ -98,16 +98,20 @@ async function expandFolder(folder: string, info: Stats, split: string | null): 
   if (split !== null) {
     const chosen = files.filter((f) => matchesSplit(folder, f, split));
     if (chosen.length === 0) {
-      throw new DataSourceError(
+      throw new SplitChoiceError(
         folder,
+        split,
+        tokens,
         `no file belongs to split '${split}' (a file named '${split}-…' or '${split}.…', or under a folder '${split}'). Splits seen: ${tokens.join(', ')}. ${howToChooseSplit(tokens)}`,
       );
     }
     return chosen;
   }
   if (tokens.length > 1 && tokens.some((t) => SPLIT_LIKE.test(t))) {
-    throw new DataSourceError(
+    throw new SplitChoiceError(
       folder,
+      null,
+      tokens,
       `the folder holds several splits (${tokens.join(', ')}) and none was chosen; reading them all would train on test data. ${howToChooseSplit(tokens)}`,
     );
   }
@@ -144,8 +148,10 @@ export async function resolveDataFiles(source: DataFilesSource, split: string | 
     const keys = Object.keys(map);
     const key = split ?? (keys.length === 1 ? (keys[0] as string) : null);
     if (key === null || !(key in map)) {
-      throw new DataSourceError(
+      throw new SplitChoiceError(
         'data_files',
+        split,
+        keys,
         split === null
           ? `several splits (${keys.join(', ')}) and none was chosen. ${howToChooseSplit(keys, true)}`
           : `no split '${split}'; splits given: ${keys.join(', ')}. ${howToChooseSplit(keys, true)}`,

@@ -2,7 +2,7 @@
 // `.json` file that is really JSON Lines (as Hugging Face `datasets` also accepts) reads as such.
 // The file is parsed as one JavaScript string, so it may hold at most that many bytes.
 import { constants as bufferConstants } from 'node:buffer';
-import { DataSourceError } from '../errors.js';
+import { DataSourceError, SplitChoiceError } from '../errors.js';
 import { decodeUtf8, readFileBytes } from './file-bytes.js';
 import { jsonElementLines } from './json-element-lines.js';
 import { jsonlRowsFromText } from './jsonl-rows.js';
@@ -35,12 +35,22 @@ function chooseSplit(file: string, root: Record<string, unknown>, split: string 
   }
   if (split !== null) {
     if (!arrays.includes(split)) {
-      throw new DataSourceError(file, `has no split '${split}'; its splits are ${arrays.join(', ')}. ${howToChooseSplit(arrays)}`);
+      throw new SplitChoiceError(
+        file,
+        split,
+        arrays,
+        `has no split '${split}'; its splits are ${arrays.join(', ')}. ${howToChooseSplit(arrays)}`,
+      );
     }
     return split;
   }
   if (arrays.length > 1) {
-    throw new DataSourceError(file, `holds several splits (${arrays.join(', ')}) and none was chosen. ${howToChooseSplit(arrays)}`);
+    throw new SplitChoiceError(
+      file,
+      null,
+      arrays,
+      `holds several splits (${arrays.join(', ')}) and none was chosen. ${howToChooseSplit(arrays)}`,
+    );
   }
   return arrays[0] as string;
 }
