@@ -149,7 +149,7 @@ describe('byteLines: linear splitting with a bound', () => {
     for (let size = 1; size <= bytes.length; size++) {
       const chunks = [];
       for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size));
-      const lines = await collect(byteLines(toAsync(chunks), 100, () => new Error('too long')));
+      const lines = (await collect(byteLines(toAsync(chunks), 100, () => new Error('too long')))).flat();
       assert.deepEqual(
         lines.map((l) => l.bytes.toString()),
         expected,

@@ -12,27 +12,29 @@ export interface ByteLine {
 }
 
 /**
- * The lines of `chunks`; the last one is yielded even without a final '\n' (and not at all when
- * the stream ends with '\n'). `tooLong(line, offset)` makes the error thrown when a line's bytes
- * (the '\n' not counted) would exceed `maxLineBytes`.
+ * The lines of `chunks`, yielded as the lines each chunk completes (one await per chunk, not per
+ * line); the last line comes even without a final '\n' (and none when the stream ends with '\n').
+ * `tooLong(line, offset)` makes the error thrown when a line's bytes (the '\n' not counted)
+ * would exceed `maxLineBytes`.
  */
 export async function* byteLines(
   chunks: AsyncIterable<Uint8Array>,
   maxLineBytes: number,
   tooLong: (line: number, offset: number) => Error,
-): AsyncGenerator<ByteLine> {
+): AsyncGenerator<ByteLine[]> {
   let pieces: Buffer[] = [];
   let pending = 0; // bytes of the current line held in `pieces`
   let line = 1;
   let offset = 0; // stream offset where the current line starts
   for await (const chunk of chunks) {
     const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const lines: ByteLine[] = [];
     let start = 0;
     for (let end = buffer.indexOf(0x0a, start); end !== -1; end = buffer.indexOf(0x0a, start)) {
       const length = pending + end - start;
       if (length > maxLineBytes) throw tooLong(line, offset);
       const last = buffer.subarray(start, end);
-      yield { bytes: pieces.length === 0 ? last : Buffer.concat([...pieces, last], length), line, offset };
+      lines.push({ bytes: pieces.length === 0 ? last : Buffer.concat([...pieces, last], length), line, offset });
       pieces = [];
       pending = 0;
       line += 1;
@@ -44,6 +46,7 @@ export async function* byteLines(
       if (pending > maxLineBytes) throw tooLong(line, offset);
       pieces.push(buffer.subarray(start));
     }
+    if (lines.length > 0) yield lines;
   }
-  if (pending > 0) yield { bytes: Buffer.concat(pieces, pending), line, offset };
+  if (pending > 0) yield [{ bytes: Buffer.concat(pieces, pending), line, offset }];
 }

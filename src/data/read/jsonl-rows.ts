@@ -4,6 +4,7 @@
 // bytes (byte-lines.ts: linear time, at most max_row_bytes per line) and decoded on its own,
 // which is exact because '\n' never occurs inside a multi-byte UTF-8 sequence: invalid UTF-8 is
 // then a bad row at its own line, not an error about the whole file.
+import { isUtf8 } from 'node:buffer';
 import { RowTooLargeError } from '../errors.js';
 import { byteLines } from './byte-lines.js';
 import { openByteStream, readFailure } from './file-bytes.js';
@@ -45,29 +46,28 @@ const UTF8_BOM = [0xef, 0xbb, 0xbf];
 export async function* readJsonlRows(file: string, maxRowBytes: number): AsyncGenerator<RawRow> {
   const { stream, gzipped } = await openByteStream(file);
   const ofFile = gzipped ? 'of the decompressed file' : 'of the file';
-  const decoder = new TextDecoder('utf-8', { fatal: true });
   let index = 0;
   const tooLong = (line: number, offset: number) =>
     new RowTooLargeError({ file, index, line }, maxRowBytes, `it starts at byte ${offset} ${ofFile}`);
   try {
-    for await (const { bytes, line, offset } of byteLines(stream as AsyncIterable<Uint8Array>, maxRowBytes, tooLong)) {
-      const skip = line === 1 && UTF8_BOM.every((b, i) => bytes[i] === b) ? UTF8_BOM.length : 0;
-      let text: string;
-      try {
-        text = decoder.decode(bytes.subarray(skip));
-      } catch {
-        const at = (invalidUtf8Offset(bytes.subarray(skip)) ?? 0) + skip;
-        yield {
-          location: { file, index, line },
-          parseError: `not valid UTF-8 text (byte ${at} of the line is wrong, byte ${offset + at} ${ofFile}); re-save the file as UTF-8`,
-        };
+    for await (const lines of byteLines(stream as AsyncIterable<Uint8Array>, maxRowBytes, tooLong)) {
+      for (const { bytes, line, offset } of lines) {
+        const text = line === 1 && UTF8_BOM.every((b, i) => bytes[i] === b) ? bytes.subarray(UTF8_BOM.length) : bytes;
+        // isUtf8 then toString is several times faster than a fatal TextDecoder on short lines.
+        if (!isUtf8(text)) {
+          const at = (invalidUtf8Offset(text) ?? 0) + bytes.length - text.length;
+          yield {
+            location: { file, index, line },
+            parseError: `not valid UTF-8 text (byte ${at} of the line is wrong, byte ${offset + at} ${ofFile}); re-save the file as UTF-8`,
+          };
+          index += 1;
+          continue;
+        }
+        const row = parseJsonlLine(file, text.toString('utf8'), line, index);
+        if (row === null) continue;
         index += 1;
-        continue;
+        yield row;
       }
-      const row = parseJsonlLine(file, text, line, index);
-      if (row === null) continue;
-      index += 1;
-      yield row;
     }
   } catch (e) {
     throw readFailure(file, gzipped, e);
