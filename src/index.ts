@@ -2,7 +2,9 @@
 // Layers: native (libtorch shim) -> tensor (typed Tensor API, exported as `torch`) -> io
 // (safetensors) -> nn -> models -> losses -> data -> train -> cli.
 
+export { ConfigError } from './config/config-error.js';
 export * from './data/index.js';
+export { AlphaDpoError } from './errors.js';
 export {
   type FinishReason,
   type GeneratedText,
@@ -35,6 +37,7 @@ export {
   UnsafeCheckpointError,
   UnsupportedArchitectureError,
 } from './models/index.js';
+export { AddonLoadError, TorchError } from './native/errors.js';
 export { CheckpointWeightsError } from './nn/errors.js';
 export * as nn from './nn/index.js';
 export { AdamW, type AdamWOptions, type AdamWStateDict, type ParamGroup } from './optim/adamw.js';
@@ -52,3 +55,27 @@ export {
   TokenizerError,
 } from './tokenizers/index.js';
 export * as torch from './torch.js';
+export {
+  CheckpointError,
+  checkModelFolder,
+  type EvaluateOptions,
+  type EvaluationSettings,
+  evaluatePreferences,
+  loadTrainingPairs,
+  type MetricRecord,
+  type MetricSink,
+  type PreferenceTrainerInputs,
+  parseOverrides,
+  type ReferenceSource,
+  RunFolderError,
+  readTrainConfigFile,
+  resolveTrainConfig,
+  TRAIN_CONFIG_SCHEMA,
+  type TrainConfig,
+  TrainConfigError,
+  type TrainingPairs,
+  type TrainOptions,
+  type TrainSummary,
+  train,
+  trainPreferences,
+} from './train/index.js';

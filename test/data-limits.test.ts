@@ -60,7 +60,7 @@ describe('max_row_bytes', () => {
     );
     assert.throws(
       () => resolveDataConfig({ max_row_bytes: MAX_ROW_BYTES_LIMIT + 1 }),
-      new RegExp(`max_row_bytes: ${MAX_ROW_BYTES_LIMIT + 1} is out of range: it must be ≤ ${MAX_ROW_BYTES_LIMIT}`),
+      new RegExp(`max_row_bytes: ${MAX_ROW_BYTES_LIMIT + 1} is out of range: it must be ≥ 1 and ≤ ${MAX_ROW_BYTES_LIMIT}`),
     );
     assert.equal(resolveDataConfig({ max_row_bytes: null }).max_row_bytes, null);
   });

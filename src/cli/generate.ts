@@ -1,6 +1,8 @@
 // `alpha-dpo generate --model DIR --prompt TEXT [...]`: continue prompts with a model folder's
 // model and tokenizer: greedy by default, sampled with --temperature > 0.
+
 import { parseArgs } from 'node:util';
+import { AlphaDpoError } from '../errors.js';
 import { generateText } from '../generation/generate.js';
 import { AutoModelForCausalLM } from '../models/auto.js';
 import type { DType } from '../tensor/dtype.js';
@@ -24,18 +26,23 @@ Usage: alpha-dpo generate --model DIR --prompt TEXT [--prompt TEXT ...] [options
   --json                one JSON object per prompt: prompt, completion, tokens, finish_reason
 `;
 
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+export class UsageError extends AlphaDpoError {}
 
-function number(name: string, value: string | undefined, fallback: number, integer: boolean): number {
+function number(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  integer: boolean,
+  range: [number, number] = [0, Infinity],
+): number {
   if (value === undefined) return fallback;
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || (integer && !Number.isSafeInteger(n))) {
     throw new UsageError(`--${name} expects ${integer ? 'an integer' : 'a number'}, got '${value}'`);
+  }
+  if (n < range[0] || n > range[1]) {
+    const upper = range[1] === Infinity ? '' : ` and ≤ ${range[1]}`;
+    throw new UsageError(`--${name} must be ≥ ${range[0]}${upper}, got ${value}`);
   }
   return n;
 }
@@ -80,16 +87,21 @@ export async function runGenerate(argv: readonly string[], out: (text: string) =
   if (!['float32', 'bfloat16', 'float16'].includes(dtype))
     throw new UsageError(`--dtype must be float32, bfloat16 or float16, got '${dtype}'`);
 
+  // Every flag is checked before the model loads.
+  const maxNewTokens = number('max-new-tokens', values['max-new-tokens'] as string | undefined, 64, true, [1, Infinity]);
+  const topK = number('top-k', values['top-k'] as string | undefined, 50, true);
+  const topP = number('top-p', values['top-p'] as string | undefined, 1, false, [Number.MIN_VALUE, 1]);
+  const seed = number('seed', values['seed'] as string | undefined, 0, true);
   const tokenizer = await AutoTokenizer.fromPretrained(model);
   const lm = await AutoModelForCausalLM.fromPretrained(model, { dtype: dtype as DType });
   try {
     const results = generateText(lm, tokenizer, prompts, {
-      maxNewTokens: number('max-new-tokens', values['max-new-tokens'] as string | undefined, 64, true),
+      maxNewTokens,
       doSample: temperature > 0,
       temperature: temperature > 0 ? temperature : 1,
-      topK: number('top-k', values['top-k'] as string | undefined, 50, true),
-      topP: number('top-p', values['top-p'] as string | undefined, 1, false),
-      seed: number('seed', values['seed'] as string | undefined, 0, true),
+      topK,
+      topP,
+      seed,
       stopStrings: (values['stop'] as string[] | undefined) ?? [],
       useCache: !values['no-cache'],
       chat: values['chat'] === true,
