@@ -2,12 +2,12 @@
 // lists, split maps; bad rows located by file and line. Fixtures: test/fixtures/data/ (the
 // binary ones from scripts/fixtures/gen_data_fixtures.py).
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { BadRowError, DataSourceError, loadPreferenceDataset, resolveDataFiles } from '../src/data/index.js';
+import { BadRowError, DataSourceError, loadPreferenceDataset, resolveDataFiles, SplitChoiceError } from '../src/data/index.js';
 import { readRows } from '../src/data/read/read-rows.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'data');
@@ -21,7 +21,7 @@ const STANDARD_ROWS = [
 
 async function rowsOf(file: string, split: string | null = null) {
   const out = [];
-  for await (const row of readRows([file], split)) out.push(row);
+  for await (const row of readRows([file], split, { maxRowBytes: 1 << 20 })) out.push(row);
   return out;
 }
 
@@ -183,7 +183,14 @@ describe('data files', () => {
     assert.deepEqual(await resolveDataFiles({ train: fixture('standard.jsonl'), test: [fixture('splits.json')] }, 'test'), [
       fixture('splits.json'),
     ]);
-    await assert.rejects(resolveDataFiles({ train: 'a.jsonl', test: 'b.jsonl' }), /several splits \(train, test\): name one with split/);
+    await assert.rejects(
+      resolveDataFiles({ train: 'a.jsonl', test: 'b.jsonl' }),
+      /several splits \(train, test\) and none was chosen\. Choose one with dataset_splits: \[train, test\]/,
+    );
+    await assert.rejects(
+      resolveDataFiles({ prefs: 'a.jsonl', held_out: 'b.jsonl' }, 'train'),
+      /no split 'train'; splits given: prefs, held_out\. Choose one with dataset_splits: \[prefs, held_out\] .*--split prefs/,
+    );
   });
 
   test('a missing path and an unknown extension are DataSourceErrors', async () => {
@@ -201,6 +208,122 @@ describe('data files', () => {
         ['g h', false],
       ],
     );
+  });
+});
+
+describe('split errors say which splits exist and how to choose one', () => {
+  test('a folder of test and validation shards: no train split, and none chosen', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'alpha-dpo-data-'));
+    try {
+      await writeFile(join(dir, 'test-00000.jsonl'), '{"prompt": "a", "chosen": " b", "rejected": " c"}\n');
+      await writeFile(join(dir, 'validation-00000.jsonl'), '{"prompt": "a", "chosen": " b", "rejected": " c"}\n');
+      // What `alpha-dpo train` shows: it asks for dataset_splits[0] ('train' by default), then for the whole folder.
+      await assert.rejects(
+        loadPreferenceDataset(dir, {}, { split: 'train' }),
+        (e: unknown) =>
+          e instanceof SplitChoiceError &&
+          e.split === 'train' &&
+          e.splits.join() === 'test,validation' &&
+          /no file belongs to split 'train'/.test(e.message) &&
+          /Splits seen: test, validation\. Choose one with dataset_splits: \[test, validation\] in a training config/.test(e.message) &&
+          /--split test for alpha-dpo data commands/.test(e.message),
+      );
+      await assert.rejects(
+        resolveDataFiles(dir),
+        (e: unknown) =>
+          e instanceof SplitChoiceError &&
+          e.split === null &&
+          /holds several splits \(test, validation\) and none was chosen/.test(e.message) &&
+          /dataset_splits: \[test, validation\]/.test(e.message) &&
+          /\{ train: files, test: files \}/.test(e.message),
+      );
+      assert.equal((await loadPreferenceDataset(dir, {}, { split: 'validation' })).pairs.length, 1);
+    } finally {
+      await rm(dir, { recursive: true });
+    }
+  });
+
+  test('a JSON object of splits without the one asked for', async () => {
+    await assert.rejects(
+      rowsOf(fixture('splits.json'), 'validation'),
+      (e: unknown) =>
+        e instanceof SplitChoiceError &&
+        e.splits.join() === 'train,test' &&
+        /has no split 'validation'; its splits are train, test\. Choose one with dataset_splits: \[train, test\]/.test(e.message),
+    );
+  });
+});
+
+describe('symbolic links in a dataset folder are followed', () => {
+  const row = (prompt: string) => `${JSON.stringify({ prompt, chosen: ' yes', rejected: ' no' })}\n`;
+
+  /** store/ holds the real data; ds/ is the dataset folder, made of links into it. */
+  async function linkedDataset(): Promise<{ root: string; ds: string }> {
+    const root = await mkdtemp(join(tmpdir(), 'alpha-dpo-data-'));
+    await mkdir(join(root, 'store', 'shards'), { recursive: true });
+    await writeFile(join(root, 'store', 'shards', 'train-00000.jsonl'), row('in a linked folder'));
+    await writeFile(join(root, 'store', 'blob'), row('a linked file'));
+    const ds = join(root, 'ds');
+    await mkdir(ds);
+    await symlink(join(root, 'store', 'shards'), join(ds, 'part-a'));
+    await symlink(join(root, 'store', 'blob'), join(ds, 'part-b.jsonl'));
+    await writeFile(join(ds, 'part-c.jsonl'), row('a plain file'));
+    return { root, ds };
+  }
+
+  test('a linked folder and a linked file read as if they were there, in name order', async () => {
+    const { root, ds } = await linkedDataset();
+    try {
+      // part-a (a link to a folder) used to be skipped without a word: 2 files, not 3.
+      assert.deepEqual(await resolveDataFiles(ds), [
+        join(ds, 'part-a', 'train-00000.jsonl'),
+        join(ds, 'part-b.jsonl'),
+        join(ds, 'part-c.jsonl'),
+      ]);
+      const dataset = await loadPreferenceDataset(ds);
+      assert.deepEqual(
+        dataset.pairs.map((p) => p.prompt),
+        ['in a linked folder', 'a linked file', 'a plain file'],
+      );
+      // A linked folder names a split by the link's name, as a folder does by its own.
+      assert.deepEqual(await resolveDataFiles(ds, 'part-a'), [join(ds, 'part-a', 'train-00000.jsonl')]);
+    } finally {
+      await rm(root, { recursive: true });
+    }
+  });
+
+  test('a link to a folder that contains it is an error naming the link, not an endless walk', async () => {
+    const { root, ds } = await linkedDataset();
+    try {
+      await mkdir(join(ds, 'deeper'));
+      await symlink(ds, join(ds, 'deeper', 'back-up'));
+      await assert.rejects(
+        resolveDataFiles(ds),
+        (e: unknown) =>
+          e instanceof DataSourceError &&
+          e.path === join(ds, 'deeper', 'back-up') &&
+          /is a symbolic link to .*, a folder that contains it/.test(e.message),
+      );
+      // Two links to one folder that is not above them are no loop: it is read once per link.
+      await rm(join(ds, 'deeper', 'back-up'));
+      await symlink(join(root, 'store', 'shards'), join(ds, 'deeper', 'again'));
+      assert.equal((await loadPreferenceDataset(ds)).pairs.length, 4);
+    } finally {
+      await rm(root, { recursive: true });
+    }
+  });
+
+  test('a broken link is an error naming it', async () => {
+    const { root, ds } = await linkedDataset();
+    try {
+      await symlink(join(root, 'nowhere'), join(ds, 'gone'));
+      await assert.rejects(
+        resolveDataFiles(ds),
+        (e: unknown) => e instanceof DataSourceError && /gone: is a broken symbolic link/.test(e.message),
+      );
+    } finally {
+      await rm(root, { recursive: true });
+    }
   });
 });
 

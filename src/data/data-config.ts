@@ -2,6 +2,7 @@
 // defaults, the validation, the CLI flags and the table in docs/data.md all come (the engine is
 // src/config/). Keys are TRL's and Hugging Face's names, so an existing YAML keeps working; they
 // stay snake_case on purpose.
+import { constants as bufferConstants } from 'node:buffer';
 import { throwIfProblems } from '../config/config-error.js';
 import { type Field, type Resolution, resolveSchema, type SchemaInput, type SchemaValues } from '../config/index.js';
 import { DataConfigError } from './errors.js';
@@ -25,6 +26,9 @@ export type BadRowPolicy = (typeof BAD_ROW_POLICIES)[number];
 
 /** A field of the data schema. */
 export type DataFieldSpec = Field;
+
+/** The longest row a JSON Lines reader can take: a row becomes one JavaScript string (2^29 − 24 characters in Node 20). */
+export const MAX_ROW_BYTES_LIMIT = bufferConstants.MAX_STRING_LENGTH;
 
 /** Every data key with its default and meaning. Token counts are tokens of the model's tokenizer. */
 export const DATA_CONFIG_SCHEMA = {
@@ -83,6 +87,19 @@ export const DATA_CONFIG_SCHEMA = {
     default: null,
     min: 0,
     doc: "Token id written at padded positions of input_ids; null: the tokenizer's pad token, else its EOS, else 0. Masked out either way.",
+  },
+  max_row_bytes: {
+    type: 'number',
+    integer: true,
+    nullable: true,
+    default: 64 * 1024 * 1024,
+    min: 1,
+    max: MAX_ROW_BYTES_LIMIT,
+    unit: 'bytes',
+    doc:
+      'Longest JSON Lines row, in bytes of its line (decompressed; the newline not counted). A longer line stops reading with ' +
+      `file and line, before it fills memory (a file without line breaks, a gzip bomb). Default 64 MiB; null: ${MAX_ROW_BYTES_LIMIT}, ` +
+      "the most a JavaScript string holds. Other formats have their own bounds (docs/data.md, 'Size limits').",
   },
   on_bad_row: {
     type: 'enum',

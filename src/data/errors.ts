@@ -31,6 +31,24 @@ export class DataSourceError extends DataError {
   }
 }
 
+/**
+ * A source whose splits do not give the one asked for: `split` is not among `splits`, or `split`
+ * is null and there are several. A DataSourceError, so callers may tell "this source has no such
+ * split" (fall back, or go without evaluation data) from a source that cannot be read at all.
+ */
+export class SplitChoiceError extends DataSourceError {
+  /** The split asked for; null when none was. */
+  readonly split: string | null;
+  /** The splits the source has. */
+  readonly splits: readonly string[];
+
+  constructor(path: string, split: string | null, splits: readonly string[], message: string) {
+    super(path, message);
+    this.split = split;
+    this.splits = splits;
+  }
+}
+
 /** A structurally invalid row (missing field, non-string content, unknown role, not an object). */
 export class BadRowError extends DataError {
   readonly location: RowLocation;
@@ -42,6 +60,25 @@ export class BadRowError extends DataError {
     );
     this.location = location;
     this.reason = reason;
+  }
+}
+
+/** A JSON Lines line longer than max_row_bytes: reading stops there, before the line fills memory. */
+export class RowTooLargeError extends DataError {
+  /** Where the line starts; `index` is the row it would have been. */
+  readonly location: RowLocation;
+  /** The limit it broke, in bytes. */
+  readonly maxRowBytes: number;
+
+  constructor(location: RowLocation, maxRowBytes: number, where: string) {
+    const mib = maxRowBytes % 2 ** 20 === 0 ? ` = ${maxRowBytes / 2 ** 20} MiB` : '';
+    super(
+      `${formatLocation(location)}: the line is longer than max_row_bytes (${maxRowBytes} bytes${mib}); ${where}. ` +
+        'If the row is real, raise max_row_bytes in the data config (--max_row_bytes N); a file that has no line breaks ' +
+        '(not JSON Lines, or not text at all) also stops here.',
+    );
+    this.location = location;
+    this.maxRowBytes = maxRowBytes;
   }
 }
 

@@ -15,11 +15,21 @@ export {
   type DataConfig,
   type DataConfigInput,
   type DataConfigKey,
+  MAX_ROW_BYTES_LIMIT,
   resolveDataConfig,
   TRUNCATION_MODES,
   type TruncationMode,
 } from './data-config.js';
-export { BadRowError, DataConfigError, DataCursorError, DataError, DataSourceError, RenderError } from './errors.js';
+export {
+  BadRowError,
+  DataConfigError,
+  DataCursorError,
+  DataError,
+  DataSourceError,
+  RenderError,
+  RowTooLargeError,
+  SplitChoiceError,
+} from './errors.js';
 export { DATASET_FORMAT_DOCS, type DatasetFormat, detectDatasetFormat } from './formats/dataset-format.js';
 export { explicitPromptRow } from './formats/explicit-prompt-row.js';
 export type { MessagesPreferencePair, PreferencePair, TextPreferencePair } from './formats/preference-pair.js';

@@ -13,7 +13,7 @@ export const ODD_ROW_KINDS = {
   bad_row: {
     action: 'dropped',
     stage: 'rows',
-    doc: 'Structurally invalid (not an object, missing or mistyped field, unknown role, non-string content); dropped only under on_bad_row: skip | warn.',
+    doc: 'Structurally invalid (not UTF-8, not JSON, not an object, missing or mistyped field, unknown role, non-string content); dropped only under on_bad_row: skip | warn.',
   },
   identical_pair: {
     action: 'dropped',

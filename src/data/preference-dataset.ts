@@ -1,6 +1,6 @@
 // Reading a preference dataset: files → raw rows → one format (forced or detected) → pairs in
 // explicit-prompt form, with every dropped or odd row counted by kind. No tokenizer needed.
-import { type DataConfig, type DataConfigInput, resolveDataConfig } from './data-config.js';
+import { type DataConfig, type DataConfigInput, MAX_ROW_BYTES_LIMIT, resolveDataConfig } from './data-config.js';
 import { BadRowError } from './errors.js';
 import { type ColumnKeys, type DatasetFormat, detectDatasetFormat } from './formats/dataset-format.js';
 import { normaliseRow } from './formats/normalise-row.js';
@@ -58,7 +58,7 @@ export async function loadPreferenceDataset(
     if (resolved.on_bad_row === 'warn') warn(`skipped ${formatLocation(error.location)}: ${error.reason}`);
   };
 
-  for await (const raw of readRows(files, split)) {
+  for await (const raw of readRows(files, split, { maxRowBytes: resolved.max_row_bytes ?? MAX_ROW_BYTES_LIMIT })) {
     rows += 1;
     if ('parseError' in raw) {
       badRow(new BadRowError(raw.location, raw.parseError));

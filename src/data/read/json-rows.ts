@@ -1,10 +1,16 @@
 // A JSON file: an array of rows, or an object of splits ({"train": [...], "test": [...]}). A
 // `.json` file that is really JSON Lines (as Hugging Face `datasets` also accepts) reads as such.
-import { DataSourceError } from '../errors.js';
+// The file is parsed as one JavaScript string, so it may hold at most that many bytes.
+import { constants as bufferConstants } from 'node:buffer';
+import { DataSourceError, SplitChoiceError } from '../errors.js';
 import { decodeUtf8, readFileBytes } from './file-bytes.js';
 import { jsonElementLines } from './json-element-lines.js';
 import { jsonlRowsFromText } from './jsonl-rows.js';
 import type { RawRow } from './raw-row.js';
+import { howToChooseSplit } from './split-hint.js';
+
+/** The most bytes a .json file may hold: every byte is at least one character of the string it is parsed from. */
+export const MAX_JSON_FILE_BYTES = bufferConstants.MAX_STRING_LENGTH;
 
 function looksLikeJsonLines(text: string): boolean {
   const first = text.split('\n', 1)[0]?.trim() ?? '';
@@ -28,25 +34,46 @@ function chooseSplit(file: string, root: Record<string, unknown>, split: string 
     );
   }
   if (split !== null) {
-    if (!arrays.includes(split)) throw new DataSourceError(file, `has no split '${split}'; its splits are ${arrays.join(', ')}.`);
+    if (!arrays.includes(split)) {
+      throw new SplitChoiceError(
+        file,
+        split,
+        arrays,
+        `has no split '${split}'; its splits are ${arrays.join(', ')}. ${howToChooseSplit(arrays)}`,
+      );
+    }
     return split;
   }
-  if (arrays.length > 1) throw new DataSourceError(file, `holds several splits (${arrays.join(', ')}): name one with split.`);
+  if (arrays.length > 1) {
+    throw new SplitChoiceError(
+      file,
+      null,
+      arrays,
+      `holds several splits (${arrays.join(', ')}) and none was chosen. ${howToChooseSplit(arrays)}`,
+    );
+  }
   return arrays[0] as string;
 }
 
 /**
  * Rows of a JSON file (gzipped or not). `location.line` is the line where the element starts;
- * `location.index` its position in the array.
+ * `location.index` its position in the array. `maxRowBytes` bounds the lines of a file that
+ * turns out to be JSON Lines.
  */
-export async function* readJsonRows(file: string, split: string | null): AsyncGenerator<RawRow> {
-  const text = decodeUtf8(file, await readFileBytes(file));
+export async function* readJsonRows(file: string, split: string | null, maxRowBytes: number): AsyncGenerator<RawRow> {
+  const bytes = await readFileBytes(
+    file,
+    MAX_JSON_FILE_BYTES,
+    'a .json file is parsed whole, as one JavaScript string, and cannot be longer. Convert it to JSON Lines ' +
+      '(.jsonl, one row per line), which is read as a stream of any length.',
+  );
+  const text = decodeUtf8(file, bytes);
   let root: unknown;
   try {
     root = JSON.parse(text);
   } catch (e) {
     if (looksLikeJsonLines(text)) {
-      yield* jsonlRowsFromText(file, text);
+      yield* jsonlRowsFromText(file, text, maxRowBytes);
       return;
     }
     throw new DataSourceError(file, `is not valid JSON (${e instanceof Error ? e.message : String(e)}).`);

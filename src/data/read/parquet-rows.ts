@@ -1,11 +1,15 @@
 // Parquet files (as Hugging Face datasets ship them), read with hyparquet one row group at a
 // time. SNAPPY is built into hyparquet; GZIP and BROTLI come from node:zlib, ZSTD too where this
 // Node has it (22.15+). Rows are located by their 1-based row number, since Parquet has no lines.
+// The file is read whole, so it may hold at most as much as Node reads into one buffer (2 GiB).
 import * as zlib from 'node:zlib';
 import { type Compressors, parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { DataSourceError } from '../errors.js';
 import { readFileBytes } from './file-bytes.js';
 import type { RawRow } from './raw-row.js';
+
+/** The most bytes a Parquet file may hold (after gzip, if any): Node's limit for reading a file into one buffer. */
+export const MAX_PARQUET_FILE_BYTES = 2 ** 31 - 1;
 
 type Decompress = (input: Uint8Array, outputLength: number) => Uint8Array;
 
@@ -35,7 +39,12 @@ function readError(file: string, e: unknown): DataSourceError {
 
 /** Rows of a Parquet file (gzipped or not), as objects keyed by top-level column name. */
 export async function* readParquetRows(file: string): AsyncGenerator<RawRow> {
-  const bytes = await readFileBytes(file);
+  const bytes = await readFileBytes(
+    file,
+    MAX_PARQUET_FILE_BYTES,
+    'a Parquet file is read whole into memory. Write it as several shards (a folder of them reads as one dataset); ' +
+      'a gzipped Parquet file counts decompressed, and Parquet compresses its pages itself, so it needs no gzip.',
+  );
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   let metadata: ReturnType<typeof parquetMetadata>;
   try {

@@ -6,12 +6,17 @@ import { readJsonlRows } from './jsonl-rows.js';
 import { readParquetRows } from './parquet-rows.js';
 import type { RawRow } from './raw-row.js';
 
+export interface ReadRowsOptions {
+  /** Longest JSON Lines row in bytes (the data config's max_row_bytes). */
+  maxRowBytes: number;
+}
+
 /** `split` selects a key of a JSON file's `{"train": [...], ...}` object; other readers ignore it. */
-export async function* readRows(files: readonly string[], split: string | null): AsyncGenerator<RawRow> {
+export async function* readRows(files: readonly string[], split: string | null, options: ReadRowsOptions): AsyncGenerator<RawRow> {
   for (const file of files) {
     const format = dataFileFormat(file);
-    if (format === 'jsonl') yield* readJsonlRows(file);
-    else if (format === 'json') yield* readJsonRows(file, split);
+    if (format === 'jsonl') yield* readJsonlRows(file, options.maxRowBytes);
+    else if (format === 'json') yield* readJsonRows(file, split, options.maxRowBytes);
     else if (format === 'parquet') yield* readParquetRows(file);
     else
       throw new DataSourceError(
