@@ -2,7 +2,7 @@
 // (each source's train split, or the whole source when it has no splits, cut to the mixer's
 // fraction), evaluation from eval_dataset, else each source's eval split, else eval_split_size
 // pairs held out of the training pairs. Every step is reported through `log`.
-import { DataSourceError } from '../data/errors.js';
+import { SplitChoiceError } from '../data/errors.js';
 import { loadPreferenceDataset } from '../data/preference-dataset.js';
 import type { DataFilesSource } from '../data/read/data-files.js';
 import { tokenizePreferencePairs } from '../data/tokenize/tokenize-pairs.js';
@@ -26,7 +26,7 @@ async function readTrainSplit(config: TrainConfig, source: DataFilesSource, spli
   try {
     return await readSplit(config, source, split, log);
   } catch (e) {
-    if (!(e instanceof DataSourceError) || typeof source === 'object') throw e;
+    if (!(e instanceof SplitChoiceError) || typeof source === 'object') throw e;
     return readSplit(config, source, null, log);
   }
 }
@@ -85,7 +85,7 @@ export async function loadTrainingPairs(
       try {
         evalPairs.push(...tokenized((await readSplit(config, source, evalSplit, log)).pairs, `eval (${evalSplit})`));
       } catch (err) {
-        if (!(err instanceof DataSourceError)) throw err;
+        if (!(err instanceof SplitChoiceError)) throw err;
         log(`no '${evalSplit}' split in ${JSON.stringify(source)}: no evaluation data from it`);
       }
     }
