@@ -24,10 +24,10 @@ import { evaluatePreferences } from './evaluate.js';
 import { type MetricRecord, type MetricSink, MetricsLog, MetricWindow } from './metrics-log.js';
 import { ProgressReporter } from './progress.js';
 import { referenceTable } from './reference-cache.js';
-import { type Restored, restoreFromCheckpoint, storedConfig } from './restore.js';
+import { restoreFromCheckpoint, storedConfig } from './restore.js';
 import { RunFolder } from './run-folder.js';
 import { type TrainConfig, TrainConfigError } from './train-config.js';
-import { trainingStep } from './training-step.js';
+import { type TrainingStepParts, type TrainingStepResult, trainingStep } from './training-step.js';
 
 export interface PreferenceTrainerInputs {
   /** Trained in place. */
@@ -83,6 +83,8 @@ export const TRAIN_SUMMARY_FILE = 'train_summary.json';
 
 /** Lets signal handlers and timers run between steps: a training step is synchronous. */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+const secondsSince = (start: number) => (performance.now() - start) / 1000;
 
 /** Parameters that get weight decay: matrices and embeddings, not biases or norm weights (1-D), as transformers' Trainer. */
 function createOptimizer(policy: CausalLM, config: TrainConfig): AdamW {
@@ -169,17 +171,182 @@ interface RunCounters {
   tokens: number;
   logHistory: MetricRecord[];
   stepLosses: number[];
+  lastRecord: Record<string, number>;
+  evalMetrics: Record<string, number> | null;
+  lastCheckpoint: string | null;
 }
 
-function countersFrom(restored: Restored | null): RunCounters {
+/** Everything one run holds: what it was given, what it built, and how far it got. */
+interface Run {
+  config: TrainConfig;
+  inputs: PreferenceTrainerInputs;
+  options: TrainOptions;
+  log: (line: string) => void;
+  step: TrainingStepParts;
+  batches: PreferenceBatches;
+  evalPairs: readonly TokenizedPair[] | null;
+  metrics: MetricsLog;
+  window: MetricWindow;
+  warnings: WarningLog;
+  progress: ProgressReporter;
+  started: number;
+  counters: RunCounters;
+}
+
+/** Optimiser, restored checkpoint, data stream, schedule, reference log-probs and logs: everything before step 1. */
+async function setUpRun(config: TrainConfig, inputs: PreferenceTrainerInputs, options: TrainOptions, need: LossRequirements): Promise<Run> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const { policy } = inputs;
+  torch.manualSeed(config.seed);
+  policy.train(!config.disable_dropout);
+  inputs.reference?.eval();
+  const optimizer = createOptimizer(policy, config);
+  const restored = config.resume_from_checkpoint === null ? null : await restoreFromCheckpoint(config, policy, optimizer);
+  if (restored) log(`resumed from ${restored.dir} at step ${restored.state.global_step}`);
+  const batches = new PreferenceBatches(inputs.train, {
+    batchSize: config.per_device_train_batch_size,
+    seed: config.seed,
+    config: config.data,
+    ...(inputs.tokenizer ? { tokenizer: inputs.tokenizer } : {}),
+    ...(restored ? { cursor: restored.state.data_cursor } : {}),
+  });
+  const schedule = lrScheduleFor(config, batches.batchesPerEpoch);
+  const reference = await trainingReference(config, need, inputs, log);
+  const evalPairs = inputs.eval && inputs.eval.length > 0 && config.eval_strategy !== 'no' ? inputs.eval : null;
+  if (!evalPairs && (config.eval_strategy === 'steps' || config.eval_strategy === 'epoch' || config.eval_on_start)) {
+    log('warning: evaluation is requested but there are no evaluation pairs (eval_dataset, an eval split, or eval_split_size).');
+  }
   const logHistory = restored ? [...restored.state.log_history] : [];
-  return {
+  const counters: RunCounters = {
     step: restored?.state.global_step ?? 0,
     microBatches: restored?.state.micro_batches ?? 0,
     tokens: 0,
     logHistory,
     stepLosses: logHistory.filter((r) => r.kind === 'step').map((r) => r.loss as number),
+    lastRecord: {},
+    evalMetrics: null,
+    lastCheckpoint: null,
   };
+  const lossState = restored?.lossState ?? new AlphaDpoState();
+  return {
+    config,
+    inputs,
+    options,
+    log,
+    step: { config, need, policy, reference, batches, optimizer, schedule, lossState, onGradients: options.onGradients },
+    batches,
+    evalPairs,
+    metrics: await MetricsLog.open(config.output_dir, { rewindToStep: counters.step, sinks: options.metricSinks ?? [] }),
+    window: new MetricWindow(),
+    warnings: new WarningLog(log),
+    progress: new ProgressReporter({ totalSteps: schedule.totalSteps, log, quiet: options.quiet ?? false, startStep: counters.step }),
+    started: performance.now(),
+    counters,
+  };
+}
+
+const epochOf = (run: Run) => Math.floor(run.counters.microBatches / run.batches.batchesPerEpoch);
+
+/** Counts one finished optimiser step and shows it. */
+function recordStep(run: Run, result: TrainingStepResult): void {
+  const c = run.counters;
+  c.step += 1;
+  c.microBatches += run.config.gradient_accumulation_steps;
+  c.tokens += result.tokens;
+  c.stepLosses.push(result.loss);
+  c.logHistory.push({ kind: 'step', step: c.step, loss: result.loss });
+  run.window.add({ loss: result.loss, ...result.metrics, ...run.warnings.record(result.warnings, `step ${c.step}`) });
+  run.options.onStep?.(c.step, result.loss);
+  const accuracy = result.metrics['rewards/accuracies'] ?? Number.NaN;
+  run.progress.step(c.step, { loss: result.loss, accuracy, tokensPerSecond: c.tokens / secondsSince(run.started) });
+}
+
+/** Writes the mean of the steps since the last log (transformers' logging). */
+async function logMetrics(run: Run): Promise<void> {
+  const c = run.counters;
+  const epoch = Number((c.microBatches / run.batches.batchesPerEpoch).toFixed(4));
+  c.lastRecord = { step: c.step, epoch, ...run.window.take(), tokens_per_second: c.tokens / secondsSince(run.started) };
+  run.progress.logRecord(c.lastRecord);
+  await run.metrics.write(c.lastRecord);
+  c.logHistory.push({ kind: 'log', ...c.lastRecord });
+}
+
+/** Evaluates on the eval pairs with the live reference (precomputed log-probs cover the training pairs only). */
+async function evaluateAndLog(run: Run): Promise<void> {
+  const { config, inputs, counters: c } = run;
+  if (!run.evalPairs) return;
+  const reference: ReferenceSource = run.step.need.reference ? { model: inputs.reference as CausalLM } : null;
+  const settings = {
+    loss_type: config.loss_type,
+    loss: config.loss,
+    ln: config.ln,
+    batchSize: config.per_device_eval_batch_size,
+    data: config.data,
+  };
+  const result = await evaluatePreferences(inputs.policy, reference, run.evalPairs, settings, {
+    state: run.step.lossState,
+    tokenizer: inputs.tokenizer ?? null,
+    signal: run.options.signal,
+    betweenBatches: yieldToEventLoop,
+    onWarning: (w) => run.warnings.record([w], `evaluation at step ${c.step}`),
+  });
+  if (result === null) return; // interrupted: the checkpoint that follows matters more
+  c.evalMetrics = { step: c.step, ...result };
+  run.progress.logRecord(c.evalMetrics);
+  await run.metrics.write(c.evalMetrics);
+  c.logHistory.push({ kind: 'eval', ...c.evalMetrics });
+}
+
+/** Writes output_dir/checkpoint-<step> (atomically, see checkpoint.ts). */
+async function writeCheckpoint(run: Run): Promise<void> {
+  const { config, inputs, counters: c } = run;
+  if (!config.output_dir) return;
+  const state = {
+    version: 1 as const,
+    global_step: c.step,
+    epoch: c.microBatches / run.batches.batchesPerEpoch,
+    micro_batches: c.microBatches,
+    data_cursor: run.batches.cursor,
+    loss_state: run.step.lossState.toJSON(),
+    rng_state: Buffer.from(torch.getRngState()).toString('base64'),
+    optimizer_steps: [],
+    log_history: c.logHistory,
+    config: inputs.rawConfig ?? {},
+    resolved_config: storedConfig(config),
+  };
+  const contents = { model: inputs.policy, tokenizer: savableTokenizer(inputs.tokenizer), optimizer: run.step.optimizer, state };
+  c.lastCheckpoint = await saveCheckpoint(config.output_dir, contents, config.save_total_limit);
+  run.log(`checkpoint: ${c.lastCheckpoint}`);
+}
+
+/** The final model (when the run completed), train_summary.json, and the summary. */
+async function finishRun(run: Run): Promise<TrainSummary> {
+  const { config, counters: c } = run;
+  const totalSteps = run.step.schedule.totalSteps;
+  const interrupted = c.step < totalSteps;
+  const seconds = secondsSince(run.started);
+  if (!interrupted && config.output_dir) {
+    await run.inputs.policy.savePretrained(config.output_dir, { tokenizer: savableTokenizer(run.inputs.tokenizer) });
+    run.log(`model saved to ${config.output_dir}`);
+  }
+  run.step.optimizer.dispose();
+  const summary: TrainSummary = {
+    steps: c.step,
+    totalSteps,
+    interrupted,
+    stepLosses: c.stepLosses,
+    finalLoss: c.stepLosses.at(-1) ?? Number.NaN,
+    metrics: c.lastRecord,
+    evalMetrics: c.evalMetrics,
+    tokensPerSecond: c.tokens / seconds,
+    seconds,
+    checkpoint: c.lastCheckpoint,
+  };
+  if (config.output_dir) {
+    const file = { ...summary, stepLosses: undefined, run_name: config.run_name };
+    await writeFile(join(config.output_dir, TRAIN_SUMMARY_FILE), `${JSON.stringify(file, null, 2)}\n`);
+  }
+  return summary;
 }
 
 function isDue(config: TrainConfig, every: 'logging' | 'eval' | 'save', step: number, epochEnded: boolean, last: boolean): boolean {
@@ -202,167 +369,40 @@ export async function trainPreferences(
   inputs: PreferenceTrainerInputs,
   options: TrainOptions = {},
 ): Promise<TrainSummary> {
-  const log = options.log ?? ((line: string) => console.log(line));
   const need = checkInputs(config, inputs);
   const folder = config.output_dir
     ? await RunFolder.claim(config.output_dir, { resume: config.resume_from_checkpoint !== null, overwrite: config.overwrite_output_dir })
     : null;
   try {
-    return await runTraining(config, inputs, options, need, log);
+    const run = await setUpRun(config, inputs, options, need);
+    await trainLoop(run);
+    return await finishRun(run);
   } finally {
     await folder?.release();
   }
 }
 
-async function runTraining(
-  config: TrainConfig,
-  inputs: PreferenceTrainerInputs,
-  options: TrainOptions,
-  need: LossRequirements,
-  log: (line: string) => void,
-): Promise<TrainSummary> {
-  const { policy } = inputs;
-  torch.manualSeed(config.seed);
-  policy.train(!config.disable_dropout);
-  inputs.reference?.eval();
-  const optimizer = createOptimizer(policy, config);
-  const restored = config.resume_from_checkpoint === null ? null : await restoreFromCheckpoint(config, policy, optimizer);
-  if (restored) log(`resumed from ${restored.dir} at step ${restored.state.global_step}`);
-  const lossState = restored?.lossState ?? new AlphaDpoState();
-  const batches = new PreferenceBatches(inputs.train, {
-    batchSize: config.per_device_train_batch_size,
-    seed: config.seed,
-    config: config.data,
-    ...(inputs.tokenizer ? { tokenizer: inputs.tokenizer } : {}),
-    ...(restored ? { cursor: restored.state.data_cursor } : {}),
-  });
-  const schedule = lrScheduleFor(config, batches.batchesPerEpoch);
-  const reference = await trainingReference(config, need, inputs, log);
-  const evalPairs = inputs.eval && inputs.eval.length > 0 && config.eval_strategy !== 'no' ? inputs.eval : null;
-  if (!evalPairs && (config.eval_strategy === 'steps' || config.eval_strategy === 'epoch' || config.eval_on_start)) {
-    log('warning: evaluation is requested but there are no evaluation pairs (eval_dataset, an eval split, or eval_split_size).');
-  }
-  const metrics = await MetricsLog.open(config.output_dir, {
-    rewindToStep: restored?.state.global_step ?? 0,
-    sinks: options.metricSinks ?? [],
-  });
-  const run = countersFrom(restored);
-  const progress = new ProgressReporter({ totalSteps: schedule.totalSteps, log, quiet: options.quiet ?? false, startStep: run.step });
-  const started = performance.now();
-  const window = new MetricWindow();
-  const warnings = new WarningLog(log);
-  let lastRecord: Record<string, number> = {};
-  let evalMetrics: Record<string, number> | null = null;
-  let lastCheckpoint: string | null = null;
-  const stopped = () => options.signal?.aborted === true;
-
-  // Evaluation with the live reference (precomputed log-probs cover the training pairs only).
-  const evaluate = async (): Promise<void> => {
-    if (!evalPairs) return;
-    const evalReference: ReferenceSource = need.reference ? { model: inputs.reference as CausalLM } : null;
-    const settings = {
-      loss_type: config.loss_type,
-      loss: config.loss,
-      ln: config.ln,
-      batchSize: config.per_device_eval_batch_size,
-      data: config.data,
-    };
-    const result = await evaluatePreferences(policy, evalReference, evalPairs, settings, {
-      state: lossState,
-      tokenizer: inputs.tokenizer ?? null,
-      signal: options.signal,
-      betweenBatches: yieldToEventLoop,
-      onWarning: (w) => warnings.record([w], `evaluation at step ${run.step}`),
-    });
-    if (result === null) return; // interrupted: the checkpoint below matters more
-    evalMetrics = { step: run.step, ...result };
-    progress.logRecord(evalMetrics);
-    await metrics.write(evalMetrics);
-    run.logHistory.push({ kind: 'eval', ...evalMetrics });
-  };
-
-  const checkpoint = async (): Promise<void> => {
-    if (!config.output_dir) return;
-    const tokenizer = savableTokenizer(inputs.tokenizer);
-    const state = {
-      version: 1 as const,
-      global_step: run.step,
-      epoch: run.microBatches / batches.batchesPerEpoch,
-      micro_batches: run.microBatches,
-      data_cursor: batches.cursor,
-      loss_state: lossState.toJSON(),
-      rng_state: Buffer.from(torch.getRngState()).toString('base64'),
-      optimizer_steps: [],
-      log_history: run.logHistory,
-      config: inputs.rawConfig ?? {},
-      resolved_config: storedConfig(config),
-    };
-    lastCheckpoint = await saveCheckpoint(config.output_dir, { model: policy, tokenizer, optimizer, state }, config.save_total_limit);
-    log(`checkpoint: ${lastCheckpoint}`);
-  };
-
+/** One optimiser step at a time, with logging, evaluation and checkpoints when due, until done or stopped. */
+async function trainLoop(run: Run): Promise<void> {
+  const { config, counters } = run;
+  const totalSteps = run.step.schedule.totalSteps;
+  const stopped = () => run.options.signal?.aborted === true;
   try {
-    if (config.eval_on_start && run.step === 0) await evaluate();
-    while (run.step < schedule.totalSteps && !stopped()) {
-      const epochBefore = Math.floor(run.microBatches / batches.batchesPerEpoch);
-      const result = trainingStep(
-        { config, need, policy, reference, batches, optimizer, schedule, lossState, onGradients: options.onGradients },
-        run.step + 1,
-      );
-      run.step += 1;
-      run.microBatches += config.gradient_accumulation_steps;
-      run.tokens += result.tokens;
-      run.stepLosses.push(result.loss);
-      run.logHistory.push({ kind: 'step', step: run.step, loss: result.loss });
-      window.add({ loss: result.loss, ...result.metrics, ...warnings.record(result.warnings, `step ${run.step}`) });
-      options.onStep?.(run.step, result.loss);
-      const seconds = (performance.now() - started) / 1000;
-      const accuracy = result.metrics['rewards/accuracies'] ?? Number.NaN;
-      progress.step(run.step, { loss: result.loss, accuracy, tokensPerSecond: run.tokens / seconds });
-      await yieldToEventLoop(); // a Ctrl-C or SIGTERM pressed during the step is seen now
-
-      const last = run.step === schedule.totalSteps;
-      const epochEnded = Math.floor(run.microBatches / batches.batchesPerEpoch) > epochBefore;
-      if (isDue(config, 'logging', run.step, epochEnded, last)) {
-        const epoch = Number((run.microBatches / batches.batchesPerEpoch).toFixed(4));
-        lastRecord = { step: run.step, epoch, ...window.take(), tokens_per_second: run.tokens / seconds };
-        progress.logRecord(lastRecord);
-        await metrics.write(lastRecord);
-        run.logHistory.push({ kind: 'log', ...lastRecord });
-      }
-      if (evalPairs && !stopped() && isDue(config, 'eval', run.step, epochEnded, last)) await evaluate();
+    if (config.eval_on_start && counters.step === 0) await evaluateAndLog(run);
+    while (counters.step < totalSteps && !stopped()) {
+      const epochBefore = epochOf(run);
+      recordStep(run, trainingStep(run.step, counters.step + 1));
+      await yieldToEventLoop(); // a Ctrl-C or SIGTERM sent during the step is seen now
+      const last = counters.step === totalSteps;
+      const epochEnded = epochOf(run) > epochBefore;
+      if (isDue(config, 'logging', counters.step, epochEnded, last)) await logMetrics(run);
+      if (!stopped() && isDue(config, 'eval', counters.step, epochEnded, last)) await evaluateAndLog(run);
       // An interruption always writes a checkpoint (when there is an output_dir), whatever save_strategy says.
-      if (isDue(config, 'save', run.step, epochEnded, last) || (stopped() && !last)) await checkpoint();
+      if (isDue(config, 'save', counters.step, epochEnded, last) || (stopped() && !last)) await writeCheckpoint(run);
     }
   } finally {
-    progress.done();
-    await metrics.close();
-    warnings.summarise();
+    run.progress.done();
+    await run.metrics.close();
+    run.warnings.summarise();
   }
-
-  const interrupted = run.step < schedule.totalSteps;
-  const seconds = (performance.now() - started) / 1000;
-  if (!interrupted && config.output_dir) {
-    const tokenizer = savableTokenizer(inputs.tokenizer);
-    await policy.savePretrained(config.output_dir, { tokenizer });
-    log(`model saved to ${config.output_dir}`);
-  }
-  optimizer.dispose();
-  const summary: TrainSummary = {
-    steps: run.step,
-    totalSteps: schedule.totalSteps,
-    interrupted,
-    stepLosses: run.stepLosses,
-    finalLoss: run.stepLosses.at(-1) ?? Number.NaN,
-    metrics: lastRecord,
-    evalMetrics,
-    tokensPerSecond: run.tokens / seconds,
-    seconds,
-    checkpoint: lastCheckpoint,
-  };
-  if (config.output_dir) {
-    const file = { ...summary, stepLosses: undefined, run_name: config.run_name };
-    await writeFile(join(config.output_dir, TRAIN_SUMMARY_FILE), `${JSON.stringify(file, null, 2)}\n`);
-  }
-  return summary;
 }
