@@ -21,7 +21,7 @@ import {
   type SchemaValues,
   unknownKeyDetail,
 } from '../config/index.js';
-import { checkDataConfig, DATA_CONFIG_KEYS, DATA_CONFIG_SCHEMA, type DataConfig } from '../data/data-config.js';
+import { checkDataConfig, DATA_CONFIG_KEYS, DATA_CONFIG_SCHEMA, type DataConfig, resolveDataConfig } from '../data/data-config.js';
 import type { DataFilesSource } from '../data/read/data-files.js';
 import {
   checkLossConfig,
@@ -524,7 +524,7 @@ export function resolveTrainConfig(input: Record<string, unknown>, options: Reso
     eval_steps: c.eval_steps ?? c.logging_steps,
     do_eval: c.do_eval !== false,
     loss: resolveLossConfig(loss.given),
-    data: Object.freeze(data.values),
+    data: resolveDataConfig(data.given),
     ignored,
   };
 }
