@@ -1,6 +1,7 @@
 // alpha-dpo: preference optimisation for causal language models on libtorch.
 // Layers: native (libtorch shim) -> tensor (typed Tensor API, exported as `torch`) -> io
-// (safetensors) -> nn -> models -> losses -> data -> train -> cli.
+// (safetensors) -> nn -> models -> losses -> data -> train -> cli. Below them all: errors.ts (the
+// AlphaDpoError base) and config/ (the config-schema engine), which any layer may import.
 
 export { ConfigError } from './config/config-error.js';
 export * from './data/index.js';

@@ -2,7 +2,12 @@
 // configs: every mistake reported at once, suggestions that make sense, null to unset a key,
 // config-only rules checked at resolve time, one error hierarchy, and types derived from schemas.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, type SchemaValues, suggestNames } from '../src/config/index.js';
 import { type DataConfig, resolveDataConfig } from '../src/data/data-config.js';
 import { BadRowError, DataConfigError, DataError } from '../src/data/errors.js';
@@ -140,6 +145,12 @@ describe('null unsets a key', () => {
       resolveTrainConfig(m.raw, { where: m.where });
     });
     assert.match(String(e), /simpo\.yaml: config key 'gamma_beta_ratio': has no effect on loss_type 'sigmoid'/);
+    // A bad value from a flag names the flag.
+    const m = mergeTrainConfigSources('simpo.yaml', simpoYaml, parseOverrides(['--beta', '-1']));
+    assert.match(
+      String(thrown(() => resolveTrainConfig(m.raw, { where: m.where }))),
+      /^TrainConfigError: --beta: config key 'beta': -1 is out of range: it must be > 0/,
+    );
   });
 
   test('null on a key with a default of its own takes the default; where null means something, it keeps it', () => {
@@ -231,6 +242,40 @@ describe('one error hierarchy', () => {
     assert.ok(!(new BadRowError({ file: 'f', line: 1 } as never, 'x') instanceof ConfigError));
     assert.ok(!(new LossInputError('logps', 'x') instanceof LossConfigError), 'a subclass test is not widened');
     assert.ok(new AddonLoadError('x.node', 'missing') instanceof AlphaDpoError);
+  });
+
+  test('a missing addon is an AddonLoadError that says what to run', () => {
+    // The native loader copied into a folder without build/: loading it must fail with the typed error.
+    const src = join(dirname(fileURLToPath(import.meta.url)), '..', 'src');
+    const dir = mkdtempSync(join(tmpdir(), 'alpha-dpo-addon-'));
+    try {
+      mkdirSync(join(dir, 'src', 'native'), { recursive: true });
+      cpSync(join(src, 'errors.ts'), join(dir, 'src', 'errors.ts'));
+      writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
+      for (const f of ['binding.ts', 'errors.ts', 'handle.ts', 'ops.generated.ts'])
+        cpSync(join(src, 'native', f), join(dir, 'src', 'native', f));
+      const script = `
+        try { await import('./src/native/binding.js'); console.log('loaded'); }
+        catch (e) {
+          const { AddonLoadError } = await import('./src/native/errors.js');
+          const { AlphaDpoError } = await import('./src/errors.js');
+          console.log(e instanceof AddonLoadError, e instanceof AlphaDpoError, e.name, e.path.endsWith('alpha_dpo_native.node'));
+          console.log(e.message);
+        }`;
+      const r = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), '--input-type=module', '-e', script], {
+        cwd: dir,
+        encoding: 'utf8',
+      });
+      assert.equal(r.status, 0, r.stderr);
+      const [flags, ...message] = r.stdout.trim().split('\n');
+      assert.equal(flags, 'true true AddonLoadError true');
+      assert.match(
+        message.join('\n'),
+        /could not load its libtorch addon \(.*alpha_dpo_native\.node\): Cannot find module[\s\S]*\nBuild it with `npm run build:native`/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("libtorch's errors are TorchErrors (and AlphaDpoErrors) with libtorch's message", () => {

@@ -61,6 +61,8 @@ export interface ObjectField extends FieldInfo {
  */
 export interface CustomField<T = unknown> extends FieldInfo {
   type: 'custom';
+  /** The accepted values in a few words, for help and docs (e.g. "a path, a list of paths or { split: paths }"). */
+  accepts: string;
   default: unknown;
   parse: (value: unknown, fail: (detail: string, subKey?: string) => never) => T;
 }
@@ -142,7 +144,7 @@ export function typeText(field: Field): string {
     case 'tokenIds':
       return 'token id or list of token ids';
     case 'custom':
-      return 'see the description';
+      return field.accepts;
     case 'note':
       return 'accepted, no effect';
     default:

@@ -132,6 +132,9 @@ export type DataConfig = Readonly<SchemaValues<typeof DATA_CONFIG_SCHEMA>>;
 /** What a caller writes: any subset of the keys. */
 export type DataConfigInput = SchemaInput<typeof DATA_CONFIG_SCHEMA>;
 
+// Configs made by resolveDataConfig (frozen): passed to it again, they are returned as they are.
+const resolvedConfigs = new WeakSet<object>();
+
 /** Checks a data config and collects every problem (none thrown), the cross-field rule included. */
 export function checkDataConfig(
   config: Readonly<Record<string, unknown>>,
@@ -158,8 +161,13 @@ export function checkDataConfig(
   return resolution;
 }
 
-/** Checks types, ranges and cross-field rules, rejects unknown keys (naming the nearest) and fills defaults; every problem in one DataConfigError. */
+/**
+ * Checks types, ranges and cross-field rules, rejects unknown keys (naming the nearest) and fills
+ * defaults; every problem in one DataConfigError. The result is frozen and, passed in again, is
+ * returned unchecked: resolve once and pass it down.
+ */
 export function resolveDataConfig(config: unknown = {}): DataConfig {
+  if (typeof config === 'object' && config !== null && resolvedConfigs.has(config)) return config as DataConfig;
   if (config === null || typeof config !== 'object' || Array.isArray(config)) {
     throw new DataConfigError(
       'config',
@@ -168,7 +176,9 @@ export function resolveDataConfig(config: unknown = {}): DataConfig {
   }
   const { values, problems } = checkDataConfig(config as Record<string, unknown>);
   throwIfProblems(DataConfigError, problems);
-  return Object.freeze(values);
+  const resolved = Object.freeze(values);
+  resolvedConfigs.add(resolved);
+  return resolved;
 }
 
 /**

@@ -16,6 +16,8 @@ export type FDivergenceType = (typeof F_DIVERGENCES)[number];
 export const CONFIG_SCHEMA = {
   beta: {
     type: 'number',
+    unit: 'logits per nat',
+    source: 'TRL DPOConfig.beta',
     default: undefined,
     min: 0,
     minExclusive: true,
@@ -25,6 +27,8 @@ export const CONFIG_SCHEMA = {
   },
   label_smoothing: {
     type: 'number',
+    unit: 'probability',
+    source: 'TRL DPOConfig.label_smoothing',
     default: 0,
     min: 0,
     max: 0.5,
@@ -32,11 +36,15 @@ export const CONFIG_SCHEMA = {
   },
   gamma_beta_ratio: {
     type: 'number',
+    unit: 'nats/token',
+    source: 'SimPO and α-DPO configs',
     default: 0.25,
     doc: 'γ_r, the target reward margin in per-token log-prob units (nats/token); paper γ = β·γ_r. Default 0.25 as in the SimPO and α-DPO configs.',
   },
   alpha: {
     type: 'number',
+    unit: 'nats/token per unit z',
+    source: 'α-DPO reference code',
     default: undefined,
     min: 0,
     doc: "α-DPO's α: weight of the gap's z-score in the margin (nats/token per unit z); paper α·M = β·α·z. Published 0.05–0.2; α = 0 is SimPO.",
@@ -60,6 +68,7 @@ export const CONFIG_SCHEMA = {
   },
   eps: {
     type: 'number',
+    unit: 'nats/token',
     default: 1e-6,
     min: 1e-12,
     doc:
@@ -80,17 +89,20 @@ export const CONFIG_SCHEMA = {
   },
   cpo_alpha: {
     type: 'number',
+    source: 'TRL CPOConfig.cpo_alpha',
     default: 1,
     min: 0,
     doc: "Weight of the chosen completions' token-mean NLL in CPO (TRL CPOConfig.cpo_alpha).",
   },
   rdpo_alpha: {
     type: 'number',
+    unit: 'logits per token',
     default: undefined,
     doc: "R-DPO's α: logit penalty per token of length difference, σ(β·(Δπ − Δref) − α·(|y_w| − |y_l|)) (Park et al. 2024). The α-DPO repo's gamma_beta_ratio for rDPO is rdpo_alpha/β.",
   },
   discopop_tau: {
     type: 'number',
+    source: 'TRL DPOConfig.discopop_tau',
     default: 0.05,
     min: 0,
     minExclusive: true,
@@ -111,6 +123,7 @@ export const CONFIG_SCHEMA = {
   },
   ld_alpha: {
     type: 'number',
+    source: 'TRL DPOConfig.ld_alpha',
     default: null,
     min: 0,
     max: 1,
@@ -118,6 +131,7 @@ export const CONFIG_SCHEMA = {
   },
   use_weighting: {
     type: 'boolean',
+    source: 'TRL DPOConfig.use_weighting',
     default: false,
     doc: "WPO weighting: multiply each pair's loss by exp(w_chosen + w_rejected), the per-token-mean aligned log-probs (Zhou et al. 2024, Eq. 2). Needs logps.wpoChosen/wpoRejected.",
   },

@@ -21,7 +21,7 @@ import {
   type SchemaValues,
   unknownKeyDetail,
 } from '../config/index.js';
-import { checkDataConfig, DATA_CONFIG_KEYS, DATA_CONFIG_SCHEMA, type DataConfig } from '../data/data-config.js';
+import { checkDataConfig, DATA_CONFIG_KEYS, DATA_CONFIG_SCHEMA, type DataConfig, resolveDataConfig } from '../data/data-config.js';
 import type { DataFilesSource } from '../data/read/data-files.js';
 import {
   checkLossConfig,
@@ -170,36 +170,41 @@ export const TRAIN_CONFIG_SCHEMA = {
   dataset: custom({
     default: null,
     parse: parseDataSource,
+    accepts: 'a path, a list of paths or { split: paths }',
     doc: 'Training data: a file, a folder of shards, a list of files, or { train: files, test: files } (splits chosen by dataset_splits).',
   }),
   dataset_mixer: custom({
     default: null,
     parse: parseMixer,
+    accepts: '{ path: fraction in (0, 1] }',
     doc: "{ path: fraction }: the reference code's form; each path is read with dataset_splits and the first fraction×rows of it kept (1.0 = all).",
     source: REF,
   }),
   dataset_splits: custom({
     default: ['train', 'test'],
     parse: parseSplits,
+    accepts: '[train split] or [train split, eval split]',
     doc: '[train split, eval split] names used to pick files from dataset/dataset_mixer.',
     source: REF,
   }),
   eval_dataset: custom({
     default: null,
     parse: parseDataSource,
+    accepts: 'a path, a list of paths or { split: paths }',
     doc: 'Evaluation data, in any form dataset takes; overrides the eval split.',
   }),
   eval_split_size: custom({
     default: null,
     parse: parseEvalSplitSize,
+    accepts: 'a fraction in (0, 1), a whole number ≥ 1, or null',
     doc:
       'When the data has no eval split and no eval_dataset is given: hold out this many training pairs for evaluation, ' +
       "a fraction in (0, 1) or a whole number of pairs (as `datasets`' train_test_split test_size). null: none.",
-    unit: 'fraction or pairs',
   }),
   loss_type: custom({
     default: 'sigmoid',
     parse: parseLossType,
+    accepts: 'a loss name or a list of them',
     doc: `Loss name or list of names (with loss_weights): ${LOSS_TYPES.join(', ')}.`,
     source: TRL,
   }),
@@ -309,6 +314,7 @@ export const TRAIN_CONFIG_SCHEMA = {
   report_to: custom({
     default: 'none',
     parse: parseReportTo,
+    accepts: "'none' | 'tensorboard' | a list",
     doc:
       "Where metrics go besides output_dir/metrics.jsonl: 'none', 'tensorboard' (event files in output_dir/runs), or a list. " +
       "Online services (wandb, mlflow, comet_ml, 'all', ...) are not available offline: they are dropped with a note.",
@@ -524,7 +530,7 @@ export function resolveTrainConfig(input: Record<string, unknown>, options: Reso
     eval_steps: c.eval_steps ?? c.logging_steps,
     do_eval: c.do_eval !== false,
     loss: resolveLossConfig(loss.given),
-    data: Object.freeze(data.values),
+    data: resolveDataConfig(data.given),
     ignored,
   };
 }
