@@ -1,11 +1,9 @@
 // `alpha-dpo train CONFIG.yaml [--key value ...] [--resume [DIR]]`: a thin shell over train().
 // It owns what only a command line has: the YAML file and flags, the config of the run being
 // resumed, and Ctrl-C / SIGTERM (finish the step, checkpoint, exit 130 / 143).
-import { DATA_CONFIG_SCHEMA } from '../data/data-config.js';
-import { CONFIG_SCHEMA as LOSS_CONFIG_SCHEMA } from '../losses/config.js';
 import { listCheckpoints, readCheckpoint } from '../train/checkpoint.js';
 import { train } from '../train/train.js';
-import { parseOverrides, readTrainConfigFile, TRAIN_CONFIG_SCHEMA, TrainConfigError } from '../train/train-config.js';
+import { mergeTrainConfigSources, parseOverrides, readTrainConfigFile, TrainConfigError, trainConfigHelp } from '../train/train-config.js';
 import { type CommandIO, lineWriter } from './command.js';
 
 const USAGE = `Usage: alpha-dpo train CONFIG.yaml [--key value ...] [--resume [DIR]]
@@ -36,22 +34,6 @@ const RESUME_MAY_CHANGE = new Set([
   'max_steps',
   'num_train_epochs',
 ]);
-
-function keyHelp(): string {
-  const rows: string[] = [];
-  const section = (title: string, schema: Record<string, { doc: string; default?: unknown }>) => {
-    rows.push(`\n${title}:`);
-    for (const [key, spec] of Object.entries(schema)) {
-      const def =
-        'default' in spec && spec.default !== undefined && spec.default !== null ? ` (default ${JSON.stringify(spec.default)})` : '';
-      rows.push(`  ${key}${def}\n      ${spec.doc}`);
-    }
-  };
-  section('Training keys', TRAIN_CONFIG_SCHEMA);
-  section('Loss keys (docs/losses.md)', LOSS_CONFIG_SCHEMA as Record<string, { doc: string; default?: unknown }>);
-  section('Data keys (docs/data.md)', DATA_CONFIG_SCHEMA as Record<string, { doc: string; default?: unknown }>);
-  return `${rows.join('\n')}\n`;
-}
 
 interface TrainArgs {
   file: string;
@@ -145,20 +127,16 @@ function stopOnSignals(log: (line: string) => void): { signal: AbortSignal; exit
 export async function runTrain(args: string[], io: CommandIO): Promise<number> {
   const log = lineWriter(io.out);
   if (args.length === 0 || args.includes('--help') || args.includes('-h')) {
-    io.out(USAGE + keyHelp());
+    io.out(USAGE + trainConfigHelp());
     return args.length === 0 ? 1 : 0;
   }
   const parsed = parseTrainArgs(args);
   const fromFile = await readTrainConfigFile(parsed.file);
-  // A data source given on the command line replaces the file's, whichever of the two forms either uses.
-  if ('dataset' in parsed.overrides || 'dataset_mixer' in parsed.overrides) {
-    delete fromFile.dataset;
-    delete fromFile.dataset_mixer;
-  }
-  const raw = parsed.resume ? await resumedConfig(parsed, fromFile, log) : { ...fromFile, ...parsed.overrides };
+  const merged = mergeTrainConfigSources(parsed.file, fromFile, parsed.overrides);
+  const raw = parsed.resume ? await resumedConfig(parsed, fromFile, log) : merged.raw;
   const stop = stopOnSignals(log);
   try {
-    const summary = await train(raw, { log, signal: stop.signal });
+    const summary = await train(raw, { log, signal: stop.signal, configWhere: merged.where });
     if (summary.interrupted) {
       const outputFlag = 'output_dir' in parsed.overrides ? ` --output_dir ${String(parsed.overrides.output_dir)}` : '';
       log(`stopped at step ${summary.steps}/${summary.totalSteps}; continue with: alpha-dpo train ${parsed.file}${outputFlag} --resume`);

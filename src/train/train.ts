@@ -43,19 +43,27 @@ async function loadModels(config: TrainConfig, needsReference: boolean): Promise
   }
 }
 
+/** train()'s options: the trainer's, plus where each raw key came from (for messages). */
+export interface TrainRunOptions extends TrainOptions {
+  /** A file name, or a function naming each key's source (`--beta`, `config.yaml`). */
+  configWhere?: string | ((key: string) => string | null);
+}
+
 /**
  * Trains from a config: a resolved TrainConfig or the raw keys of a YAML file (resolved here).
  * The config needs model_name_or_path, output_dir and dataset (or dataset_mixer).
  */
-export async function train(config: TrainConfig | Record<string, unknown>, options: TrainOptions = {}): Promise<TrainSummary> {
+export async function train(config: TrainConfig | Record<string, unknown>, options: TrainRunOptions = {}): Promise<TrainSummary> {
   const log = options.log ?? ((line: string) => console.log(line));
   const raw = isResolved(config) ? undefined : config;
-  const resolved = isResolved(config) ? config : resolveTrainConfig(config);
+  const required = ['model_name_or_path', 'output_dir', 'dataset'] as const;
+  const resolved = isResolved(config)
+    ? config
+    : resolveTrainConfig(config, { required, ...(options.configWhere ? { where: options.configWhere } : {}) });
   for (const key of ['model_name_or_path', 'output_dir'] as const) {
     if (resolved[key] === null) throw new TrainConfigError(key, 'is required.');
   }
-  if (resolved.dataset === null && resolved.dataset_mixer === null)
-    throw new TrainConfigError('dataset', 'is required (or dataset_mixer).');
+  if (resolved.dataset === null && resolved.dataset_mixer === null) throw new TrainConfigError('dataset', 'is required (or dataset_mixer).');
   checkModelFolder('model_name_or_path', resolved.model_name_or_path as string);
   if (resolved.ref_model_name_or_path !== null) checkModelFolder('ref_model_name_or_path', resolved.ref_model_name_or_path);
   for (const { key, why } of resolved.ignored) log(`note: '${key}' has no effect here: ${why}`);
@@ -69,16 +77,10 @@ export async function train(config: TrainConfig | Record<string, unknown>, optio
       `${reference ? `, reference ${resolved.ref_model_name_or_path ?? resolved.model_name_or_path}` : ', no reference model'}` +
       `; loss ${JSON.stringify(resolved.loss_type)}, ${resolved.ln ? 'averaged' : 'summed'} log-probs`,
   );
-  const inputs: PreferenceTrainerInputs = {
-    policy,
-    reference,
-    tokenizer,
-    train: data.train,
-    eval: data.eval,
-    ...(raw ? { rawConfig: raw } : {}),
-  };
+  const inputs: PreferenceTrainerInputs = { policy, reference, tokenizer, train: data.train, eval: data.eval, ...(raw ? { rawConfig: raw } : {}) };
+  const sinks = await openMetricSinks(resolved, options.metricSinks ?? []);
   try {
-    return await trainPreferences(resolved, inputs, { ...options, log });
+    return await trainPreferences(resolved, inputs, { ...options, log, metricSinks: sinks });
   } finally {
     policy.dispose();
     reference?.dispose();
