@@ -21,6 +21,9 @@ Commands:
             --temperature T --top-k K --top-p P --seed S --stop TEXT --chat]; \`generate --help\`
   train     preference-tune a model: \`train CONFIG.yaml [--key value ...] [--resume [DIR]]\`
             (α-DPO, DPO, SimPO, ...; \`train --help\` lists every config key)
+  dashboard watch training runs live in a browser: \`dashboard OUTPUT_DIR [OUTPUT_DIR ...] [--port P]\`
+  report    a run's charts, summary and config as one self-contained HTML file:
+            \`report OUTPUT_DIR --out report.html\`
   score     per-pair chosen/rejected log-probs (summed and per-token mean) of a preference
             dataset: --model DIR --data FILE --out OUT.jsonl; \`score --help\`
 
@@ -44,7 +47,10 @@ export async function main(argv: string[]): Promise<number> {
     console.log(packageVersion());
     return 0;
   }
-  if (!['data', 'demo', 'generate', 'score', 'train'].includes(command) && (rest.includes('--help') || rest.includes('-h'))) {
+  if (
+    !['data', 'demo', 'generate', 'score', 'train', 'dashboard', 'report'].includes(command) &&
+    (rest.includes('--help') || rest.includes('-h'))
+  ) {
     process.stdout.write(HELP);
     return 0;
   }
@@ -72,6 +78,13 @@ export async function main(argv: string[]): Promise<number> {
         (text) => process.stdout.write(text),
         (text) => process.stderr.write(text),
       );
+    }
+    case 'dashboard':
+    case 'report': {
+      const out = (text: string) => process.stdout.write(text);
+      const err = (text: string) => process.stderr.write(text);
+      if (command === 'dashboard') return (await import('./dashboard.js')).runDashboard(rest, out, err);
+      return (await import('./report.js')).runReport(rest, out, err);
     }
     case 'train':
       return (await import('./train.js')).runTrain(rest, (line) => console.log(line));
