@@ -141,8 +141,8 @@ describe('RunSeries', () => {
 
   test('values keep 7 significant digits (display precision); steps stay exact', () => {
     const s = new RunSeries();
-    s.append([{ step: 123456789, loss: Math.LN2 }]);
-    assert.deepEqual(s.rows().columns.loss, [0.6931472]); // ln 2 = 0.69314718…
+    s.append([{ step: 123456789, loss: 2 / 3 }]);
+    assert.deepEqual(s.rows().columns.loss, [0.6666667]); // 2/3 = 0.666666666…, rounded at the 7th digit
     assert.deepEqual(s.rows().step, [123456789]);
   });
 

@@ -104,7 +104,7 @@
 
   function chartData(metric, width) {
     const tables = [];
-    const series = [{ label: state.xAxis, value: (u, v) => formatX(v) }];
+    const series = [{ label: state.xAxis, value: (_u, v) => formatX(v) }];
     const smoothing = state.smoothing;
     const buckets = Math.max(50, Math.floor(width));
     for (const run of state.runs) {
@@ -122,12 +122,12 @@
           stroke: `${run.color}55`,
           width: 1,
           points: { show: false },
-          value: (u, v) => formatValue(v),
+          value: (_u, v) => formatValue(v),
         });
-        series.push({ label: run.name, stroke: run.color, width: 2, points, value: (u, v) => formatValue(v) });
+        series.push({ label: run.name, stroke: run.color, width: 2, points, value: (_u, v) => formatValue(v) });
       } else {
         tables.push([pick(xs), pick(ys)]);
-        series.push({ label: run.name, stroke: run.color, width: 1.5, points, value: (u, v) => formatValue(v) });
+        series.push({ label: run.name, stroke: run.color, width: 1.5, points, value: (_u, v) => formatValue(v) });
       }
     }
     if (tables.length === 0) return null;
@@ -183,7 +183,7 @@
               height: 220,
               series: built.series,
               scales: { x: { time: false } },
-              axes: [{ values: (u, vals) => vals.map(formatX) }, { size: 64, values: (u, vals) => vals.map(formatTick) }],
+              axes: [{ values: (_u, vals) => vals.map(formatX) }, { size: 64, values: (_u, vals) => vals.map(formatTick) }],
               cursor: { sync: { key: 'alpha-dpo' } },
               legend: { live: true },
             },
