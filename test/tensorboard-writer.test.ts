@@ -142,7 +142,7 @@ describe('TensorBoardWriter', () => {
     logDir = join(root, 'runs', 'run-a');
     const writer = await TensorBoardWriter.open(logDir, wallMs);
     assert.match(writer.path, /events\.out\.tfevents\.1700000000\..+\.\d+\.\d+$/);
-    writer.addLogRecord({ step: 1, loss: 0.693, 'rewards/accuracies': 0.5, learning_rate: 5e-7 }, wallMs + 1000);
+    writer.addLogRecord({ step: 1, loss: 0.6875, 'rewards/accuracies': 0.5, learning_rate: 5e-7 }, wallMs + 1000);
     writer.addLogRecord({ step: 2, loss: 0.25, 'rewards/accuracies': 1, learning_rate: 1e-6 }, wallMs + 2000);
     writer.addLogRecord({ step: 2, eval_loss: 0.3, 'eval_rewards/accuracies': 0.75 }, wallMs + 2500);
     writer.addScalars(3, { 'train/loss': Number.NaN }, wallMs + 3000);
@@ -162,8 +162,8 @@ describe('TensorBoardWriter', () => {
         [3, 1_700_000_003, ['train/loss']],
       ],
     );
-    // simple_value is float32: 0.693 is stored as Math.fround(0.693)
-    assert.equal(events[1]?.values[0]?.value, Math.fround(0.693));
+    // simple_value is float32: 0.6875 = 11/16 is exact in it, 1e-6 becomes Math.fround(1e-6)
+    assert.equal(events[1]?.values[0]?.value, 0.6875);
     assert.equal(events[2]?.values[2]?.value, Math.fround(1e-6));
     assert.ok(Number.isNaN(events[4]?.values[0]?.value));
   });
@@ -193,7 +193,7 @@ describe('TensorBoardWriter', () => {
       'train/rewards/accuracies',
     ]);
     assert.deepEqual(scalars['train/loss'], [
-      [1, 1_700_000_001, Math.fround(0.693)],
+      [1, 1_700_000_001, 0.6875],
       [2, 1_700_000_002, 0.25],
       [3, 1_700_000_003, null],
     ]);
