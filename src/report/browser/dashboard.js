@@ -40,7 +40,16 @@
       columns: {},
       info: null,
       status: null,
+      version: 0, // bumped by every change of rows: keys the series cache
+      cache: new Map(), // metric → { key, xs, ys }
     };
+  }
+
+  // V8 keeps a large `new Array(n)` as a slow dictionary; push keeps it a fast array.
+  function nulls(n) {
+    const a = [];
+    for (let i = 0; i < n; i++) a.push(null);
+    return a;
   }
 
   function applyRows(run, rows, reset) {
@@ -49,13 +58,14 @@
       run.tokens = [];
       run.columns = {};
     }
+    run.version += 1;
     if (rows.from !== run.step.length) return false; // out of order: the caller reloads the run
     const before = run.step.length;
     for (const s of rows.step) run.step.push(s);
     for (const t of rows.tokens) run.tokens.push(t);
     const added = rows.step.length;
     for (const [name, cells] of Object.entries(rows.columns)) {
-      if (!run.columns[name]) run.columns[name] = new Array(before).fill(null);
+      if (!run.columns[name]) run.columns[name] = nulls(before);
       for (const c of cells) run.columns[name].push(c);
     }
     for (const column of Object.values(run.columns)) while (column.length < before + added) column.push(null);
@@ -63,21 +73,32 @@
   }
 
   // One run's points of one metric on the chosen x axis: rows without the metric (or, by tokens,
-  // without a token count) are left out; "NaN"/"Infinity" cells are gaps (null).
+  // without a token count) are left out; "NaN"/"Infinity" cells are gaps (NaN here, null for uPlot).
   function seriesOf(run, metric) {
+    const key = `${run.version}|${state.xAxis}`;
+    const cached = run.cache.get(metric);
+    if (cached && cached.key === key) return cached;
+    const built = buildSeries(run, metric);
+    run.cache.set(metric, { key, xs: built.xs, ys: built.ys });
+    return built;
+  }
+
+  function buildSeries(run, metric) {
     const cells = run.columns[metric];
-    const xs = [];
-    const ys = [];
-    if (!cells) return { xs, ys };
+    if (!cells) return { xs: new Float64Array(0), ys: new Float64Array(0) };
     const x = state.xAxis === 'tokens' ? run.tokens : run.step;
+    const xs = new Float64Array(cells.length);
+    const ys = new Float64Array(cells.length);
+    let n = 0;
     for (let i = 0; i < cells.length; i++) {
       const c = cells[i];
       if (c === null || x[i] === null || x[i] === undefined) continue;
-      if (xs.length > 0 && x[i] < xs[xs.length - 1]) continue; // keep x ascending
-      xs.push(x[i]);
-      ys.push(typeof c === 'number' ? c : null);
+      if (n > 0 && x[i] < xs[n - 1]) continue; // keep x ascending
+      xs[n] = x[i];
+      ys[n] = typeof c === 'number' ? c : Number.NaN;
+      n += 1;
     }
-    return { xs, ys };
+    return { xs: xs.subarray(0, n), ys: ys.subarray(0, n) };
   }
 
   // ---- charts ----
@@ -107,14 +128,16 @@
     const series = [{ label: state.xAxis, value: (_u, v) => formatX(v) }];
     const smoothing = state.smoothing;
     const buckets = Math.max(50, Math.floor(width));
+    let points = 0;
     for (const run of state.runs) {
       if (!run.selected) continue;
       const { xs, ys } = seriesOf(run, metric);
       if (xs.length === 0) continue;
+      points += xs.length;
       const keep = M.decimateIndices(xs, ys, buckets);
-      const pick = (arr) => keep.map((i) => arr[i]);
+      const pick = (arr) => keep.map((i) => (Number.isNaN(arr[i]) ? null : arr[i]));
       const sparse = xs.length < 40; // evaluation points and short runs: draw the points too
-      const points = { show: sparse, size: 5 };
+      const pointStyle = { show: sparse, size: 5 };
       if (smoothing > 0) {
         tables.push([pick(xs), pick(ys), pick(M.smooth(ys, smoothing))]);
         series.push({
@@ -124,15 +147,15 @@
           points: { show: false },
           value: (_u, v) => formatValue(v),
         });
-        series.push({ label: run.name, stroke: run.color, width: 2, points, value: (_u, v) => formatValue(v) });
+        series.push({ label: run.name, stroke: run.color, width: 2, points: pointStyle, value: (_u, v) => formatValue(v) });
       } else {
         tables.push([pick(xs), pick(ys)]);
-        series.push({ label: run.name, stroke: run.color, width: 1.5, points, value: (_u, v) => formatValue(v) });
+        series.push({ label: run.name, stroke: run.color, width: 1.5, points: pointStyle, value: (_u, v) => formatValue(v) });
       }
     }
     if (tables.length === 0) return null;
     const data = tables.length === 1 ? tables[0] : uPlot.join(tables);
-    return { data, series };
+    return { data, series, points };
   }
 
   function section(group) {
@@ -197,6 +220,7 @@
           if (chart.plot.width !== width) chart.plot.setSize({ width, height: 220 });
         }
         chart.card.style.order = String(order++);
+        chart.card.dataset.points = String(built.points); // points drawn before decimation, over the shown runs
         const grid = sec.querySelector('.grid');
         if (chart.card.parentNode !== grid) grid.append(chart.card);
       }
@@ -220,14 +244,23 @@
     renderRuns();
   }
 
+  // Renders on the next frame, at most about twice a second (a run logging every step of a
+  // long series would otherwise redraw every chart on every line).
   let scheduled = false;
+  let lastRender = 0;
   function scheduleRender() {
     if (scheduled) return;
     scheduled = true;
-    requestAnimationFrame(() => {
-      scheduled = false;
-      render();
-    });
+    const wait = Math.max(0, lastRender + 500 - performance.now());
+    setTimeout(
+      () =>
+        requestAnimationFrame(() => {
+          scheduled = false;
+          lastRender = performance.now();
+          render();
+        }),
+      wait,
+    );
   }
 
   // ---- run selector, status and details ----

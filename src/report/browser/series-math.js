@@ -2,29 +2,33 @@
 // script (it defines one global, AlphaDpoSeriesMath). The tests load this same file in a
 // node:vm context, so what is tested is what the page runs.
 //
-// A series is parallel arrays xs (ascending) and ys, where ys[i] is a finite number or null (a
-// gap: the value was NaN or infinite).
+// A series is parallel arrays xs (ascending) and ys, where ys[i] is a finite number or NaN (a
+// gap: the value was NaN or infinite). Float64Arrays are used for long series: plain arrays of
+// doubles mixed with null box every number, which made smoothing 100 000 points slow.
 ((root) => {
   /**
    * TensorBoard's smoothing: an exponential moving average with weight w in [0, 1), debiased
    * for its start (tensorboard/webapp/widgets/line_chart_v2/lib/data_transformer_utils.ts:
-   * last = last·w + (1−w)·y; shown = last / (1 − w^n), n = finite values seen). Gaps stay gaps
-   * and do not move the average.
+   * last = last·w + (1−w)·y; shown = last / (1 − w^n), n = finite values seen). Gaps (NaN)
+   * stay gaps and do not move the average. Returns a Float64Array.
    */
   function smooth(ys, weight) {
-    if (!(weight > 0)) return ys.slice();
-    const out = new Array(ys.length);
+    const out = new Float64Array(ys.length);
+    if (!(weight > 0)) {
+      out.set(ys);
+      return out;
+    }
     let last = 0;
-    let n = 0;
+    let debias = 1; // weight^n
     for (let i = 0; i < ys.length; i++) {
       const y = ys[i];
-      if (y === null || !Number.isFinite(y)) {
-        out[i] = null;
+      if (!Number.isFinite(y)) {
+        out[i] = Number.NaN;
         continue;
       }
       last = last * weight + (1 - weight) * y;
-      n += 1;
-      out[i] = last / (1 - weight ** n);
+      debias *= weight;
+      out[i] = last / (1 - debias);
     }
     return out;
   }
@@ -67,7 +71,7 @@
         last = -1;
       }
       const y = ys[i];
-      if (y === null) {
+      if (Number.isNaN(y)) {
         // a gap is kept where it is, between the points around it
         flush();
         keep.push(i);
