@@ -144,7 +144,8 @@ describe('dashboard in a browser', { skip: skipReason ?? false }, () => {
       }
       assert.equal(metrics.count('loss'), 6, 'six training log lines (logging_steps 1, max_steps 6)');
       assert.equal(metrics.count('eval_loss'), 2, 'two evaluations (eval_steps 3)');
-      const sections = await page.locator('section.group').evaluateAll((nodes) => nodes.map((n) => (n as HTMLElement).dataset.group));
+      // (selectors only: the page's CSP forbids evaluating strings, and this project's TypeScript has no DOM types)
+      const sections = await Promise.all((await page.locator('section.group').all()).map((n) => n.getAttribute('data-group')));
       for (const group of ['loss', 'rewards', 'logps', 'margin', 'gap', 'optimisation', 'eval'])
         assert.ok(sections.includes(group), `section ${group} in ${sections}`);
       // every metric in the file has a chart
@@ -153,17 +154,28 @@ describe('dashboard in a browser', { skip: skipReason ?? false }, () => {
 
       // live: a line appended to metrics.jsonl shows up without a reload
       await appendFile(join(run, 'metrics.jsonl'), `${JSON.stringify({ step: 7, loss: 0.123, 'rewards/accuracies': 1 })}\n`);
-      await page.waitForFunction(
-        () => document.querySelector('.card[data-metric="loss"]')?.getAttribute('data-points') === '7',
-        undefined,
-        {
-          timeout: 60_000,
-        },
-      );
+      await page.locator('.card[data-metric="loss"][data-points="7"]').waitFor({ state: 'attached', timeout: 60_000 });
       assert.match((await page.locator('.run .status').textContent()) ?? '', /8 rows|step 7/);
 
+      // hover: the legend under the loss chart shows the values under the cursor
+      const over = page.locator('.card[data-metric="loss"] .u-over');
+      const box = await over.boundingBox();
+      assert.ok(box);
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      const legend = await page.locator('.card[data-metric="loss"] .u-legend .u-value').allTextContents();
+      assert.ok(
+        legend.some((v) => /^-?\d/.test(v)),
+        `legend values under the cursor: ${legend}`,
+      );
+      // the run selector: unticking the only run leaves no chart, ticking it brings them back
+      await page.locator('.run input[type="checkbox"]').uncheck();
+      await page.locator('.card').first().waitFor({ state: 'detached', timeout: 60_000 });
+      await page.locator('.run input[type="checkbox"]').check();
+      await page.locator('.card canvas').first().waitFor({ state: 'attached', timeout: 60_000 });
+      await page.mouse.move(box.x + box.width * 0.7, box.y + box.height / 2);
+
       const shot = join(outputDir, 'dashboard.png');
-      await page.screenshot({ path: shot, fullPage: true });
+      await page.screenshot({ path: shot }); // the first screen (1400 × 1000), as a person opening it sees it
       t.diagnostic(`screenshot: ${shot}`);
       assert.deepEqual(problems, []);
     } finally {
@@ -199,7 +211,7 @@ describe('dashboard in a browser', { skip: skipReason ?? false }, () => {
       assert.match(details, /loss_type.*alpha-dpo/s);
       assert.match(details, /train_summary\.json/);
       const shot = join(outputDir, 'report.png');
-      await page.screenshot({ path: shot, fullPage: true });
+      await page.screenshot({ path: shot }); // the first screen (1400 × 1000), as a person opening it sees it
       t.diagnostic(`screenshot: ${shot}`);
       assert.deepEqual(problems, []);
     } finally {
