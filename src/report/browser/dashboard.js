@@ -17,7 +17,7 @@
     xAxis: 'step',
     charts: new Map(), // metric → { card, plot, signature }
     sections: new Map(), // group → section element
-    connection: 'static',
+    connection: 'saved report',
   };
 
   const el = (tag, props, children) => {
@@ -207,7 +207,9 @@
               series: built.series,
               scales: { x: { time: false } },
               axes: [{ values: (_u, vals) => vals.map(formatX) }, { size: 64, values: (_u, vals) => vals.map(formatTick) }],
-              cursor: { sync: { key: 'alpha-dpo' } },
+              // hover values: each run's nearest point within 30 px of the cursor, else none
+              // (no horizontal line: synchronised charts have different y scales)
+              cursor: { sync: { key: 'alpha-dpo' }, hover: { prox: 30 }, y: false },
               legend: { live: true },
             },
             built.data,
