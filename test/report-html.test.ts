@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { runReport } from '../src/cli/report.js';
 import type { PageData } from '../src/report/page-data.js';
 import { reportHtml } from '../src/report/report-file.js';
+import { readRunInfo } from '../src/report/run-info.js';
 
 let root = '';
 before(async () => {
@@ -90,6 +91,26 @@ describe('alpha-dpo report', () => {
     assert.deepEqual(r.info?.checkpoints, []);
     assert.equal(r.info?.problems.length, 1);
     assert.match(r.info?.problems[0] as string, /train_summary\.json: not JSON/);
+  });
+
+  test('checkpoints: all complete ones listed, the config and epoch from the newest complete one', async () => {
+    const run = join(root, 'checkpoints');
+    for (const [step, epoch] of [
+      [10, 0.5],
+      [20, 1],
+    ] as const) {
+      await mkdir(join(run, `checkpoint-${step}`), { recursive: true });
+      await writeFile(join(run, `checkpoint-${step}`, 'trainer_state.json'), JSON.stringify({ epoch, config: { learning_rate: step } }));
+    }
+    await mkdir(join(run, 'checkpoint-30')); // being written: no trainer_state.json yet
+    await mkdir(join(run, '.tmp-checkpoint-40-123')); // the trainer's temporary folder
+    const info = await readRunInfo(run);
+    assert.deepEqual(info.checkpoints, [
+      { name: 'checkpoint-10', step: 10, epoch: null },
+      { name: 'checkpoint-20', step: 20, epoch: 1 },
+    ]);
+    assert.deepEqual(info.config, { learning_rate: 20 });
+    assert.deepEqual(info.problems, []);
   });
 
   test('text from run files cannot end the data block or the page: "<" is escaped in the embedded JSON', async () => {

@@ -3,7 +3,7 @@
 // (checkpoint-N/trainer_state.json), and the list of checkpoints. Every file is optional: a run
 // still training has no summary, one with save_strategy "no" has no checkpoints. A file that
 // exists but cannot be read is reported in `problems`, never thrown.
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface RunInfo {
@@ -13,7 +13,7 @@ export interface RunInfo {
   evaluation: Record<string, unknown> | null;
   /** The config the run was started with, as given (from the newest checkpoint's trainer_state.json). */
   config: Record<string, unknown> | null;
-  /** Complete checkpoints (with trainer_state.json), oldest first. */
+  /** Complete checkpoints (with trainer_state.json), oldest first; the epoch is read for the newest only. */
   checkpoints: { name: string; step: number; epoch: number | null }[];
   /** Files present but unreadable, one line each. */
   problems: string[];
@@ -37,6 +37,14 @@ async function readJsonObject(path: string, problems: string[]): Promise<Record<
     problems.push(`${path}: not JSON (${(e as Error).message})`);
   }
   return null;
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** Reads what is there of a run folder's summary, checkpoints and config. */
@@ -63,10 +71,20 @@ export async function readRunInfo(dir: string): Promise<RunInfo> {
     .filter((c) => c.match !== null)
     .map((c) => ({ name: c.name, step: Number((c.match as RegExpExecArray)[1]) }))
     .sort((a, b) => a.step - b.step);
-  for (const { name, step } of candidates) {
-    const state = await readJsonObject(join(dir, name, 'trainer_state.json'), problems);
+  // Only the newest complete checkpoint's trainer_state.json is parsed (it holds the whole log
+  // history, so it can be large, and the dashboard re-reads this every few seconds); the others
+  // are checked for completeness only.
+  let newestParsed = false;
+  for (const { name, step } of candidates.reverse()) {
+    const stateFile = join(dir, name, 'trainer_state.json');
+    if (newestParsed) {
+      if (await isFile(stateFile)) checkpoints.unshift({ name, step, epoch: null });
+      continue;
+    }
+    const state = await readJsonObject(stateFile, problems);
     if (state === null) continue; // an incomplete checkpoint (still being written, or cut short)
-    checkpoints.push({ name, step, epoch: typeof state.epoch === 'number' ? state.epoch : null });
+    newestParsed = true;
+    checkpoints.unshift({ name, step, epoch: typeof state.epoch === 'number' ? state.epoch : null });
     if (state.config !== null && typeof state.config === 'object') config = state.config as Record<string, unknown>;
   }
   return { summary, evaluation, config, checkpoints, problems };
