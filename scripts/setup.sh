@@ -3,15 +3,18 @@
 # TypeScript build. Idempotent: each step is skipped when already done.
 #   bash scripts/setup.sh            # libtorch (apt, as root on Debian/Ubuntu) + npm ci + build
 #   bash scripts/setup.sh --peer     # also PyTorch for Python (python3-torch), the benchmarks' peer
+#   bash scripts/setup.sh --dev      # also Debian's chromium, for the dashboard's browser tests
 # LIBTORCH=/path/to/libtorch uses that libtorch instead of the system's (see the README).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want_peer=0
+want_dev=0
 for arg in "$@"; do
   case "$arg" in
     --peer) want_peer=1 ;;
-    *) echo "setup.sh: unknown option $arg (known: --peer)" >&2; exit 2 ;;
+    --dev) want_dev=1 ;;
+    *) echo "setup.sh: unknown option $arg (known: --peer, --dev)" >&2; exit 2 ;;
   esac
 done
 
@@ -59,6 +62,11 @@ fi
 # 3. the benchmarks' peer (optional)
 if [ "$want_peer" = 1 ] && ! /usr/bin/python3 -c 'import torch' >/dev/null 2>&1; then
   apt_install python3-torch || echo "setup: install PyTorch for /usr/bin/python3 yourself (Debian: apt-get install python3-torch)" >&2
+fi
+
+# 3b. a browser for the dashboard's tests (optional; they skip, saying why, without it)
+if [ "$want_dev" = 1 ] && [ ! -x /usr/bin/chromium ]; then
+  apt_install chromium || echo "setup: install chromium yourself (Debian: apt-get install chromium) for the browser tests" >&2
 fi
 
 # 4. npm dependencies; installing builds the native addon (scripts/build-native.mjs)

@@ -47,6 +47,16 @@ export * as nn from './nn/index.js';
 export { AdamW, type AdamWOptions, type AdamWStateDict, type ParamGroup } from './optim/adamw.js';
 export { clipGradNorm } from './optim/clip-grad-norm.js';
 export { LR_SCHEDULER_TYPES, type LrSchedule, type LrSchedulerType, lrMultiplier, warmupStepsFor } from './optim/lr-schedule.js';
+export {
+  DashboardListenError,
+  DashboardServer,
+  defaultLoggingDir,
+  RunSourceError,
+  reportHtml,
+  TensorBoardWriter,
+  tensorBoardTags,
+  writeReport,
+} from './report/index.js';
 export type { DType } from './tensor/dtype.js';
 export { Tensor } from './tensor/tensor.js';
 export {

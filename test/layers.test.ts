@@ -25,7 +25,7 @@ const RANK: Record<string, number> = {
   losses: 5,
   data: 6,
   train: 7,
-  report: 7,
+  report: 6,
   demo: 8,
   cli: 9,
   'index.ts': 10,

@@ -43,6 +43,15 @@ const COMMANDS: Record<string, Entry> = {
             data set: --model DIR --data FILE [--ref DIR] [--key value]; \`evaluate --help\``,
     load: async () => (await import('./evaluate.js')).runEvaluate,
   },
+  dashboard: {
+    summary: 'watch training runs live in a browser: `dashboard OUTPUT_DIR [OUTPUT_DIR ...] [--port P]`',
+    load: async () => (await import('./dashboard.js')).runDashboard,
+  },
+  report: {
+    summary: `a run's charts, summary and config as one self-contained HTML file:
+            \`report OUTPUT_DIR --out report.html\``,
+    load: async () => (await import('./report.js')).runReport,
+  },
   score: {
     summary: `per-pair chosen/rejected log-probs (summed and per-token mean) of a preference
             dataset: --model DIR --data FILE --out OUT.jsonl; \`score --help\``,

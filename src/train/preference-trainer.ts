@@ -15,6 +15,7 @@ import type { CausalLM } from '../models/causal-lm.js';
 import { checkModelCompatibility } from '../models/compatibility.js';
 import { AdamW } from '../optim/adamw.js';
 import { type LrSchedule, warmupStepsFor } from '../optim/lr-schedule.js';
+import { defaultLoggingDir, TensorBoardWriter } from '../report/tensorboard/tensorboard-writer.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type SavableTokenizer, savableTokenizer, type Tokenizer } from '../tokenizers/tokenizer.js';
 import * as torch from '../torch.js';
@@ -164,6 +165,25 @@ class WarningLog {
   }
 }
 
+/** Where logged records go besides metrics.jsonl: the caller's sinks, and TensorBoard when report_to asks for it. */
+async function metricSinks(config: TrainConfig, options: TrainOptions, log: (line: string) => void): Promise<MetricSink[]> {
+  const sinks = [...(options.metricSinks ?? [])];
+  if (config.report_to.includes('tensorboard')) {
+    if (config.output_dir === null) throw new TrainConfigError('report_to', 'tensorboard writes under output_dir/runs/: set output_dir.');
+    const dir = defaultLoggingDir(config.output_dir);
+    const writer = await TensorBoardWriter.open(dir);
+    log(`TensorBoard event files: ${dir} (tensorboard --logdir ${join(config.output_dir, 'runs')})`);
+    sinks.push({
+      write: (record) => {
+        writer.addLogRecord(record);
+        writer.flush();
+      },
+      close: () => writer.close(),
+    });
+  }
+  return sinks;
+}
+
 /** Progress of a run: what a checkpoint records and the summary reports. */
 interface RunCounters {
   step: number;
@@ -236,7 +256,7 @@ async function setUpRun(config: TrainConfig, inputs: PreferenceTrainerInputs, op
     step: { config, need, policy, reference, batches, optimizer, schedule, lossState, onGradients: options.onGradients },
     batches,
     evalPairs,
-    metrics: await MetricsLog.open(config.output_dir, { rewindToStep: counters.step, sinks: options.metricSinks ?? [] }),
+    metrics: await MetricsLog.open(config.output_dir, { rewindToStep: counters.step, sinks: await metricSinks(config, options, log) }),
     window: new MetricWindow(),
     warnings: new WarningLog(log),
     progress: new ProgressReporter({ totalSteps: schedule.totalSteps, log, quiet: options.quiet ?? false, startStep: counters.step }),

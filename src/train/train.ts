@@ -63,7 +63,8 @@ export async function train(config: TrainConfig | Record<string, unknown>, optio
   for (const key of ['model_name_or_path', 'output_dir'] as const) {
     if (resolved[key] === null) throw new TrainConfigError(key, 'is required.');
   }
-  if (resolved.dataset === null && resolved.dataset_mixer === null) throw new TrainConfigError('dataset', 'is required (or dataset_mixer).');
+  if (resolved.dataset === null && resolved.dataset_mixer === null)
+    throw new TrainConfigError('dataset', 'is required (or dataset_mixer).');
   checkModelFolder('model_name_or_path', resolved.model_name_or_path as string);
   if (resolved.ref_model_name_or_path !== null) checkModelFolder('ref_model_name_or_path', resolved.ref_model_name_or_path);
   for (const { key, why } of resolved.ignored) log(`note: '${key}' has no effect here: ${why}`);
@@ -77,10 +78,16 @@ export async function train(config: TrainConfig | Record<string, unknown>, optio
       `${reference ? `, reference ${resolved.ref_model_name_or_path ?? resolved.model_name_or_path}` : ', no reference model'}` +
       `; loss ${JSON.stringify(resolved.loss_type)}, ${resolved.ln ? 'averaged' : 'summed'} log-probs`,
   );
-  const inputs: PreferenceTrainerInputs = { policy, reference, tokenizer, train: data.train, eval: data.eval, ...(raw ? { rawConfig: raw } : {}) };
-  const sinks = await openMetricSinks(resolved, options.metricSinks ?? []);
+  const inputs: PreferenceTrainerInputs = {
+    policy,
+    reference,
+    tokenizer,
+    train: data.train,
+    eval: data.eval,
+    ...(raw ? { rawConfig: raw } : {}),
+  };
   try {
-    return await trainPreferences(resolved, inputs, { ...options, log, metricSinks: sinks });
+    return await trainPreferences(resolved, inputs, { ...options, log });
   } finally {
     policy.dispose();
     reference?.dispose();
