@@ -324,3 +324,24 @@ describe('AdamW with bf16 parameters', () => {
     restored.dispose();
   });
 });
+
+describe('progress off a terminal', () => {
+  test('plain progress lines for steps and phases, at most one per interval, nothing when quiet', async () => {
+    const { ProgressReporter } = await import('../src/train/progress.js');
+    const lines: string[] = [];
+    // process.stderr is not a TTY under the test runner, so this is the plain-line path.
+    const every0 = new ProgressReporter({ totalSteps: 4, log: (l) => lines.push(l), quiet: false, startStep: 0, plainEveryMs: 0 });
+    every0.step(1, { loss: 0.5, accuracy: 0.75, tokensPerSecond: 100 });
+    every0.phase('evaluation at step 1:', 8, 16);
+    assert.match(lines[0] as string, /^progress: step 1\/4 \(25%\) loss 0\.5000 acc 0\.75 100 tok\/s ETA /);
+    assert.equal(lines[1], 'progress: evaluation at step 1: 8/16');
+    const hourly = new ProgressReporter({ totalSteps: 4, log: (l) => lines.push(l), quiet: false, startStep: 0, plainEveryMs: 3.6e6 });
+    hourly.step(1, { loss: 0.5, accuracy: 0.75, tokensPerSecond: 100 });
+    hourly.phase('evaluation:', 8, 16);
+    hourly.phase('evaluation:', 16, 16); // a phase's last report always prints
+    assert.deepEqual(lines.slice(2), ['progress: evaluation: 16/16']);
+    const quiet = new ProgressReporter({ totalSteps: 4, log: (l) => lines.push(l), quiet: true, startStep: 0, plainEveryMs: 0 });
+    quiet.step(1, { loss: 0.5, accuracy: 0.75, tokensPerSecond: 100 });
+    assert.equal(lines.length, 3);
+  });
+});

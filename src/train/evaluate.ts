@@ -31,6 +31,8 @@ export interface EvaluateOptions {
   tokenizer?: Pick<Tokenizer, 'padTokenId' | 'eosTokenId'> | null;
   /** Checked between batches: an aborted evaluation returns null at once. */
   signal?: AbortSignal;
+  /** Called after each batch with the pairs done and the total. */
+  onProgress?: (done: number, total: number) => void;
   /** Warnings the loss raises on evaluation batches (default: ignored). */
   onWarning?: (warning: LossWarning) => void;
   /** Called between batches so signals and timers can run (the trainer passes an event-loop yield). */
@@ -74,6 +76,7 @@ export async function evaluatePreferences(
         );
         for (const [name, v] of Object.entries({ loss: r.loss, ...r.metrics })) sums[name] = (sums[name] ?? 0) + v * batch.pairCount;
         count += batch.pairCount;
+        options.onProgress?.(count, pairs.length);
       } finally {
         batch.dispose();
       }

@@ -189,6 +189,8 @@ interface RunCounters {
   step: number;
   microBatches: number;
   tokens: number;
+  /** Seconds spent in training steps (not evaluation or checkpoints): the denominator of tokens/s. */
+  trainSeconds: number;
   logHistory: MetricRecord[];
   stepLosses: number[];
   lastRecord: Record<string, number>;
@@ -241,6 +243,7 @@ async function setUpRun(config: TrainConfig, inputs: PreferenceTrainerInputs, op
     step: restored?.state.global_step ?? 0,
     microBatches: restored?.state.micro_batches ?? 0,
     tokens: 0,
+    trainSeconds: 0,
     logHistory,
     stepLosses: logHistory.filter((r) => r.kind === 'step').map((r) => r.loss as number),
     lastRecord: {},
@@ -278,14 +281,14 @@ function recordStep(run: Run, result: TrainingStepResult): void {
   run.window.add({ loss: result.loss, ...result.metrics, ...run.warnings.record(result.warnings, `step ${c.step}`) });
   run.options.onStep?.(c.step, result.loss);
   const accuracy = result.metrics['rewards/accuracies'] ?? Number.NaN;
-  run.progress.step(c.step, { loss: result.loss, accuracy, tokensPerSecond: c.tokens / secondsSince(run.started) });
+  run.progress.step(c.step, { loss: result.loss, accuracy, tokensPerSecond: c.tokens / c.trainSeconds });
 }
 
 /** Writes the mean of the steps since the last log (transformers' logging). */
 async function logMetrics(run: Run): Promise<void> {
   const c = run.counters;
   const epoch = Number((c.microBatches / run.batches.batchesPerEpoch).toFixed(4));
-  c.lastRecord = { step: c.step, epoch, ...run.window.take(), tokens_per_second: c.tokens / secondsSince(run.started) };
+  c.lastRecord = { step: c.step, epoch, ...run.window.take(), tokens_per_second: c.tokens / c.trainSeconds };
   run.progress.logRecord(c.lastRecord);
   await run.metrics.write(c.lastRecord);
   c.logHistory.push({ kind: 'log', ...c.lastRecord });
@@ -308,6 +311,7 @@ async function evaluateAndLog(run: Run): Promise<void> {
     tokenizer: inputs.tokenizer ?? null,
     signal: run.options.signal,
     betweenBatches: yieldToEventLoop,
+    onProgress: (done, total) => run.progress.phase(`evaluation at step ${c.step}:`, done, total),
     onWarning: (w) => run.warnings.record([w], `evaluation at step ${c.step}`),
   });
   if (result === null) return; // interrupted: the checkpoint that follows matters more
@@ -358,7 +362,7 @@ async function finishRun(run: Run): Promise<TrainSummary> {
     finalLoss: c.stepLosses.at(-1) ?? Number.NaN,
     metrics: c.lastRecord,
     evalMetrics: c.evalMetrics,
-    tokensPerSecond: c.tokens / seconds,
+    tokensPerSecond: c.tokens / c.trainSeconds,
     seconds,
     checkpoint: c.lastCheckpoint,
   };
@@ -411,7 +415,10 @@ async function trainLoop(run: Run): Promise<void> {
     if (config.eval_on_start && counters.step === 0) await evaluateAndLog(run);
     while (counters.step < totalSteps && !stopped()) {
       const epochBefore = epochOf(run);
-      recordStep(run, trainingStep(run.step, counters.step + 1));
+      const stepStarted = performance.now();
+      const result = trainingStep(run.step, counters.step + 1);
+      counters.trainSeconds += secondsSince(stepStarted);
+      recordStep(run, result);
       await yieldToEventLoop(); // a Ctrl-C or SIGTERM sent during the step is seen now
       const last = counters.step === totalSteps;
       const epochEnded = epochOf(run) > epochBefore;

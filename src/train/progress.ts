@@ -17,6 +17,9 @@ function formatValue(v: number | string): string {
   return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(3) : v.toFixed(4);
 }
 
+/** Off a terminal, a plain progress line at most this often. */
+const PLAIN_EVERY_MS = 30_000;
+
 export class ProgressReporter {
   readonly #total: number;
   readonly #log: (line: string) => void;
@@ -25,8 +28,11 @@ export class ProgressReporter {
   readonly #startStep: number;
   readonly #started = performance.now();
   #drawn = false;
+  #lastPlain = performance.now();
+  readonly #plainEveryMs: number;
 
-  constructor(options: { totalSteps: number; log: (line: string) => void; quiet: boolean; startStep: number }) {
+  constructor(options: { totalSteps: number; log: (line: string) => void; quiet: boolean; startStep: number; plainEveryMs?: number }) {
+    this.#plainEveryMs = options.plainEveryMs ?? PLAIN_EVERY_MS;
     this.#total = options.totalSteps;
     this.#log = options.log;
     this.#quiet = options.quiet;
@@ -34,20 +40,41 @@ export class ProgressReporter {
     this.#tty = !options.quiet && process.stderr.isTTY === true;
   }
 
-  /** Redraws the progress line (terminals only). */
+  /**
+   * Reports step `step`: redraws the progress line on a terminal; elsewhere (logs, CI, clusters)
+   * prints a plain line every PLAIN_EVERY_MS, so a long run shows it is alive between logging steps.
+   */
   step(step: number, s: { loss: number; accuracy: number; tokensPerSecond: number }): void {
-    if (!this.#tty) return;
+    if (this.#quiet) return;
     const elapsed = (performance.now() - this.#started) / 1000;
     const done = step - this.#startStep;
     const eta = done > 0 ? (elapsed / done) * (this.#total - step) : Number.NaN;
+    const acc = Number.isNaN(s.accuracy) ? '' : ` acc ${s.accuracy.toFixed(2)}`;
+    const facts = `loss ${s.loss.toFixed(4)}${acc} ${s.tokensPerSecond.toFixed(0)} tok/s ETA ${duration(eta)}`;
+    if (!this.#tty) {
+      if (performance.now() - this.#lastPlain < this.#plainEveryMs) return;
+      this.#lastPlain = performance.now();
+      this.#log(`progress: step ${step}/${this.#total} (${((100 * step) / this.#total).toFixed(0)}%) ${facts}`);
+      return;
+    }
     const width = 24;
     const filled = Math.round((step / this.#total) * width);
     const bar = `${'='.repeat(Math.max(0, filled - 1))}${filled > 0 ? '>' : ''}${' '.repeat(width - filled)}`;
-    const acc = Number.isNaN(s.accuracy) ? '' : ` acc ${s.accuracy.toFixed(2)}`;
-    process.stderr.write(
-      `\r\x1b[Kstep ${step}/${this.#total} [${bar}] loss ${s.loss.toFixed(4)}${acc} ${s.tokensPerSecond.toFixed(0)} tok/s ETA ${duration(eta)}`,
-    );
+    process.stderr.write(`\r\x1b[Kstep ${step}/${this.#total} [${bar}] ${facts}`);
     this.#drawn = true;
+  }
+
+  /** Reports a phase other than training steps (evaluation, precompute): `what done/total`, at most every PLAIN_EVERY_MS off a terminal. */
+  phase(what: string, done: number, total: number): void {
+    if (this.#quiet) return;
+    if (this.#tty) {
+      process.stderr.write(`\r\x1b[K${what} ${done}/${total}`);
+      this.#drawn = true;
+      return;
+    }
+    if (performance.now() - this.#lastPlain < this.#plainEveryMs && done < total) return;
+    this.#lastPlain = performance.now();
+    this.#log(`progress: ${what} ${done}/${total}`);
   }
 
   /** Prints a logged record (training or evaluation metrics). */

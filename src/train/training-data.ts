@@ -66,9 +66,11 @@ export async function loadTrainingPairs(
     : [{ source: config.dataset as DataFilesSource, fraction: 1 }];
 
   const tokenized = (pairs: Parameters<typeof tokenizePreferencePairs>[0], what: string): TokenizedPair[] => {
+    const started = performance.now();
     const t = tokenizePreferencePairs(pairs, tokenizer, config.data, { onWarning: (m) => log(`warning: ${m}`) });
     const kinds = Object.entries(t.report.toJSON()).map(([k, v]) => `${k} ${v.count}`);
-    log(`${what}: ${t.pairs.length} pairs${kinds.length ? ` (tokenisation: ${kinds.join(', ')})` : ''}`);
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    log(`${what}: ${t.pairs.length} pairs, tokenised in ${seconds} s${kinds.length ? ` (tokenisation: ${kinds.join(', ')})` : ''}`);
     return t.pairs;
   };
   let train: TokenizedPair[] = [];
