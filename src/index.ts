@@ -68,7 +68,7 @@ export {
   type Tokenizer,
   TokenizerError,
 } from './tokenizers/index.js';
-export * as torch from './torch.js';
+export * as torch from './tensor/torch.js';
 export {
   CheckpointError,
   checkModelFolder,

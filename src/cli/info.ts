@@ -1,5 +1,5 @@
 // `alpha-dpo info`: the package and libtorch versions, threads and devices of this installation.
-import * as torch from '../torch.js';
+import * as torch from '../tensor/torch.js';
 import type { CommandIO } from './command.js';
 import { packageVersion } from './package-version.js';
 

@@ -1,6 +1,6 @@
 // `alpha-dpo smoke`: a short end-to-end run of the engine on this machine: build info, a
 // matmul throughput figure, small-op latency, and a tiny MLP trained with autograd.
-import * as torch from '../torch.js';
+import * as torch from '../tensor/torch.js';
 import { type CommandIO, lineWriter } from './command.js';
 
 function timeIt(fn: () => void, minMs: number): number {

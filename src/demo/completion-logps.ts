@@ -2,7 +2,7 @@
 // KL estimate and the held-out reward accuracy need them for many (prompt, completion) rows.
 import { IGNORE_INDEX, sequenceLogps } from '../losses/sequence-logps.js';
 import type { CausalLM } from '../models/causal-lm.js';
-import * as torch from '../torch.js';
+import * as torch from '../tensor/torch.js';
 import { DEMO_IDS } from './demo-tokenizer.js';
 
 export interface CompletionRow {

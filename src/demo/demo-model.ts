@@ -2,7 +2,7 @@
 // seconds on two CPU cores, over the demo tokenizer's vocabulary.
 import type { CausalLM } from '../models/causal-lm.js';
 import { randomInit } from '../models/pretrained.js';
-import * as torch from '../torch.js';
+import * as torch from '../tensor/torch.js';
 import { DEMO_IDS, DEMO_VOCAB } from './demo-tokenizer.js';
 
 /** Width and depth of the demo model. */

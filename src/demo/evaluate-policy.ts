@@ -17,7 +17,7 @@ import { preferenceLoss } from '../losses/preference-loss.js';
 import type { LossType } from '../losses/registry.js';
 import type { PreferenceLogps } from '../losses/types.js';
 import type { CausalLM } from '../models/causal-lm.js';
-import * as torch from '../torch.js';
+import * as torch from '../tensor/torch.js';
 import { type CompletionRow, completionLogps } from './completion-logps.js';
 import { goldReward, type SortPrompt } from './letter-sort-task.js';
 import { sampleResponses } from './sampling.js';

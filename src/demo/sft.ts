@@ -10,7 +10,7 @@ import { clipGradNorm } from '../optim/clip-grad-norm.js';
 import { lrMultiplier, warmupStepsFor } from '../optim/lr-schedule.js';
 import { SeededRandom } from '../random/seeded-random.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
-import * as torch from '../torch.js';
+import * as torch from '../tensor/torch.js';
 import { DEMO_IDS } from './demo-tokenizer.js';
 import { noisyDemonstration, randomPrompt } from './letter-sort-task.js';
 import { encodeCompletion, encodePrompt } from './sort-responses.js';

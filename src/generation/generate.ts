@@ -8,7 +8,7 @@ import type { KVCache } from '../nn/kv-cache.js';
 import { SeededRandom } from '../random/seeded-random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
-import * as torch from '../torch.js';
+import * as torch from '../tensor/torch.js';
 import { warpLogits } from './logits-warpers.js';
 
 export interface GenerateOptions {

@@ -2,7 +2,7 @@
 // top-p (nucleus). Each removes tokens by setting their score to −∞ (filter_value), keeping at
 // least one token (min_tokens_to_keep = 1).
 import type { Tensor } from '../tensor/tensor.js';
-import * as torch from '../torch.js';
+import * as torch from '../tensor/torch.js';
 
 export interface WarpOptions {
   /** Divides the logits (> 0); 1 leaves them. */

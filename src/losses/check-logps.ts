@@ -2,7 +2,7 @@
 // dtypes, devices, and finite values. Values are read back in one device-to-host transfer.
 import { isFloatingPoint } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
-import * as torch from '../torch.js';
+import * as torch from '../tensor/torch.js';
 import type { ResolvedLossConfig } from './config.js';
 import { LossInputError } from './errors.js';
 import { LOSS_REGISTRY, LOSS_TYPES } from './registry.js';

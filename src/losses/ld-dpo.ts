@@ -2,7 +2,7 @@
 // to the length of the shorter completion of its pair count fully, the rest with weight ld_alpha.
 // Applied to policy and reference alike, counting positions within the completion, as TRL ≥ 0.29.
 import type { Tensor } from '../tensor/tensor.js';
-import * as torch from '../torch.js';
+import * as torch from '../tensor/torch.js';
 import type { PreferenceLogps, TokenLogps } from './types.js';
 
 /** Σ_{t ≤ l_p} log p_t + ld_alpha·Σ_{t > l_p} log p_t per row (nats), t counted over completion tokens only. */

@@ -1,7 +1,7 @@
 // preferenceLoss: runs the registered loss(es) named by loss_type on a batch of sequence
 // log-probs and reports TRL's metrics. It never branches on a loss name.
 import type { Tensor } from '../tensor/tensor.js';
-import * as torch from '../torch.js';
+import * as torch from '../tensor/torch.js';
 import { AlphaDpoState } from './alpha-dpo-state.js';
 import { checkLogps } from './check-logps.js';
 import type { ConfigKey, PreferenceLossConfig, ResolvedLossConfig } from './config.js';

@@ -2,7 +2,7 @@
 // labels of -100 (prompt, padding) are masked. log p = logit[label] − logsumexp(logits) per
 // position, so no second [B, T, V] tensor (a log_softmax) is materialised.
 import type { Tensor } from '../tensor/tensor.js';
-import * as torch from '../torch.js';
+import * as torch from '../tensor/torch.js';
 import { EmptySequenceError, LossInputError } from './errors.js';
 
 /** Label value that marks a position with no target (TRL's and Hugging Face's label_pad_token_id). */

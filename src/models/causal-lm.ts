@@ -7,7 +7,7 @@ import { Module } from '../nn/module.js';
 import type { ParameterStore } from '../nn/parameter-store.js';
 import type { DType } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
-import * as torch from '../torch.js';
+import * as torch from '../tensor/torch.js';
 import { type SavePretrainedOptions, savePretrained } from './save-pretrained.js';
 
 /** The `architectures` names of config.json this package implements. */

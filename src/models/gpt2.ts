@@ -16,7 +16,7 @@ import { Linear } from '../nn/linear.js';
 import { Module } from '../nn/module.js';
 import type { ParameterStore, StorePath } from '../nn/parameter-store.js';
 import type { Tensor } from '../tensor/tensor.js';
-import * as torch from '../torch.js';
+import * as torch from '../tensor/torch.js';
 import { CausalLM, type ForwardOptions } from './causal-lm.js';
 import { field, type Resolved, requireConfig, resolveConfig } from './config-schema.js';
 

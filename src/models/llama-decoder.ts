@@ -16,7 +16,7 @@ import { RMSNorm } from '../nn/rms-norm.js';
 import { type RopeParameters, ropeCosSin, ropeInverseFrequencies } from '../nn/rotary-embedding.js';
 import { SwiGluMlp } from '../nn/swiglu-mlp.js';
 import type { Tensor } from '../tensor/tensor.js';
-import * as torch from '../torch.js';
+import * as torch from '../tensor/torch.js';
 import { CausalLM, type ForwardOptions } from './causal-lm.js';
 import { requireConfig } from './config-schema.js';
 import { legacyRopeScaling, type RopeConfigKeys, resolveRopeParameters } from './rope-parameters.js';

@@ -8,7 +8,7 @@ import { ParameterStore } from '../nn/parameter-store.js';
 import { RandomSource } from '../nn/random-source.js';
 import { ShapeOnlySource } from '../nn/shape-only-source.js';
 import { type DType, isFloatingPoint } from '../tensor/dtype.js';
-import * as torch from '../torch.js';
+import * as torch from '../tensor/torch.js';
 import { ARCHITECTURE_TABLE, architectureOf, buildModel } from './architectures.js';
 import type { Architecture, CausalLM } from './causal-lm.js';
 import { ModelConfigError, ModelFolderError, UnsafeCheckpointError, UnsupportedDtypeError } from './errors.js';

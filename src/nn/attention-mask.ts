@@ -2,7 +2,7 @@
 // as one bool tensor shared by every layer of a forward pass. Positions here are indices in the
 // (cached + new) sequence, padding included, as transformers' cache_position.
 import type { Tensor } from '../tensor/tensor.js';
-import * as torch from '../torch.js';
+import * as torch from '../tensor/torch.js';
 
 export interface AttentionMaskOptions {
   /** New tokens in this forward pass (T). */

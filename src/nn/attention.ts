@@ -2,7 +2,7 @@
 // kernel): softmax(q·kᵀ·scale, masked) · v. Grouped-query attention repeats each key/value head
 // for its group of consecutive query heads (transformers' repeat_kv, i.e. repeat_interleave).
 import type { Tensor } from '../tensor/tensor.js';
-import * as torch from '../torch.js';
+import * as torch from '../tensor/torch.js';
 
 // torch.finfo(dtype).min for the floating-point dtypes.
 const MOST_NEGATIVE: Partial<Record<torch.DType, number>> = {

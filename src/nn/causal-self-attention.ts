@@ -2,7 +2,7 @@
 // projections under Hugging Face's names, rotary positions, multi-head or grouped-query
 // attention, an optional KV cache. The mask is built once per forward pass by the model.
 import type { Tensor } from '../tensor/tensor.js';
-import * as torch from '../torch.js';
+import * as torch from '../tensor/torch.js';
 import { scaledDotProductAttention } from './attention.js';
 import type { KVCache } from './kv-cache.js';
 import { Linear } from './linear.js';

@@ -1,7 +1,7 @@
 // GPT-2's MLP: c_proj(act(c_fc(x))), then dropout. Weights use Hugging Face's GPT-2 names;
 // their [in, out] storage is the model's checkpoint layout's business, not this module's.
 import type { Tensor } from '../tensor/tensor.js';
-import * as torch from '../torch.js';
+import * as torch from '../tensor/torch.js';
 import { ACTIVATIONS, type ActivationName } from './activations.js';
 import { Dropout } from './dropout.js';
 import { Linear } from './linear.js';

@@ -2,7 +2,7 @@
 // grouped-query repeat ([B, Hkv, S, D]) and after RoPE. The cache owns its tensors: call
 // dispose() when generation ends.
 import type { Tensor } from '../tensor/tensor.js';
-import * as torch from '../torch.js';
+import * as torch from '../tensor/torch.js';
 
 export class KVCache {
   readonly #keys: (Tensor | undefined)[];

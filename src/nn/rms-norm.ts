@@ -2,7 +2,7 @@
 // cast back, then scaled: weight · (x / sqrt(mean(x²) + eps)).
 
 import type { Tensor } from '../tensor/tensor.js';
-import * as torch from '../torch.js';
+import * as torch from '../tensor/torch.js';
 import { Module } from './module.js';
 import type { StorePath } from './parameter-store.js';
 

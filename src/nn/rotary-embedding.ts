@@ -3,7 +3,7 @@
 // [cos(f), cos(f)] over the head dimension, and "rotate half": (x₁, x₂) -> (−x₂, x₁) on the two
 // halves of each head, not interleaved pairs. Angles are computed in float32 for every dtype.
 import type { Tensor } from '../tensor/tensor.js';
-import * as torch from '../torch.js';
+import * as torch from '../tensor/torch.js';
 
 /**
  * The RoPE settings of a Hugging Face config, resolved (transformers >= 5 `rope_parameters`;

@@ -1,7 +1,7 @@
 // The gated MLP of Llama, Mistral and Qwen2: down_proj(act(gate_proj(x)) · up_proj(x)), with
 // act = SiLU for SwiGLU (Shazeer 2020, arXiv 2002.05202).
 import type { Tensor } from '../tensor/tensor.js';
-import * as torch from '../torch.js';
+import * as torch from '../tensor/torch.js';
 import { ACTIVATIONS, type ActivationName } from './activations.js';
 import { Linear } from './linear.js';
 import { Module } from './module.js';

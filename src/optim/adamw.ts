@@ -7,7 +7,7 @@
 // each step: without it an update smaller than half a bf16 ulp (≈ 0.4% of the weight) rounds away
 // every step, and at preference-tuning learning rates (1e-7–1e-6) almost no weight ever moves.
 import type { Tensor } from '../tensor/tensor.js';
-import * as torch from '../torch.js';
+import * as torch from '../tensor/torch.js';
 
 export interface AdamWOptions {
   /** Learning rate (the scheduler overrides it each step through `lr`). */

@@ -1,7 +1,7 @@
 // Global-norm gradient clipping, as torch.nn.utils.clip_grad_norm_ (norm_type 2):
 // total = ‖(‖g_1‖, …, ‖g_n‖)‖₂; every gradient is scaled by min(1, maxNorm / (total + 1e-6)).
 import type { Tensor } from '../tensor/tensor.js';
-import * as torch from '../torch.js';
+import * as torch from '../tensor/torch.js';
 
 /** Clips in place and returns the total norm before clipping (what TRL logs as grad_norm). */
 export function clipGradNorm(params: readonly Tensor[], maxNorm: number): number {

@@ -6,7 +6,7 @@ import type { lossRequirements } from '../losses/preference-loss.js';
 import type { PreferenceLogps } from '../losses/types.js';
 import type { CausalLM } from '../models/causal-lm.js';
 import type { Tensor } from '../tensor/tensor.js';
-import * as torch from '../torch.js';
+import * as torch from '../tensor/torch.js';
 import { chosenRows, rejectedRows, scoreBatch } from './batch-scores.js';
 import type { ReferenceTable } from './reference-cache.js';
 

@@ -4,7 +4,7 @@ import type { PreferenceBatch } from '../data/batch/preference-batches.js';
 import { IGNORE_INDEX, sequenceLogps, tokenLogps, wpoLogWeights } from '../losses/sequence-logps.js';
 import type { CausalLM } from '../models/causal-lm.js';
 import type { Tensor } from '../tensor/tensor.js';
-import * as torch from '../torch.js';
+import * as torch from '../tensor/torch.js';
 
 export interface BatchScores {
   /** [2B] Σ_t log π(y_t), nats; carries gradients when the model is being trained. */

@@ -13,7 +13,7 @@ import type { CausalLM } from '../models/causal-lm.js';
 import type { AdamW } from '../optim/adamw.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { SavableTokenizer } from '../tokenizers/tokenizer.js';
-import * as torch from '../torch.js';
+import * as torch from '../tensor/torch.js';
 
 export const TRAINER_STATE_FILE = 'trainer_state.json';
 const OPTIMIZER_FILE = 'optimizer.safetensors';

@@ -11,7 +11,7 @@ import type { LossType } from '../losses/registry.js';
 import type { LossWarning } from '../losses/types.js';
 import type { CausalLM } from '../models/causal-lm.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
-import * as torch from '../torch.js';
+import * as torch from '../tensor/torch.js';
 import { batchLogps, type ReferenceSource } from './batch-logps.js';
 
 export interface EvaluationSettings {

@@ -18,7 +18,7 @@ import { type LrSchedule, warmupStepsFor } from '../optim/lr-schedule.js';
 import { defaultLoggingDir, TensorBoardWriter } from '../report/tensorboard/tensorboard-writer.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type SavableTokenizer, savableTokenizer, type Tokenizer } from '../tokenizers/tokenizer.js';
-import * as torch from '../torch.js';
+import * as torch from '../tensor/torch.js';
 import type { ReferenceSource } from './batch-logps.js';
 import { saveCheckpoint } from './checkpoint.js';
 import { evaluatePreferences } from './evaluate.js';

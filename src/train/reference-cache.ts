@@ -12,7 +12,7 @@ import { PreferenceBatches } from '../data/batch/preference-batches.js';
 import type { TokenizedPair } from '../data/tokenize/tokenized-pair.js';
 import { writeFileAtomically, writeFully } from '../io/atomic-write.js';
 import type { CausalLM } from '../models/causal-lm.js';
-import * as torch from '../torch.js';
+import * as torch from '../tensor/torch.js';
 import { scoreBatch } from './batch-scores.js';
 
 /** Per pair: Σ log π_ref(y_w), Σ log π_ref(y_l) (nats) and the two completion lengths. */

@@ -5,7 +5,7 @@ import { loadSafetensorsDir } from '../io/safetensors.js';
 import { AlphaDpoState } from '../losses/alpha-dpo-state.js';
 import type { CausalLM } from '../models/causal-lm.js';
 import type { AdamW } from '../optim/adamw.js';
-import * as torch from '../torch.js';
+import * as torch from '../tensor/torch.js';
 import { CheckpointError, listCheckpoints, loadCheckpointWeights, readCheckpoint, type TrainerState } from './checkpoint.js';
 import type { TrainConfig } from './train-config.js';
 

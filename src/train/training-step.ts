@@ -9,7 +9,7 @@ import type { AdamW } from '../optim/adamw.js';
 import { clipGradNorm } from '../optim/clip-grad-norm.js';
 import { type LrSchedule, lrMultiplier } from '../optim/lr-schedule.js';
 import type { Tensor } from '../tensor/tensor.js';
-import * as torch from '../torch.js';
+import * as torch from '../tensor/torch.js';
 import { batchLogps, type ReferenceSource } from './batch-logps.js';
 import { MetricWindow } from './metrics-log.js';
 import type { TrainConfig } from './train-config.js';

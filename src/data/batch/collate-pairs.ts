@@ -3,7 +3,7 @@
 
 import { IGNORE_INDEX } from '../../losses/sequence-logps.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import * as torch from '../../torch.js';
+import * as torch from '../../tensor/torch.js';
 import type { TokenizedPair } from '../tokenize/tokenized-pair.js';
 
 export interface CollateOptions {

@@ -2,7 +2,7 @@
 // normalised DPO gap g = Δπ − Δref and no gradient flows through the margin. A z set by the eps
 // floor rather than by the data (σ ≤ eps while gaps differ) is reported as a warning.
 import type { Tensor } from '../../tensor/tensor.js';
-import * as torch from '../../torch.js';
+import * as torch from '../../tensor/torch.js';
 import type { AlphaDpoState, GapBatchStats } from '../alpha-dpo-state.js';
 import { LossInputError } from '../errors.js';
 import { reference, setting, smoothedLogisticLoss } from '../shared-terms.js';

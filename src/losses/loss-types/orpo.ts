@@ -1,6 +1,6 @@
 // ORPO: NLL of the chosen completions minus λ·log σ(log odds ratio), reference-free.
 import type { Tensor } from '../../tensor/tensor.js';
-import * as torch from '../../torch.js';
+import * as torch from '../../tensor/torch.js';
 import { LossInputError } from '../errors.js';
 import { policyRewards, setting, tokenMeanNll } from '../shared-terms.js';
 import type { LossDefinition } from '../types.js';

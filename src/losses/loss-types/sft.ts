@@ -1,5 +1,5 @@
 // SFT: the chosen completions' negative log-likelihood, for mixing with preference losses (MPO).
-import * as torch from '../../torch.js';
+import * as torch from '../../tensor/torch.js';
 import { perPair, tokenMeanNll } from '../shared-terms.js';
 import type { LossDefinition } from '../types.js';
 

@@ -1,0 +1,23 @@
+// The `torch` namespace: the typed tensor API (import { torch } from 'alpha-dpo').
+
+export { arange, randint, split, tensor } from './creation.js';
+export { DTYPES, type DType } from './dtype.js';
+export * from './functions.generated.js';
+export type { Device, TensorOptions } from './options.js';
+export {
+  buildInfo,
+  cuda,
+  enableGrad,
+  getNumInteropThreads,
+  getNumThreads,
+  getRngState,
+  isGradEnabled,
+  liveTensorCount,
+  manualSeed,
+  noGrad,
+  setNumInteropThreads,
+  setNumThreads,
+  setRngState,
+} from './runtime.js';
+export { keep, scopeDepth, tidy } from './scope.js';
+export { type NestedArray, Tensor, type ToOptions } from './tensor.js';
