@@ -59,6 +59,7 @@ export {
 } from './report/index.js';
 export type { DType } from './tensor/dtype.js';
 export { Tensor } from './tensor/tensor.js';
+export * as torch from './tensor/torch.js';
 export {
   AutoTokenizer,
   type ChatMessage,
@@ -68,7 +69,6 @@ export {
   type Tokenizer,
   TokenizerError,
 } from './tokenizers/index.js';
-export * as torch from './tensor/torch.js';
 export {
   CheckpointError,
   checkModelFolder,

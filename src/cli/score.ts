@@ -14,8 +14,8 @@ import { writeFileAtomically, writeFully } from '../io/atomic-write.js';
 import { sequenceLogps } from '../losses/sequence-logps.js';
 import { AutoModelForCausalLM } from '../models/auto.js';
 import type { DType } from '../tensor/dtype.js';
-import { AutoTokenizer } from '../tokenizers/auto-tokenizer.js';
 import * as torch from '../tensor/torch.js';
+import { AutoTokenizer } from '../tokenizers/auto-tokenizer.js';
 import { type CommandIO, UsageError } from './command.js';
 import { dataFlagsHelp, parseDataArgs } from './data-args.js';
 

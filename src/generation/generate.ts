@@ -7,8 +7,8 @@ import { positionIdsFromMask } from '../nn/attention-mask.js';
 import type { KVCache } from '../nn/kv-cache.js';
 import { SeededRandom } from '../random/seeded-random.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import * as torch from '../tensor/torch.js';
+import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { warpLogits } from './logits-warpers.js';
 
 export interface GenerateOptions {

@@ -12,8 +12,8 @@ import { loadSafetensors, saveSafetensors } from '../io/safetensors.js';
 import type { CausalLM } from '../models/causal-lm.js';
 import type { AdamW } from '../optim/adamw.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { SavableTokenizer } from '../tokenizers/tokenizer.js';
 import * as torch from '../tensor/torch.js';
+import type { SavableTokenizer } from '../tokenizers/tokenizer.js';
 
 export const TRAINER_STATE_FILE = 'trainer_state.json';
 const OPTIMIZER_FILE = 'optimizer.safetensors';

@@ -10,8 +10,8 @@ import { lossRequirements, preferenceLoss } from '../losses/preference-loss.js';
 import type { LossType } from '../losses/registry.js';
 import type { LossWarning } from '../losses/types.js';
 import type { CausalLM } from '../models/causal-lm.js';
-import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import * as torch from '../tensor/torch.js';
+import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { batchLogps, type ReferenceSource } from './batch-logps.js';
 
 export interface EvaluationSettings {
