@@ -68,8 +68,16 @@ export async function runScore(argv: string[], io: CommandIO): Promise<number> {
   const lm = await AutoModelForCausalLM.fromPretrained(model, { dtype: dtype as DType });
   const paddingValue = resolvePaddingValue(config, tokenizer);
   const lines: string[] = [];
+  const started = performance.now();
+  let reported = started;
   try {
     for (let start = 0; start < tokenized.pairs.length; start += batchSize) {
+      // A line every 30 s, so a long scoring run shows it is alive (stderr; stdout stays clean).
+      if (performance.now() - reported > 30_000) {
+        reported = performance.now();
+        const rate = start / ((reported - started) / 1000);
+        err(`scoring: ${start}/${tokenized.pairs.length} pairs (${rate.toFixed(1)} pairs/s)\n`);
+      }
       const pairs = tokenized.pairs.slice(start, start + batchSize);
       const rows = torch.noGrad(() =>
         torch.tidy(() => {
