@@ -3,6 +3,7 @@
 // (safetensors) -> nn -> models -> losses -> data -> train -> cli.
 
 export * from './data/index.js';
+export { type DemoOptions, type DemoResult, type DemoRow, formatDemoTable, runDemo } from './demo/index.js';
 export {
   type FinishReason,
   type GeneratedText,
