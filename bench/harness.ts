@@ -35,10 +35,7 @@ async function compileOurs(oursTs: string, name: string): Promise<string> {
   });
   const out = join(ROOT, 'dist', 'bench', `${name}.js`);
   await mkdir(dirname(out), { recursive: true });
-  await writeFile(
-    out,
-    outputText.replaceAll("'../../src/index.js'", "'../index.js'").replaceAll("'../../src/train/index.js'", "'../train/index.js'"),
-  );
+  await writeFile(out, outputText.replaceAll("'../../src/index.js'", "'../index.js'"));
   return out;
 }
 

@@ -53,3 +53,27 @@ export {
   TokenizerError,
 } from './tokenizers/index.js';
 export * as torch from './torch.js';
+export {
+  CheckpointError,
+  checkModelFolder,
+  type EvaluateOptions,
+  type EvaluationSettings,
+  evaluatePreferences,
+  loadTrainingPairs,
+  type MetricRecord,
+  type MetricSink,
+  type PreferenceTrainerInputs,
+  parseOverrides,
+  type ReferenceSource,
+  RunFolderError,
+  readTrainConfigFile,
+  resolveTrainConfig,
+  TRAIN_CONFIG_SCHEMA,
+  type TrainConfig,
+  TrainConfigError,
+  type TrainingPairs,
+  type TrainOptions,
+  type TrainSummary,
+  train,
+  trainPreferences,
+} from './train/index.js';

@@ -86,6 +86,16 @@ describe('alpha-dpo generate', () => {
     const unknown = await cli('generate', '--model', join(dir, 'model'), '--prompt', 'x', '--temprature', '1');
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /temprature/);
+    // Out-of-range numbers are refused before the model loads (the folder here does not exist).
+    for (const [flag, value, message] of [
+      ['--max-new-tokens', '-3', /--max-new-tokens must be ≥ 1, got -3/],
+      ['--top-p', '1.5', /--top-p must be ≥ .* and ≤ 1, got 1.5/],
+      ['--top-k', '-1', /--top-k must be ≥ 0/],
+    ] as const) {
+      const bad = await cli('generate', '--model', join(dir, 'missing'), '--prompt', 'x', `${flag}=${value}`);
+      assert.equal(bad.code, 2, bad.stderr);
+      assert.match(bad.stderr, message);
+    }
     const help = await cli('generate', '--help');
     assert.equal(help.code, 0);
     assert.match(help.stdout, /--max-new-tokens N/);

@@ -4,8 +4,7 @@
 //
 //   node --import tsx bench/train/ours.ts --model DIR --pairs B --seq T --steps N --warmup W
 import { parseArgs } from 'node:util';
-import { AutoModelForCausalLM, type TokenizedPair, torch } from '../../src/index.js';
-import { resolveTrainConfig, trainPreferences } from '../../src/train/index.js';
+import { AutoModelForCausalLM, resolveTrainConfig, type TokenizedPair, torch, trainPreferences } from '../../src/index.js';
 
 /** Twin of batch() in peer.py: prompt = first half, completions = second half; one pair per index. */
 function preferencePairs(pairs: number, seq: number, vocab: number): TokenizedPair[] {

@@ -32,11 +32,21 @@ export class UsageError extends Error {
   }
 }
 
-function number(name: string, value: string | undefined, fallback: number, integer: boolean): number {
+function number(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  integer: boolean,
+  range: [number, number] = [0, Infinity],
+): number {
   if (value === undefined) return fallback;
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || (integer && !Number.isSafeInteger(n))) {
     throw new UsageError(`--${name} expects ${integer ? 'an integer' : 'a number'}, got '${value}'`);
+  }
+  if (n < range[0] || n > range[1]) {
+    const upper = range[1] === Infinity ? '' : ` and ≤ ${range[1]}`;
+    throw new UsageError(`--${name} must be ≥ ${range[0]}${upper}, got ${value}`);
   }
   return n;
 }
@@ -81,16 +91,21 @@ export async function runGenerate(argv: readonly string[], out: (text: string) =
   if (!['float32', 'bfloat16', 'float16'].includes(dtype))
     throw new UsageError(`--dtype must be float32, bfloat16 or float16, got '${dtype}'`);
 
+  // Every flag is checked before the model loads.
+  const maxNewTokens = number('max-new-tokens', values['max-new-tokens'] as string | undefined, 64, true, [1, Infinity]);
+  const topK = number('top-k', values['top-k'] as string | undefined, 50, true);
+  const topP = number('top-p', values['top-p'] as string | undefined, 1, false, [Number.MIN_VALUE, 1]);
+  const seed = number('seed', values['seed'] as string | undefined, 0, true);
   const tokenizer = await AutoTokenizer.fromPretrained(model);
   const lm = await AutoModelForCausalLM.fromPretrained(model, { dtype: dtype as DType });
   try {
     const results = generateText(lm, tokenizer, prompts, {
-      maxNewTokens: number('max-new-tokens', values['max-new-tokens'] as string | undefined, 64, true),
+      maxNewTokens,
       doSample: temperature > 0,
       temperature: temperature > 0 ? temperature : 1,
-      topK: number('top-k', values['top-k'] as string | undefined, 50, true),
-      topP: number('top-p', values['top-p'] as string | undefined, 1, false),
-      seed: number('seed', values['seed'] as string | undefined, 0, true),
+      topK,
+      topP,
+      seed,
       stopStrings: (values['stop'] as string[] | undefined) ?? [],
       useCache: !values['no-cache'],
       chat: values['chat'] === true,

@@ -21,6 +21,8 @@ Commands:
             --temperature T --top-k K --top-p P --seed S --stop TEXT --chat]; \`generate --help\`
   train     preference-tune a model: \`train CONFIG.yaml [--key value ...] [--resume [DIR]]\`
             (α-DPO, DPO, SimPO, ...; \`train --help\` lists every config key)
+  evaluate  preference metrics (reward accuracy, margins, the loss's metrics) of a model on a
+            data set: --model DIR --data FILE [--ref DIR] [--key value]; \`evaluate --help\`
   score     per-pair chosen/rejected log-probs (summed and per-token mean) of a preference
             dataset: --model DIR --data FILE --out OUT.jsonl; \`score --help\`
 
@@ -44,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(packageVersion());
     return 0;
   }
-  if (!['data', 'demo', 'generate', 'score', 'train'].includes(command) && (rest.includes('--help') || rest.includes('-h'))) {
+  if (!['data', 'demo', 'evaluate', 'generate', 'score', 'train'].includes(command) && (rest.includes('--help') || rest.includes('-h'))) {
     process.stdout.write(HELP);
     return 0;
   }
@@ -75,6 +77,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'train':
       return (await import('./train.js')).runTrain(rest, (line) => console.log(line));
+    case 'evaluate':
+      return (await import('./evaluate.js')).runEvaluate(rest, (text) => process.stdout.write(text));
     case 'demo':
     case 'generate':
     case 'score': {

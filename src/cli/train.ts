@@ -1,34 +1,40 @@
-// `alpha-dpo train CONFIG.yaml [--key value ...] [--resume [DIR]]`: loads the models, tokenizer
-// and data the config names, validates everything first, then runs the preference trainer.
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+// `alpha-dpo train CONFIG.yaml [--key value ...] [--resume [DIR]]`: a thin shell over train().
+// It owns what only a command line has: the YAML file and flags, the config of the run being
+// resumed, and Ctrl-C / SIGTERM (finish the step, checkpoint, exit 130 / 143).
 import { DATA_CONFIG_SCHEMA } from '../data/data-config.js';
-import { DataSourceError } from '../data/errors.js';
-import { loadPreferenceDataset } from '../data/preference-dataset.js';
-import type { DataFilesSource } from '../data/read/data-files.js';
-import { tokenizePreferencePairs } from '../data/tokenize/tokenize-pairs.js';
-import type { TokenizedPair } from '../data/tokenize/tokenized-pair.js';
 import { CONFIG_SCHEMA as LOSS_CONFIG_SCHEMA } from '../losses/config.js';
-import { lossRequirements } from '../losses/preference-loss.js';
-import { AutoModelForCausalLM } from '../models/auto.js';
-import { AutoTokenizer } from '../tokenizers/auto-tokenizer.js';
-import { trainPreferences } from '../train/preference-trainer.js';
-import {
-  parseOverrides,
-  readTrainConfigFile,
-  resolveTrainConfig,
-  TRAIN_CONFIG_SCHEMA,
-  type TrainConfig,
-  TrainConfigError,
-} from '../train/train-config.js';
+import { listCheckpoints, readCheckpoint } from '../train/checkpoint.js';
+import { train } from '../train/train.js';
+import { parseOverrides, readTrainConfigFile, TRAIN_CONFIG_SCHEMA, TrainConfigError } from '../train/train-config.js';
 
-const USAGE = `Usage: alpha-dpo train CONFIG.yaml [--key value ...] [--resume [CHECKPOINT_DIR]]
+const USAGE = `Usage: alpha-dpo train CONFIG.yaml [--key value ...] [--resume [DIR]]
 
 Trains model_name_or_path on the preference pairs of dataset (or dataset_mixer) with loss_type,
 writing checkpoints, metrics.jsonl and the final Hugging Face model to output_dir. Keys are
-TRL's and the α-DPO reference code's; --key value overrides the file (values read as YAML).
---resume continues the newest complete checkpoint in output_dir (or the one named).
+TRL's and the α-DPO reference code's; --key value overrides the file (values read as YAML;
+--key null unsets a key). --resume continues the newest complete checkpoint in output_dir (or
+the checkpoint or output folder named) with the settings that run was started with.
+Ctrl-C or SIGTERM: the current step finishes, a checkpoint is written, exit 130 (143).
 `;
+
+/** Keys a resumed run may be given new values for (they do not change what is trained). */
+const RESUME_MAY_CHANGE = new Set([
+  'output_dir',
+  'run_name',
+  'logging_steps',
+  'logging_first_step',
+  'eval_strategy',
+  'evaluation_strategy',
+  'eval_steps',
+  'do_eval',
+  'eval_on_start',
+  'save_strategy',
+  'save_steps',
+  'save_total_limit',
+  'report_to',
+  'max_steps',
+  'num_train_epochs',
+]);
 
 function keyHelp(): string {
   const rows: string[] = [];
@@ -46,26 +52,93 @@ function keyHelp(): string {
   return `${rows.join('\n')}\n`;
 }
 
-async function loadSplit(config: TrainConfig, source: DataFilesSource, split: string | null, log: (line: string) => void) {
-  const dataset = await loadPreferenceDataset(source, config.data, { split, onWarning: (m) => log(`warning: ${m}`) });
-  return dataset;
+interface TrainArgs {
+  file: string;
+  overrides: Record<string, unknown>;
+  /** null: a new run; 'latest': the newest checkpoint in output_dir; else a checkpoint or output folder. */
+  resume: string | null;
 }
 
-/** Reads the split, falling back to the whole source when it has no splits (a plain file or folder). */
-async function readPairs(config: TrainConfig, source: DataFilesSource, split: string, log: (line: string) => void) {
-  try {
-    return await loadSplit(config, source, split, log);
-  } catch (e) {
-    if (!(e instanceof DataSourceError) || typeof source === 'object') throw e;
-    return loadSplit(config, source, null, log);
+function parseTrainArgs(args: string[]): TrainArgs {
+  const [file, ...rest] = args as [string, ...string[]];
+  if (file.startsWith('--')) throw new TrainConfigError('config', 'the first argument must be the YAML config file.');
+  const at = rest.indexOf('--resume');
+  let resume: string | null = null;
+  if (at >= 0) {
+    const next = rest[at + 1];
+    const named = next !== undefined && !next.startsWith('--');
+    resume = named ? next : 'latest';
+    rest.splice(at, named ? 2 : 1);
   }
+  return { file, overrides: parseOverrides(rest), resume };
 }
 
-/** Only sources that can hold named splits (a { split: files } map, a folder, a .json file) give an eval split. */
-function mayHoldSplits(source: unknown): boolean {
-  if (source !== null && typeof source === 'object' && !Array.isArray(source)) return true;
-  const paths = typeof source === 'string' ? [source] : Array.isArray(source) ? source : [];
-  return paths.some((p) => typeof p === 'string' && !/\.(jsonl|ndjson|parquet)(\.gz)?$/i.test(p));
+/** The checkpoint `resume` names: a checkpoint folder, or the newest complete one in an output folder. */
+async function findCheckpoint(resume: string, outputDir: unknown): Promise<string> {
+  const folder = resume === 'latest' ? outputDir : resume;
+  if (typeof folder !== 'string') throw new TrainConfigError('output_dir', 'is required to find the checkpoint to resume.');
+  const inFolder = (await listCheckpoints(folder)).at(-1);
+  if (inFolder) return inFolder.path;
+  if (resume !== 'latest') return resume; // a checkpoint folder itself (readCheckpoint says if it is not one)
+  throw new TrainConfigError('resume_from_checkpoint', `no complete checkpoint in ${folder} to resume; start without --resume.`);
+}
+
+/**
+ * The config of a resumed run: the one it was started with (stored in its checkpoints), so the
+ * flags given when it started need not be repeated. New values are allowed for the keys that do
+ * not change what is trained; others are an error that shows the difference.
+ */
+async function resumedConfig(
+  args: TrainArgs,
+  fromFile: Record<string, unknown>,
+  log: (line: string) => void,
+): Promise<Record<string, unknown>> {
+  const checkpoint = await findCheckpoint(args.resume as string, args.overrides.output_dir ?? fromFile.output_dir);
+  const { state, optimizerTensors } = await readCheckpoint(checkpoint);
+  for (const t of optimizerTensors.values()) t.dispose();
+  const saved = { ...state.config };
+  delete saved.resume_from_checkpoint;
+  if (Object.keys(saved).length === 0) return { ...fromFile, ...args.overrides, resume_from_checkpoint: checkpoint };
+  const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  const conflicts = Object.entries(args.overrides).filter(([k, v]) => !RESUME_MAY_CHANGE.has(k) && !same(saved[k], v));
+  if (conflicts.length > 0) {
+    const lines = conflicts.map(
+      ([k, v]) => `  ${k}: the run has ${JSON.stringify(saved[k] ?? null)}, the command line ${JSON.stringify(v)}`,
+    );
+    throw new TrainConfigError(
+      'resume_from_checkpoint',
+      `${checkpoint} was started with other settings; resuming with these would not continue that run:\n${lines.join('\n')}\n` +
+        'Drop these flags to continue the run as it was started, or start a new run in another output_dir.',
+    );
+  }
+  const edited = Object.keys({ ...saved, ...fromFile }).filter(
+    (k) => k !== 'resume_from_checkpoint' && !same(saved[k], fromFile[k]) && !(k in args.overrides),
+  );
+  if (edited.length > 0) log(`note: resuming with the settings the run was started with; ${args.file} differs in: ${edited.join(', ')}`);
+  return { ...saved, ...args.overrides, resume_from_checkpoint: checkpoint };
+}
+
+/** Ctrl-C and SIGTERM abort the run (it checkpoints and returns); a second one exits at once. */
+function stopOnSignals(log: (line: string) => void): { signal: AbortSignal; exitCode: () => number; dispose: () => void } {
+  const controller = new AbortController();
+  let received: NodeJS.Signals | null = null;
+  const codes: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
+  const handler = (name: NodeJS.Signals) => {
+    if (received !== null) process.exit(codes[name] ?? 1);
+    received = name;
+    log(`\n${name}: finishing this step and writing a checkpoint (${name === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to quit at once)`);
+    controller.abort(name);
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return {
+    signal: controller.signal,
+    exitCode: () => (received ? (codes[received] ?? 1) : 1),
+    dispose: () => {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+  };
 }
 
 export async function runTrain(args: string[], log: (line: string) => void): Promise<number> {
@@ -73,94 +146,29 @@ export async function runTrain(args: string[], log: (line: string) => void): Pro
     process.stdout.write(USAGE + keyHelp());
     return args.length === 0 ? 1 : 0;
   }
-  const [file, ...rest] = args as [string, ...string[]];
-  if (file.startsWith('--')) throw new TrainConfigError('config', 'the first argument must be the YAML config file.');
-  const resumeAt = rest.indexOf('--resume');
-  let resume: string | null = null;
-  if (resumeAt >= 0) {
-    const next = rest[resumeAt + 1];
-    resume = next !== undefined && !next.startsWith('--') ? next : 'latest';
-    rest.splice(resumeAt, next !== undefined && !next.startsWith('--') ? 2 : 1);
-  }
-  const fromFile = await readTrainConfigFile(file);
-  const overrides = parseOverrides(rest);
+  const parsed = parseTrainArgs(args);
+  const fromFile = await readTrainConfigFile(parsed.file);
   // A data source given on the command line replaces the file's, whichever of the two forms either uses.
-  if ('dataset' in overrides || 'dataset_mixer' in overrides) {
+  if ('dataset' in parsed.overrides || 'dataset_mixer' in parsed.overrides) {
     delete fromFile.dataset;
     delete fromFile.dataset_mixer;
   }
-  const raw = { ...fromFile, ...overrides, ...(resume ? { resume_from_checkpoint: resume } : {}) };
-  const config = resolveTrainConfig(raw);
-  for (const key of ['model_name_or_path', 'output_dir'] as const) {
-    if (config[key] === null) throw new TrainConfigError(key, 'is required.');
-  }
-  if (config.dataset === null && config.dataset_mixer === null) throw new TrainConfigError('dataset', 'is required (or dataset_mixer).');
-  for (const { key, why } of config.ignored) log(`note: '${key}' has no effect here: ${why}`);
-
-  const modelDir = config.model_name_or_path as string;
-  const tokenizer = await AutoTokenizer.fromPretrained(modelDir);
-  const [trainSplit, evalSplit] = config.dataset_splits;
-  const sources: { source: DataFilesSource; fraction: number }[] = config.dataset_mixer
-    ? Object.entries(config.dataset_mixer).map(([source, fraction]) => ({ source, fraction }))
-    : [{ source: config.dataset as DataFilesSource, fraction: 1 }];
-
-  const tokenized = (pairs: Parameters<typeof tokenizePreferencePairs>[0], what: string): TokenizedPair[] => {
-    const t = tokenizePreferencePairs(pairs, tokenizer, config.data, { onWarning: (m) => log(`warning: ${m}`) });
-    const odd = t.report.toJSON();
-    const kinds = Object.entries(odd).map(([k, v]) => `${k} ${v.count}`);
-    log(`${what}: ${t.pairs.length} pairs${kinds.length ? ` (tokenisation: ${kinds.join(', ')})` : ''}`);
-    return t.pairs;
-  };
-  const train: TokenizedPair[] = [];
-  const evalPairs: TokenizedPair[] = [];
-  for (const { source, fraction } of sources) {
-    const dataset = await readPairs(config, source, trainSplit, log);
-    const rows = Object.entries(dataset.report.toJSON()).map(([k, v]) => `${k} ${v.count}`);
-    log(
-      `read ${dataset.files.join(', ')}: format ${dataset.format}, ${dataset.pairs.length} pairs${rows.length ? `; odd rows: ${rows.join(', ')}` : ''}`,
-    );
-    train.push(...tokenized(dataset.pairs.slice(0, Math.ceil(dataset.pairs.length * fraction)), 'train'));
-    if (config.eval_dataset === null && mayHoldSplits(source)) {
-      try {
-        const e = await loadSplit(config, source, evalSplit, log);
-        evalPairs.push(...tokenized(e.pairs.slice(0, Math.ceil(e.pairs.length * fraction)), `eval (${evalSplit})`));
-      } catch (err) {
-        if (!(err instanceof DataSourceError)) throw err;
-        log(`no '${evalSplit}' split in ${JSON.stringify(source)}: no evaluation data from it`);
-      }
-    }
-  }
-  if (config.eval_dataset !== null) {
-    const e = await readPairs(config, config.eval_dataset as DataFilesSource, evalSplit, log);
-    evalPairs.push(...tokenized(e.pairs, 'eval'));
-  }
-
-  const dtype = config.torch_dtype === null || config.torch_dtype === 'auto' ? 'float32' : config.torch_dtype;
-  const policy = await AutoModelForCausalLM.fromPretrained(modelDir, { dtype });
-  const needsReference = lossRequirements(config.loss_type, config.loss).reference;
-  const reference = needsReference ? await AutoModelForCausalLM.fromPretrained(config.ref_model_name_or_path ?? modelDir, { dtype }) : null;
-  log(
-    `policy ${policy.architecture} (${(policy.numParameters / 1e6).toFixed(1)}M parameters, ${dtype})` +
-      `${reference ? `, reference ${config.ref_model_name_or_path ?? modelDir}` : ', no reference model'}; loss ${JSON.stringify(config.loss_type)}` +
-      `, ${config.ln ? 'averaged' : 'summed'} log-probs`,
-  );
+  const raw = parsed.resume ? await resumedConfig(parsed, fromFile, log) : { ...fromFile, ...parsed.overrides };
+  const stop = stopOnSignals(log);
   try {
-    const summary = await trainPreferences(
-      config,
-      { policy, reference, tokenizer, train, eval: evalPairs, rawConfig: raw },
-      { log, handleSigint: true },
-    );
-    const out = join(config.output_dir as string, 'train_summary.json');
-    await writeFile(out, `${JSON.stringify({ ...summary, stepLosses: undefined, run_name: config.run_name }, null, 2)}\n`);
+    const summary = await train(raw, { log, signal: stop.signal });
+    if (summary.interrupted) {
+      const outputFlag = 'output_dir' in parsed.overrides ? ` --output_dir ${String(parsed.overrides.output_dir)}` : '';
+      log(`stopped at step ${summary.steps}/${summary.totalSteps}; continue with: alpha-dpo train ${parsed.file}${outputFlag} --resume`);
+      return stop.exitCode();
+    }
+    const accuracy = summary.evalMetrics?.['eval_rewards/accuracies'];
     log(
-      summary.interrupted
-        ? `stopped at step ${summary.steps}/${summary.totalSteps}; continue with: alpha-dpo train ${file} --resume`
-        : `done: ${summary.steps} steps in ${summary.seconds.toFixed(0)} s (${summary.tokensPerSecond.toFixed(0)} tokens/s); final loss ${summary.finalLoss.toFixed(4)}` +
-            `${summary.evalMetrics ? `, eval reward accuracy ${(summary.evalMetrics['eval_rewards/accuracies'] ?? Number.NaN).toFixed(3)}` : ''}`,
+      `done: ${summary.steps} steps in ${summary.seconds.toFixed(0)} s (${summary.tokensPerSecond.toFixed(0)} tokens/s); final loss ${summary.finalLoss.toFixed(4)}` +
+        `${accuracy !== undefined ? `, eval reward accuracy ${accuracy.toFixed(3)}` : ''}`,
     );
-    return summary.interrupted ? 130 : 0;
+    return 0;
   } finally {
-    policy.dispose();
-    reference?.dispose();
+    stop.dispose();
   }
 }

@@ -3,7 +3,7 @@
 // tensors.
 
 export { SeededRandom } from '../random/seeded-random.js';
-export { type CollatedArrays, type CollateOptions, collateArrays, collatedTensors, LABEL_IGNORE } from './batch/collate-pairs.js';
+export { type CollatedArrays, type CollateOptions, collateArrays, collatedTensors } from './batch/collate-pairs.js';
 export { type DataCursor, dataFingerprint, parseDataCursor } from './batch/data-cursor.js';
 export { type PreferenceBatch, PreferenceBatches, type PreferenceBatchesOptions, resolvePaddingValue } from './batch/preference-batches.js';
 export {

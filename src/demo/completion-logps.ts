@@ -1,7 +1,6 @@
 // Sequence log-probs of completions given their prompts under a model, without gradients: the
 // KL estimate and the held-out reward accuracy need them for many (prompt, completion) rows.
-import { LABEL_IGNORE } from '../data/batch/collate-pairs.js';
-import { sequenceLogps } from '../losses/sequence-logps.js';
+import { IGNORE_INDEX, sequenceLogps } from '../losses/sequence-logps.js';
 import type { CausalLM } from '../models/causal-lm.js';
 import * as torch from '../torch.js';
 import { DEMO_IDS } from './demo-tokenizer.js';
@@ -32,9 +31,9 @@ export function completionLogps(model: CausalLM, rows: readonly CompletionRow[],
       const used = r.prompt.length + r.completion.length;
       ids.push([...Array.from(r.prompt), ...Array.from(r.completion), ...new Array<number>(width - used).fill(DEMO_IDS.pad)]);
       labels.push([
-        ...new Array<number>(r.prompt.length).fill(LABEL_IGNORE),
+        ...new Array<number>(r.prompt.length).fill(IGNORE_INDEX),
         ...Array.from(r.completion),
-        ...new Array<number>(width - used).fill(LABEL_IGNORE),
+        ...new Array<number>(width - used).fill(IGNORE_INDEX),
       ]);
     }
     // Right padding needs no attention mask in a causal model: real tokens never attend to later positions.

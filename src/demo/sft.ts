@@ -3,7 +3,7 @@
 // labels are −100), AdamW, cosine schedule with warm-up, global-norm clipping. Every step draws
 // a fresh batch of prompts and demonstrations from a seeded stream, so the run is a function of
 // the seed.
-import { LABEL_IGNORE } from '../data/batch/collate-pairs.js';
+import { IGNORE_INDEX } from '../losses/sequence-logps.js';
 import type { CausalLM } from '../models/causal-lm.js';
 import { AdamW } from '../optim/adamw.js';
 import { clipGradNorm } from '../optim/clip-grad-norm.js';
@@ -49,7 +49,7 @@ export function sftBatch(tokenizer: Tokenizer, rng: SeededRandom, batchSize: num
   const pad = (values: number[], fill: number) => [...values, ...new Array<number>(width - values.length).fill(fill)];
   return {
     ids: rows.map((r) => pad([...r.prompt, ...r.completion], DEMO_IDS.pad)),
-    labels: rows.map((r) => pad([...new Array<number>(r.prompt.length).fill(LABEL_IGNORE), ...r.completion], LABEL_IGNORE)),
+    labels: rows.map((r) => pad([...new Array<number>(r.prompt.length).fill(IGNORE_INDEX), ...r.completion], IGNORE_INDEX)),
   };
 }
 
@@ -79,7 +79,7 @@ export function supervisedFineTune(model: CausalLM, tokenizer: Tokenizer, option
         const l = logits
           .slice(1, 0, time - 1)
           .reshape([-1, logits.size(2)])
-          .crossEntropy(labels.slice(1, 1, time).reshape([-1]), LABEL_IGNORE);
+          .crossEntropy(labels.slice(1, 1, time).reshape([-1]), IGNORE_INDEX);
         l.backward();
         return l.item();
       });

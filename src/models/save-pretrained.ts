@@ -4,13 +4,14 @@
 import { join } from 'node:path';
 import { writeFileAtomically, writeFully } from '../io/atomic-write.js';
 import { saveSafetensorsSharded } from '../io/safetensors.js';
+import type { SavableTokenizer } from '../tokenizers/tokenizer.js';
 import type { CausalLM } from './causal-lm.js';
 
 export interface SavePretrainedOptions {
   /** Largest shard in bytes (default 5e9, transformers' "5GB"). */
   maxShardSize?: number;
   /** Also write this tokenizer's files (tokenizer.json, tokenizer_config.json, ...). */
-  tokenizer?: { savePretrained(dir: string): Promise<void> } | undefined;
+  tokenizer?: SavableTokenizer | undefined;
 }
 
 export async function savePretrained(model: CausalLM, dir: string, options: SavePretrainedOptions = {}): Promise<void> {

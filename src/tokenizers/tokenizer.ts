@@ -33,3 +33,15 @@ export interface Tokenizer {
   readonly eosToken: string | null;
   readonly vocabSize: number;
 }
+
+/** Something that writes its tokenizer files into a model folder (AutoTokenizer does); saved beside weights. */
+export interface SavableTokenizer {
+  savePretrained(dir: string): Promise<void>;
+}
+
+/** The tokenizer `t` when it can save itself, else undefined. */
+export function savableTokenizer(t: unknown): SavableTokenizer | undefined {
+  return t !== null && typeof t === 'object' && typeof (t as Partial<SavableTokenizer>).savePretrained === 'function'
+    ? (t as SavableTokenizer)
+    : undefined;
+}

@@ -10,6 +10,7 @@ import { loadSafetensors, saveSafetensors } from '../io/safetensors.js';
 import type { CausalLM } from '../models/causal-lm.js';
 import type { AdamW } from '../optim/adamw.js';
 import type { Tensor } from '../tensor/tensor.js';
+import type { SavableTokenizer } from '../tokenizers/tokenizer.js';
 import * as torch from '../torch.js';
 
 export const TRAINER_STATE_FILE = 'trainer_state.json';
@@ -36,11 +37,33 @@ export interface TrainerState {
   log_history: Record<string, number | string>[];
   /** The config as given, for reference. */
   config: Record<string, unknown>;
+  /** The resolved config (every key with its default), checked against the config of a run that resumes this checkpoint. */
+  resolved_config?: Record<string, unknown>;
+}
+
+function isCount(v: unknown): boolean {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0;
+}
+
+/** The fields a resumed run relies on, checked so a damaged or hand-edited file fails here and not as a wrong run. */
+function checkTrainerState(dir: string, state: unknown): asserts state is TrainerState {
+  const bad = (field: string, expected: string) =>
+    new CheckpointError(`${dir}/${TRAINER_STATE_FILE}: ${field} must be ${expected}; the checkpoint is damaged, resume from another one.`);
+  if (state === null || typeof state !== 'object' || Array.isArray(state)) throw bad('the file', 'a JSON object');
+  const s = state as Record<string, unknown>;
+  if (s.version !== 1) throw new CheckpointError(`${dir}: unknown ${TRAINER_STATE_FILE} version ${String(s.version)}.`);
+  for (const field of ['global_step', 'micro_batches'] as const) if (!isCount(s[field])) throw bad(field, 'a whole number ≥ 0');
+  if (typeof s.epoch !== 'number' || !Number.isFinite(s.epoch) || s.epoch < 0) throw bad('epoch', 'a number ≥ 0');
+  if (typeof s.rng_state !== 'string' || s.rng_state === '') throw bad('rng_state', 'a base64 string');
+  if (!Array.isArray(s.optimizer_steps) || !s.optimizer_steps.every(isCount)) throw bad('optimizer_steps', 'a list of whole numbers');
+  if (!Array.isArray(s.log_history)) throw bad('log_history', 'a list');
+  if (s.data_cursor === null || typeof s.data_cursor !== 'object') throw bad('data_cursor', 'an object');
+  if (s.config === null || typeof s.config !== 'object') throw bad('config', 'an object');
 }
 
 export interface CheckpointContents {
   model: CausalLM;
-  tokenizer?: { savePretrained(dir: string): Promise<void> } | undefined;
+  tokenizer?: SavableTokenizer | undefined;
   optimizer: AdamW;
   state: TrainerState;
 }
@@ -105,15 +128,15 @@ export class CheckpointError extends Error {
 
 /** Reads a checkpoint's trainer state and optimiser moments (the caller disposes the tensors). */
 export async function readCheckpoint(dir: string): Promise<{ state: TrainerState; optimizerTensors: Map<string, Tensor> }> {
-  let state: TrainerState;
+  let state: unknown;
   try {
-    state = JSON.parse(await readFile(join(dir, TRAINER_STATE_FILE), 'utf8')) as TrainerState;
+    state = JSON.parse(await readFile(join(dir, TRAINER_STATE_FILE), 'utf8'));
   } catch (e) {
     throw new CheckpointError(
       `${dir} is not a complete checkpoint (${TRAINER_STATE_FILE}: ${(e as NodeJS.ErrnoException).code ?? String(e)}); choose a checkpoint-<step> folder that has it.`,
     );
   }
-  if (state.version !== 1) throw new CheckpointError(`${dir}: unknown ${TRAINER_STATE_FILE} version ${String(state.version)}.`);
+  checkTrainerState(dir, state);
   const { tensors } = await loadSafetensors(join(dir, OPTIMIZER_FILE));
   return { state, optimizerTensors: tensors };
 }

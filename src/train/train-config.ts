@@ -157,6 +157,18 @@ export const TRAIN_CONFIG_SCHEMA = {
     doc: 'Keep at most this many checkpoints (the oldest are deleted).',
   },
   output_dir: { type: 'string', default: null, doc: 'Where checkpoints, metrics.jsonl and the final model go.' },
+  overwrite_output_dir: {
+    type: 'boolean',
+    default: false,
+    doc: "Start a new run in an output_dir that holds another run's checkpoints and metrics (they are removed). Without it such a folder is refused unless resuming.",
+  },
+  eval_on_start: { type: 'boolean', default: false, doc: 'Evaluate once before the first step (a step-0 baseline), as transformers.' },
+  eval_split_size: {
+    type: 'number',
+    default: null,
+    min: 0,
+    doc: 'Hold out this fraction (< 1) or number (≥ 1, whole) of the training pairs for evaluation when the data has no eval split.',
+  },
   precompute_ref_log_probs: {
     type: 'boolean',
     default: false,
@@ -224,6 +236,9 @@ export interface TrainConfig {
   save_steps: number;
   save_total_limit: number | null;
   output_dir: string | null;
+  overwrite_output_dir: boolean;
+  eval_on_start: boolean;
+  eval_split_size: number | null;
   precompute_ref_log_probs: boolean;
   disable_dropout: boolean;
   resume_from_checkpoint: string | null;
@@ -373,6 +388,16 @@ export function resolveTrainConfig(input: Record<string, unknown>): TrainConfig 
   if (get<boolean>('precompute_ref_log_probs') && !requirements.reference) {
     throw new TrainConfigError('precompute_ref_log_probs', `the loss ${JSON.stringify(lossType)} uses no reference model.`);
   }
+  if (get<boolean>('precompute_ref_log_probs') && requirements.tokens) {
+    throw new TrainConfigError(
+      'precompute_ref_log_probs',
+      'the cache holds sequence log-probs only, and ld_alpha needs per-token reference log-probs: turn one of them off.',
+    );
+  }
+  const split = get<number | null>('eval_split_size');
+  if (split !== null && !(split > 0 && (split < 1 || Number.isInteger(split)))) {
+    throw new TrainConfigError('eval_split_size', `expected a fraction in (0, 1) or a whole number of pairs ≥ 1, got ${split}.`);
+  }
 
   return {
     model_name_or_path: get('model_name_or_path'),
@@ -408,6 +433,9 @@ export function resolveTrainConfig(input: Record<string, unknown>): TrainConfig 
     save_steps: get('save_steps'),
     save_total_limit: get('save_total_limit'),
     output_dir: get('output_dir'),
+    overwrite_output_dir: get('overwrite_output_dir'),
+    eval_on_start: get('eval_on_start'),
+    eval_split_size: get('eval_split_size'),
     precompute_ref_log_probs: get('precompute_ref_log_probs'),
     disable_dropout: get('disable_dropout'),
     resume_from_checkpoint: get('resume_from_checkpoint'),

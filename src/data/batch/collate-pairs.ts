@@ -1,11 +1,10 @@
 // Pairs to one padded batch, as TRL's DPOTrainer.concatenated_inputs lays it out: the chosen
 // sequences of all B pairs, then their rejected sequences, each prompt + completion, right-padded.
+
+import { IGNORE_INDEX } from '../../losses/sequence-logps.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import * as torch from '../../torch.js';
 import type { TokenizedPair } from '../tokenize/tokenized-pair.js';
-
-/** Label at prompt and padding positions (TRL's and Hugging Face's label_pad_token_id / ignore_index). */
-export const LABEL_IGNORE = -100;
 
 export interface CollateOptions {
   /** Token id at padded positions of input_ids (masked out by attention_mask and labels). */
@@ -40,7 +39,7 @@ export function collateArrays(pairs: readonly TokenizedPair[], options: CollateO
     length,
     inputIds: new BigInt64Array(size).fill(BigInt(options.paddingValue)),
     attentionMask: new BigInt64Array(size),
-    labels: new BigInt64Array(size).fill(BigInt(LABEL_IGNORE)),
+    labels: new BigInt64Array(size).fill(BigInt(IGNORE_INDEX)),
     completionMask: new BigInt64Array(size),
   };
   sides.forEach((side, row) => {

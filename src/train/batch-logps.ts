@@ -1,0 +1,80 @@
+// The log-probs one training or evaluation batch gives the loss: the policy's (with gradients),
+// the reference's (live under no-grad, or read from the precomputed table), completion lengths,
+// and per-token terms only when the loss asks for them (lossRequirements()).
+import type { PreferenceBatch } from '../data/batch/preference-batches.js';
+import type { lossRequirements } from '../losses/preference-loss.js';
+import type { PreferenceLogps } from '../losses/types.js';
+import type { CausalLM } from '../models/causal-lm.js';
+import type { Tensor } from '../tensor/tensor.js';
+import * as torch from '../torch.js';
+import { chosenRows, rejectedRows, scoreBatch } from './batch-scores.js';
+import type { ReferenceTable } from './reference-cache.js';
+
+/** Where reference log-probs come from: a frozen model, a precomputed table, or nowhere (reference-free losses). */
+export type ReferenceSource = { model: CausalLM } | { table: ReferenceTable } | null;
+
+export interface BatchLogpsSettings {
+  /** true: per-token averages (SimPO, α-DPO); false: sums (DPO). */
+  ln: boolean;
+  need: ReturnType<typeof lossRequirements>;
+}
+
+function referenceLogps(
+  source: ReferenceSource,
+  batch: PreferenceBatch,
+  settings: BatchLogpsSettings,
+): { sequence: Tensor; tokens: Tensor | null } {
+  const perSequence = (sums: Tensor, lengths: Tensor) => (settings.ln ? sums.div(lengths) : sums);
+  if (source === null) throw new Error('internal: the loss needs reference log-probs and no reference source was given');
+  if ('table' in source) {
+    const pick = (values: Float64Array) => batch.indices.map((i) => values[i] as number);
+    const { chosenSum, rejectedSum, chosenLength, rejectedLength } = source.table;
+    const sums = torch.tensor([...pick(chosenSum), ...pick(rejectedSum)]);
+    const lengths = torch.tensor([...pick(chosenLength), ...pick(rejectedLength)]);
+    return { sequence: perSequence(sums, lengths), tokens: null };
+  }
+  const scores = torch.noGrad(() => scoreBatch(source.model, batch, { tokens: settings.need.tokens, wpo: false }));
+  return { sequence: perSequence(scores.sums, scores.lengths), tokens: scores.tokens?.logps ?? null };
+}
+
+/** Sequence log-probs of a batch in the form preferenceLoss takes. Call inside torch.tidy. */
+export function batchLogps(
+  policy: CausalLM,
+  reference: ReferenceSource,
+  batch: PreferenceBatch,
+  settings: BatchLogpsSettings,
+): PreferenceLogps {
+  const b = batch.pairCount;
+  const { need } = settings;
+  const policyScores = scoreBatch(policy, batch, { tokens: need.tokens, wpo: need.wpo });
+  const policySeq = settings.ln ? policyScores.sums.div(policyScores.lengths) : policyScores.sums;
+  const logps: PreferenceLogps = {
+    policyChosen: chosenRows(policySeq, b),
+    policyRejected: rejectedRows(policySeq, b),
+    chosenLengths: chosenRows(policyScores.lengths, b),
+    rejectedLengths: rejectedRows(policyScores.lengths, b),
+    chosenNll: chosenRows(policyScores.sums, b).neg(),
+  };
+  if (policyScores.wpo) {
+    logps.wpoChosen = chosenRows(policyScores.wpo, b);
+    logps.wpoRejected = rejectedRows(policyScores.wpo, b);
+  }
+  let referenceTokens: Tensor | null = null;
+  if (need.reference) {
+    const ref = referenceLogps(reference, batch, settings);
+    logps.referenceChosen = chosenRows(ref.sequence, b);
+    logps.referenceRejected = rejectedRows(ref.sequence, b);
+    referenceTokens = ref.tokens;
+  }
+  if (policyScores.tokens) {
+    const { logps: tok, mask } = policyScores.tokens;
+    logps.tokens = {
+      policyChosen: chosenRows(tok, b),
+      policyRejected: rejectedRows(tok, b),
+      chosenMask: chosenRows(mask, b),
+      rejectedMask: rejectedRows(mask, b),
+      ...(referenceTokens ? { referenceChosen: chosenRows(referenceTokens, b), referenceRejected: rejectedRows(referenceTokens, b) } : {}),
+    };
+  }
+  return logps;
+}

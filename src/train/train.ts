@@ -1,0 +1,86 @@
+// train(): the whole run from a config, as `alpha-dpo train` does it: check the config, load the
+// tokenizer, the policy and (when the loss needs one) the reference model, read and tokenise
+// the data, then trainPreferences(). Models are released when it returns.
+import { existsSync } from 'node:fs';
+import { lossRequirements } from '../losses/preference-loss.js';
+import { AutoModelForCausalLM } from '../models/auto.js';
+import type { CausalLM } from '../models/causal-lm.js';
+import { AutoTokenizer } from '../tokenizers/auto-tokenizer.js';
+import { type PreferenceTrainerInputs, type TrainOptions, type TrainSummary, trainPreferences } from './preference-trainer.js';
+import { resolveTrainConfig, type TrainConfig, TrainConfigError } from './train-config.js';
+import { loadTrainingPairs } from './training-data.js';
+
+/** A path that does not exist here but reads like `org/name` was meant for the Hugging Face hub. */
+export function checkModelFolder(key: string, path: string): void {
+  if (existsSync(path)) return;
+  const hub = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(path);
+  throw new TrainConfigError(
+    key,
+    hub
+      ? `'${path}' is not a folder here; it looks like a Hugging Face hub name, and alpha-dpo does not download models. ` +
+          `Download it on a machine with hub access (e.g. \`huggingface-cli download ${path} --local-dir ${path.split('/')[1]}\`) and pass that folder.`
+      : `no such folder: ${path}.`,
+  );
+}
+
+function isResolved(config: TrainConfig | Record<string, unknown>): config is TrainConfig {
+  return Array.isArray((config as TrainConfig).ignored) && typeof (config as TrainConfig).data === 'object';
+}
+
+/** The models a config names, in the dtype it asks for. */
+async function loadModels(config: TrainConfig, needsReference: boolean): Promise<{ policy: CausalLM; reference: CausalLM | null }> {
+  const modelDir = config.model_name_or_path as string;
+  const dtype = config.torch_dtype === null || config.torch_dtype === 'auto' ? 'float32' : config.torch_dtype;
+  const policy = await AutoModelForCausalLM.fromPretrained(modelDir, { dtype });
+  try {
+    const reference = needsReference
+      ? await AutoModelForCausalLM.fromPretrained(config.ref_model_name_or_path ?? modelDir, { dtype })
+      : null;
+    return { policy, reference };
+  } catch (e) {
+    policy.dispose();
+    throw e;
+  }
+}
+
+/**
+ * Trains from a config: a resolved TrainConfig or the raw keys of a YAML file (resolved here).
+ * The config needs model_name_or_path, output_dir and dataset (or dataset_mixer).
+ */
+export async function train(config: TrainConfig | Record<string, unknown>, options: TrainOptions = {}): Promise<TrainSummary> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const raw = isResolved(config) ? undefined : config;
+  const resolved = isResolved(config) ? config : resolveTrainConfig(config);
+  for (const key of ['model_name_or_path', 'output_dir'] as const) {
+    if (resolved[key] === null) throw new TrainConfigError(key, 'is required.');
+  }
+  if (resolved.dataset === null && resolved.dataset_mixer === null)
+    throw new TrainConfigError('dataset', 'is required (or dataset_mixer).');
+  checkModelFolder('model_name_or_path', resolved.model_name_or_path as string);
+  if (resolved.ref_model_name_or_path !== null) checkModelFolder('ref_model_name_or_path', resolved.ref_model_name_or_path);
+  for (const { key, why } of resolved.ignored) log(`note: '${key}' has no effect here: ${why}`);
+
+  const tokenizer = await AutoTokenizer.fromPretrained(resolved.model_name_or_path as string);
+  const data = await loadTrainingPairs(resolved, tokenizer, { log });
+  const need = lossRequirements(resolved.loss_type, resolved.loss);
+  const { policy, reference } = await loadModels(resolved, need.reference);
+  log(
+    `policy ${policy.architecture} (${(policy.numParameters / 1e6).toFixed(1)}M parameters)` +
+      `${reference ? `, reference ${resolved.ref_model_name_or_path ?? resolved.model_name_or_path}` : ', no reference model'}` +
+      `; loss ${JSON.stringify(resolved.loss_type)}, ${resolved.ln ? 'averaged' : 'summed'} log-probs`,
+  );
+  const inputs: PreferenceTrainerInputs = {
+    policy,
+    reference,
+    tokenizer,
+    train: data.train,
+    eval: data.eval,
+    ...(raw ? { rawConfig: raw } : {}),
+  };
+  try {
+    return await trainPreferences(resolved, inputs, { ...options, log });
+  } finally {
+    policy.dispose();
+    reference?.dispose();
+  }
+}

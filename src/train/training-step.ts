@@ -1,0 +1,79 @@
+// One optimiser step: `gradient_accumulation_steps` micro-batches forward and backward, the
+// gradients clipped to max_grad_norm, the learning rate set from the schedule, AdamW, zero_grad.
+import type { PreferenceBatches } from '../data/batch/preference-batches.js';
+import type { AlphaDpoState } from '../losses/alpha-dpo-state.js';
+import { type LossRequirements, preferenceLoss } from '../losses/preference-loss.js';
+import type { CausalLM } from '../models/causal-lm.js';
+import type { AdamW } from '../optim/adamw.js';
+import { clipGradNorm } from '../optim/clip-grad-norm.js';
+import { type LrSchedule, lrMultiplier } from '../optim/lr-schedule.js';
+import type { Tensor } from '../tensor/tensor.js';
+import * as torch from '../torch.js';
+import { batchLogps, type ReferenceSource } from './batch-logps.js';
+import { MetricWindow } from './metrics-log.js';
+import type { TrainConfig } from './train-config.js';
+
+export interface TrainingStepParts {
+  config: TrainConfig;
+  need: LossRequirements;
+  policy: CausalLM;
+  reference: ReferenceSource;
+  batches: PreferenceBatches;
+  optimizer: AdamW;
+  schedule: LrSchedule;
+  lossState: AlphaDpoState;
+  /** TRL's on_pre_optimizer_step: the accumulated gradients, before clipping. */
+  onGradients?: ((step: number, parameters: readonly Tensor[]) => void) | undefined;
+}
+
+export interface TrainingStepResult {
+  /** Mean of the micro-batch losses. */
+  loss: number;
+  /** Mean of the micro-batch metrics, plus grad_norm and learning_rate. */
+  metrics: Record<string, number>;
+  /** Non-padding tokens of the policy's rows. */
+  tokens: number;
+  /** Warnings the loss raised on these micro-batches (e.g. α-DPO's σ at its floor). */
+  warnings: string[];
+}
+
+/** Runs optimiser step number `step` (1-based). */
+export function trainingStep(parts: TrainingStepParts, step: number): TrainingStepResult {
+  const { config, optimizer } = parts;
+  const accumulation = config.gradient_accumulation_steps;
+  const window = new MetricWindow();
+  const warnings = new Set<string>();
+  let lossSum = 0;
+  let tokens = 0;
+  for (let m = 0; m < accumulation; m++) {
+    const batch = parts.batches.next();
+    try {
+      torch.tidy(() => {
+        const logps = batchLogps(parts.policy, parts.reference, batch, { ln: config.ln, need: parts.need });
+        const out = preferenceLoss(config.loss_type, logps, config.loss, parts.lossState, { training: true });
+        const loss = out.losses.mean();
+        // Each micro-batch's mean divided by the number of micro-batches: the accumulated
+        // gradient is the gradient of the mean over the whole (equal-sized) batch.
+        (accumulation === 1 ? loss : loss.div(accumulation)).backward();
+        lossSum += loss.item();
+        tokens += batch.attentionMask.sum().item();
+        window.add(out.metrics);
+        for (const w of (out as { warnings?: readonly string[] }).warnings ?? []) warnings.add(w);
+      });
+    } finally {
+      batch.dispose();
+    }
+  }
+  parts.onGradients?.(step, optimizer.parameters());
+  const gradNorm = clipGradNorm(optimizer.parameters(), config.max_grad_norm > 0 ? config.max_grad_norm : Number.MAX_VALUE);
+  const lr = config.learning_rate * lrMultiplier(parts.schedule, step - 1);
+  optimizer.lr = lr;
+  optimizer.step();
+  optimizer.zeroGrad();
+  return {
+    loss: lossSum / accumulation,
+    metrics: { ...window.take(), grad_norm: gradNorm, learning_rate: lr },
+    tokens,
+    warnings: [...warnings],
+  };
+}
