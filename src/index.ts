@@ -2,8 +2,10 @@
 // Layers: native (libtorch shim) -> tensor (typed Tensor API, exported as `torch`) -> io
 // (safetensors) -> nn -> models -> losses -> data -> train -> cli.
 
+export { ConfigError } from './config/config-error.js';
 export * from './data/index.js';
 export { type DemoOptions, type DemoResult, type DemoRow, formatDemoTable, runDemo } from './demo/index.js';
+export { AlphaDpoError } from './errors.js';
 export {
   type FinishReason,
   type GeneratedText,
@@ -36,6 +38,7 @@ export {
   UnsafeCheckpointError,
   UnsupportedArchitectureError,
 } from './models/index.js';
+export { AddonLoadError, TorchError } from './native/errors.js';
 export { CheckpointWeightsError } from './nn/errors.js';
 export * as nn from './nn/index.js';
 export { AdamW, type AdamWOptions, type AdamWStateDict, type ParamGroup } from './optim/adamw.js';

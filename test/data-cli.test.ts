@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { runCommand } from '../src/cli/command.js';
 import { runData } from '../src/cli/data.js';
 import type { InspectResult } from '../src/cli/data-inspect.js';
 import { loadPreferenceDataset } from '../src/data/index.js';
@@ -18,15 +19,14 @@ const fixture = (name: string) => join(FIXTURES, name);
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await runData(
-    argv,
-    (t) => {
+  const code = await runCommand('data', runData, argv, {
+    out: (t) => {
       out += t;
     },
-    (t) => {
+    err: (t) => {
       err += t;
     },
-  );
+  });
   return { code, out, err };
 }
 

@@ -14,7 +14,7 @@ function assertTableMatchesSchema(docName: string, schema: Schema): void {
   const rows = keyTableRows(readDoc(docName));
   const documented = new Map(rows.map((r) => [r.key, r]));
   for (const [key, field] of Object.entries(schema)) {
-    if (field.type === 'ignored') continue;
+    if (field.type === 'note') continue;
     const row = documented.get(key);
     assert.ok(row !== undefined, `docs/${docName} has no row for '${key}'`);
     assert.deepEqual(
@@ -25,7 +25,7 @@ function assertTableMatchesSchema(docName: string, schema: Schema): void {
   }
   for (const row of rows) {
     assert.ok(
-      row.key in schema && schema[row.key]!.type !== 'ignored',
+      row.key in schema && schema[row.key]!.type !== 'note',
       `docs/${docName}:${row.line}: '${row.key}' is not a key of the schema`,
     );
   }
@@ -50,7 +50,7 @@ describe('config tables in the docs', () => {
     assertTableMatchesSchema('training.md', TRAIN_CONFIG_SCHEMA);
     const doc = readDoc('training.md');
     for (const [key, field] of Object.entries(TRAIN_CONFIG_SCHEMA)) {
-      if (field.type === 'ignored') assert.ok(doc.includes(`\`${key}\``), `docs/training.md does not name '${key}', which has no effect`);
+      if (field.type === 'note') assert.ok(doc.includes(`\`${key}\``), `docs/training.md does not name '${key}', which has no effect`);
     }
   });
 });

@@ -11,7 +11,9 @@ const SRC = join(dirname(fileURLToPath(import.meta.url)), '..', 'src');
 
 /** Rank of each top-level folder of src/ (a file may import equal rank only within its own folder). */
 const RANK: Record<string, number> = {
+  'errors.ts': -1,
   native: 0,
+  config: 1,
   tensor: 1,
   random: 1,
   io: 2,

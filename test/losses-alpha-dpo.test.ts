@@ -44,7 +44,11 @@ describe('alpha-dpo against PyTorch over several batches', () => {
         expectClose(out.rejectedRewards, batch.rejected_rewards, `${what} rejectedRewards`);
         expectMetrics(out.metrics, batch.metrics, what);
         assert.equal(state.steps, batch.state.steps, `${what} steps`);
-        expectClose([state.mean, state.std], [batch.state.mean, batch.state.std], `${what} running mean, std`);
+        expectClose(
+          [state.mean, state.std, state.variance],
+          [batch.state.mean, batch.state.std, batch.state.variance],
+          `${what} running mean, std, variance`,
+        );
         out.losses.mean().backward();
         for (const side of SIDES) {
           const expected = batch.grads[side];
@@ -71,7 +75,7 @@ describe('alpha-dpo running statistics', () => {
   //   σ: 0.1, 0.09 + 0.2 = 0.29, 0.261 + 0.1 = 0.361, 0.3249 + 0 = 0.3249, 0.29241 + 0.2 = 0.49241
   const means = [0.2, 0.58, 0.522, 0.9698, 1.17282];
   const stds = [0.1, 0.29, 0.361, 0.3249, 0.49241];
-  const config: PreferenceLossConfig = { beta: 2, alpha: 0.5, gamma_beta_ratio: 0.25 };
+  const config: PreferenceLossConfig = { beta: 2, alpha: 0.5, gamma_beta_ratio: 0.25, normalization: 'ema' };
 
   test('five batches follow the hand-computed EMA, updated before use', () => {
     const state = new AlphaDpoState();
@@ -119,7 +123,7 @@ describe('alpha-dpo running statistics', () => {
     expectClose(batch.metrics['margin/min']!, 0.25 - 0.5, "'batch' margin/min");
     const none = preferenceLoss('alpha-dpo', gapBatch([1, 2, 3]), { ...config, normalization: 'none' });
     expectClose(none.metrics['margin/max']!, 0.25 + 0.5 * 3, "'none' margin/max");
-    assert.deepEqual(state.toJSON(), { kind: 'alpha-dpo-state', version: 1, mean: 0.3, std: 0.2, steps: 4 });
+    assert.deepEqual(state.toJSON(), { kind: 'alpha-dpo-state', version: 2, mean: 0.3, std: 0.2, variance: 0, steps: 4 });
   });
 
   test('the state round-trips through JSON and resumes the same sequence', () => {
@@ -148,7 +152,7 @@ describe('alpha-dpo invariants', () => {
   const config: PreferenceLossConfig = { beta: 2.5, alpha: 0.2, gamma_beta_ratio: 0.6 };
 
   test('alpha = 0 is SimPO exactly (losses and gradients bit for bit)', () => {
-    for (const normalization of ['ema', 'ema-debiased', 'batch', 'none'] as const) {
+    for (const normalization of ['ema-moments', 'ema', 'ema-debiased', 'batch', 'none'] as const) {
       const a = inputs(true);
       const s = inputs(true);
       const alpha = preferenceLoss('alpha-dpo', a, { ...config, alpha: 0, normalization }, new AlphaDpoState());
@@ -217,7 +221,7 @@ describe('alpha-dpo invariants', () => {
   });
 
   test('identical gaps (σ = 0) and one-pair batches give finite values in every normalization', () => {
-    for (const normalization of ['ema', 'ema-debiased', 'batch', 'none'] as const) {
+    for (const normalization of ['ema-moments', 'ema', 'ema-debiased', 'batch', 'none'] as const) {
       const state = new AlphaDpoState();
       const cases = [
         gapBatch([0, 0, 0, 0]), // policy = reference at step 1: the reference's 0/0
@@ -234,9 +238,9 @@ describe('alpha-dpo invariants', () => {
     }
   });
 
-  test('σ = 0 with g = μ gives z = 0 (margin γ_r); the eps floor is used only below 1e-6', () => {
+  test("σ = 0 with g = μ gives z = 0 (margin γ_r); 'ema' uses the eps floor only below 1e-6", () => {
     // Step 1 with all gaps 0: μ = σ = 0, z = 0/max(0, 1e-6) = 0, so the loss is SimPO's: softplus(−2.5·(0 − 0.6)).
-    const out = preferenceLoss('alpha-dpo', gapBatch([0, 0, 0]), config, new AlphaDpoState());
+    const out = preferenceLoss('alpha-dpo', gapBatch([0, 0, 0]), { ...config, normalization: 'ema' }, new AlphaDpoState());
     expectClose(
       out.losses,
       [0, 0, 0].map(() => softplus(2.5 * 0.6)),
@@ -245,11 +249,11 @@ describe('alpha-dpo invariants', () => {
     );
     // σ slightly above eps is used as is: state σ = 2e-6 (raw), gap 1e-6 above μ → z = 0.5.
     const state = new AlphaDpoState({ mean: 0, std: 2e-6, steps: 3 });
-    const eval1 = preferenceLoss('alpha-dpo', gapBatch([1e-6, 1e-6]), config, state, { training: false });
+    const eval1 = preferenceLoss('alpha-dpo', gapBatch([1e-6, 1e-6]), { ...config, normalization: 'ema' }, state, { training: false });
     expectClose(eval1.metrics['margin/mean']!, 0.6 + 0.2 * 0.5, 'margin with σ = 2e-6', 1e-9);
     // Below eps the floor applies: σ = 1e-7 → z = 1e-6/1e-6 = 1.
     const tiny = new AlphaDpoState({ mean: 0, std: 1e-7, steps: 3 });
-    const eval2 = preferenceLoss('alpha-dpo', gapBatch([1e-6, 1e-6]), config, tiny, { training: false });
+    const eval2 = preferenceLoss('alpha-dpo', gapBatch([1e-6, 1e-6]), { ...config, normalization: 'ema' }, tiny, { training: false });
     expectClose(eval2.metrics['margin/mean']!, 0.6 + 0.2 * 1, 'margin with σ floored at eps', 1e-9);
   });
 

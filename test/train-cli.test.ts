@@ -12,6 +12,14 @@ import { runTrain } from '../src/cli/train.js';
 import { AutoModelForCausalLM, PRESETS, randomInit, torch } from '../src/index.js';
 import { makeTempDir, removeTempDir } from './helpers/tmp-dir.js';
 
+/** A command's stdout and stderr, collected line by line (trailing newline dropped). */
+function into(lines: string[]) {
+  const push = (t: string) => {
+    lines.push(t.replace(/\n$/, ''));
+  };
+  return { out: push, err: push };
+}
+
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'models', 'tokenizer-chatml');
 let root = '';
 
@@ -68,7 +76,7 @@ describe('alpha-dpo train', () => {
       ].join('\n'),
     );
     const lines: string[] = [];
-    const code = await runTrain([config, '--seed', '3'], (l) => lines.push(l));
+    const code = await runTrain([config, '--seed', '3'], into(lines));
     assert.equal(code, 0, lines.join('\n'));
     const text = lines.join('\n');
     assert.match(text, /note: 'bf16' has no effect here/);
@@ -139,7 +147,7 @@ describe('alpha-dpo train', () => {
           '32',
         ],
       ],
-      (l) => lines.push(l),
+      into(lines),
     );
     assert.equal(code, 0, lines.join('\n'));
     assert.match(lines.join('\n'), /loss "alpha-dpo", averaged log-probs/);
@@ -185,7 +193,7 @@ describe('alpha-dpo train', () => {
     const step = Number((checkpoints[0] as string).slice('checkpoint-'.length));
     assert.ok(step >= 3, `checkpoint after step ${step}`);
     const lines: string[] = [];
-    assert.equal(await runTrain([config, '--resume', '--max_steps', String(step + 2)], (l) => lines.push(l)), 0, lines.join('\n'));
+    assert.equal(await runTrain([config, '--resume', '--max_steps', String(step + 2)], into(lines)), 0, lines.join('\n'));
     assert.match(lines.join('\n'), new RegExp(`resumed from .*checkpoint-${step} at step ${step}`));
     assert.match(lines.join('\n'), new RegExp(`done: ${step + 2} steps`));
   });
@@ -248,7 +256,7 @@ describe('alpha-dpo train', () => {
       ].join('\n'),
     );
     const lines: string[] = [];
-    const log = (l: string) => lines.push(l);
+    const log = into(lines);
     assert.equal(await runTrain([config, '--beta', '0.2', '--output_dir', out], log), 0, lines.join('\n'));
     const first = JSON.parse(await readFile(join(out, 'checkpoint-2', 'trainer_state.json'), 'utf8')) as { config: { beta: number } };
     assert.equal(first.config.beta, 0.2);
@@ -270,7 +278,7 @@ describe('alpha-dpo train', () => {
 
   test('alpha-dpo evaluate: a model against itself gives DPO loss ln 2; without --ref, accuracy is the mean-log-prob comparison', async () => {
     const lines: string[] = [];
-    const out = (t: string) => lines.push(t);
+    const out = into(lines);
     const model = join(root, 'model');
     const data = join(root, 'data', 'test.jsonl');
     const json = join(root, 'eval.json');
@@ -284,7 +292,7 @@ describe('alpha-dpo train', () => {
     assert.equal(await runEvaluate(['--model', model, '--data', data, '--json', json], out), 0, lines.join(''));
     const plain = JSON.parse(await readFile(json, 'utf8')) as Record<string, number>;
     const scored = join(root, 'scored.jsonl');
-    assert.equal(await runScore(['--model', model, '--data', data, '--out', scored], out, out), 0);
+    assert.equal(await runScore(['--model', model, '--data', data, '--out', scored], out), 0);
     const rowsScored = (await readFile(scored, 'utf8'))
       .trim()
       .split('\n')
@@ -303,9 +311,6 @@ describe('alpha-dpo train', () => {
       config,
       `model_name_or_path: /nonexistent\ndataset: /nonexistent\nloss_type: sigmoid\nbeta: 0.1\nnum_train_epoch: 1\noutput_dir: ${root}/x\n`,
     );
-    await assert.rejects(
-      runTrain([config], () => {}),
-      /'num_train_epoch'.*Did you mean 'num_train_epochs'/,
-    );
+    await assert.rejects(runTrain([config], into([])), /'num_train_epoch'.*Did you mean 'num_train_epochs'/);
   });
 });

@@ -1,5 +1,7 @@
 // Command-line arguments of `alpha-dpo data …`: positional files, a few command flags, and one
 // flag per data setting, named and typed by DATA_CONFIG_SCHEMA (`--max_length 1024`).
+
+import { nearestName } from '../config/suggest.js';
 import {
   DATA_CONFIG_KEYS,
   DATA_CONFIG_SCHEMA,
@@ -9,7 +11,6 @@ import {
   resolveDataConfig,
 } from '../data/data-config.js';
 import { DataConfigError } from '../data/errors.js';
-import { nearestName } from '../losses/nearest-name.js';
 
 export interface DataCommandArgs {
   files: string[];
@@ -61,6 +62,7 @@ export function dataFlagsHelp(): string {
   return DATA_CONFIG_KEYS.map((key) => {
     const spec = DATA_CONFIG_SCHEMA[key];
     const values = spec.type === 'enum' ? ` (${spec.values.join(' | ')})` : '';
-    return `  --${key} ${spec.type === 'boolean' ? 'true|false' : spec.type.toUpperCase()}${values}, default ${JSON.stringify(spec.default)}\n      ${spec.doc}`;
+    const type = spec.type === 'boolean' ? 'true|false' : spec.type === 'number' ? 'INTEGER' : spec.type.toUpperCase();
+    return `  --${key} ${type}${values}, default ${JSON.stringify(spec.default)}\n      ${spec.doc}`;
   }).join('\n');
 }

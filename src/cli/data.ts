@@ -2,6 +2,7 @@
 // form training reads.
 import { DataError } from '../data/errors.js';
 import { ODD_ROW_KINDS } from '../data/odd-row-kinds.js';
+import { type CommandIO, UsageError } from './command.js';
 import { dataFlagsHelp, parseDataArgs } from './data-args.js';
 import { convertData } from './data-convert.js';
 import { formatInspect, inspectData } from './data-inspect.js';
@@ -25,41 +26,33 @@ Data settings (YAML keys of the training config, same names):
 ${dataFlagsHelp()}
 `;
 
-export async function runData(argv: readonly string[], out: (text: string) => void, err: (text: string) => void): Promise<number> {
+export async function runData(argv: string[], io: CommandIO): Promise<number> {
+  const { out, err } = io;
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === '--help' || sub === '-h' || rest.includes('--help') || rest.includes('-h')) {
     out(DATA_HELP);
     return sub === undefined ? 1 : 0;
   }
-  try {
-    if (sub === 'inspect') {
-      const args = parseDataArgs(rest, ['model', 'split'], ['json']);
-      if (args.files.length === 0) throw new DataError('data inspect needs a FILE (or folder). Run alpha-dpo data --help.');
-      const result = await inspectData(args);
-      out(args.switches.has('json') ? `${JSON.stringify(result)}\n` : formatInspect(result));
-      return 0;
-    }
-    if (sub === 'convert') {
-      const args = parseDataArgs(rest, ['out', 'split'], []);
-      if (args.files.length === 0) throw new DataError('data convert needs a FILE (or folder). Run alpha-dpo data --help.');
-      const { out: path, dataset } = await convertData(args);
-      const dropped = dataset.report
-        .kinds()
-        .filter((kind) => ODD_ROW_KINDS[kind].action === 'dropped')
-        .map((kind) => `${kind} ${dataset.report.count(kind)}`);
-      err(
-        `wrote ${dataset.pairs.length} pairs (format ${dataset.format}) from ${dataset.rows} rows to ${path}` +
-          `${dropped.length > 0 ? `; dropped: ${dropped.join(', ')}` : ''}\n`,
-      );
-      return 0;
-    }
-  } catch (e) {
-    if (e instanceof DataError || (e instanceof Error && /^(TokenizerError|ChatTemplateError)$/.test(e.name))) {
-      err(`alpha-dpo data: ${e.message}\n`);
-      return 1;
-    }
-    throw e;
+  if (sub === 'inspect') {
+    const args = parseDataArgs(rest, ['model', 'split'], ['json']);
+    if (args.files.length === 0) throw new DataError('data inspect needs a FILE (or folder). Run alpha-dpo data --help.');
+    const result = await inspectData(args);
+    out(args.switches.has('json') ? `${JSON.stringify(result)}\n` : formatInspect(result));
+    return 0;
   }
-  err(`alpha-dpo data: unknown subcommand '${sub}' (expected inspect or convert). Run alpha-dpo data --help.\n`);
-  return 2;
+  if (sub === 'convert') {
+    const args = parseDataArgs(rest, ['out', 'split'], []);
+    if (args.files.length === 0) throw new DataError('data convert needs a FILE (or folder). Run alpha-dpo data --help.');
+    const { out: path, dataset } = await convertData(args);
+    const dropped = dataset.report
+      .kinds()
+      .filter((kind) => ODD_ROW_KINDS[kind].action === 'dropped')
+      .map((kind) => `${kind} ${dataset.report.count(kind)}`);
+    err(
+      `wrote ${dataset.pairs.length} pairs (format ${dataset.format}) from ${dataset.rows} rows to ${path}` +
+        `${dropped.length > 0 ? `; dropped: ${dropped.join(', ')}` : ''}\n`,
+    );
+    return 0;
+  }
+  throw new UsageError(`unknown subcommand '${sub}' (expected inspect or convert). Run alpha-dpo data --help.`);
 }

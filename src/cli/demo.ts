@@ -4,7 +4,7 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { formatDemoTable, runDemo } from '../demo/index.js';
-import { UsageError } from './generate.js';
+import { type CommandIO, UsageError } from './command.js';
 
 export const DEMO_HELP = `alpha-dpo demo: preference-tune a tiny model on a synthetic task and compare DPO, SimPO and α-DPO
 
@@ -22,7 +22,8 @@ accuracy). Under a minute on two CPU cores; docs/demo.md explains the task and e
   --out DIR     save the α-DPO model with its tokenizer as a Hugging Face folder
 `;
 
-export async function runDemoCommand(argv: readonly string[], out: (text: string) => void, err: (text: string) => void): Promise<number> {
+export async function runDemoCommand(argv: string[], io: CommandIO): Promise<number> {
+  const { out, err } = io;
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({

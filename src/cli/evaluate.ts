@@ -9,6 +9,7 @@ import { evaluatePreferences } from '../train/evaluate.js';
 import { checkModelFolder } from '../train/train.js';
 import { parseOverrides, resolveTrainConfig, TrainConfigError } from '../train/train-config.js';
 import { loadTrainingPairs } from '../train/training-data.js';
+import { type CommandIO, lineWriter } from './command.js';
 
 export const EVALUATE_HELP = `alpha-dpo evaluate: preference metrics of a model on a data set
 
@@ -29,7 +30,8 @@ Metrics use TRL's names with the eval_ prefix; each is a mean over all pairs.
 
 const OWN_FLAGS: Record<string, string> = { model: 'model', ref: 'ref', data: 'data', split: 'split', json: 'json' };
 
-export async function runEvaluate(args: string[], out: (text: string) => void): Promise<number> {
+export async function runEvaluate(args: string[], io: CommandIO): Promise<number> {
+  const out = (text: string) => io.out(text);
   if (args.length === 0 || args.includes('--help') || args.includes('-h')) {
     out(EVALUATE_HELP);
     return args.length === 0 ? 1 : 0;
@@ -58,7 +60,7 @@ export async function runEvaluate(args: string[], out: (text: string) => void): 
     throw new TrainConfigError('--ref', `the loss ${JSON.stringify(config.loss_type)} compares with a reference model: pass --ref DIR.`);
   }
   const tokenizer = await AutoTokenizer.fromPretrained(own.model);
-  const { train: pairs } = await loadTrainingPairs(config, tokenizer, { log: (line) => out(`${line}\n`) });
+  const { train: pairs } = await loadTrainingPairs(config, tokenizer, { log: lineWriter(io.err) });
   const policy = await AutoModelForCausalLM.fromPretrained(own.model);
   const reference = need.reference ? await AutoModelForCausalLM.fromPretrained(own.ref as string) : null;
   try {

@@ -1,10 +1,12 @@
 // `alpha-dpo generate --model DIR --prompt TEXT [...]`: continue prompts with a model folder's
 // model and tokenizer: greedy by default, sampled with --temperature > 0.
+
 import { parseArgs } from 'node:util';
 import { generateText } from '../generation/generate.js';
 import { AutoModelForCausalLM } from '../models/auto.js';
 import type { DType } from '../tensor/dtype.js';
 import { AutoTokenizer } from '../tokenizers/auto-tokenizer.js';
+import { type CommandIO, UsageError } from './command.js';
 
 export const GENERATE_HELP = `alpha-dpo generate: continue text prompts with a Hugging Face model folder
 
@@ -25,13 +27,6 @@ Usage: alpha-dpo generate --model DIR --prompt TEXT [--prompt TEXT ...] [options
   --json                one JSON object per prompt: prompt, completion, tokens, finish_reason
 `;
 
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
-
 function number(
   name: string,
   value: string | undefined,
@@ -51,7 +46,8 @@ function number(
   return n;
 }
 
-export async function runGenerate(argv: readonly string[], out: (text: string) => void): Promise<number> {
+export async function runGenerate(argv: string[], io: CommandIO): Promise<number> {
+  const out = (text: string) => io.out(text);
   let values: Record<string, string | string[] | boolean | undefined>;
   try {
     ({ values } = parseArgs({

@@ -16,8 +16,8 @@ import { AutoModelForCausalLM } from '../models/auto.js';
 import type { DType } from '../tensor/dtype.js';
 import { AutoTokenizer } from '../tokenizers/auto-tokenizer.js';
 import * as torch from '../torch.js';
+import { type CommandIO, UsageError } from './command.js';
 import { dataFlagsHelp, parseDataArgs } from './data-args.js';
-import { UsageError } from './generate.js';
 
 export const SCORE_HELP = `alpha-dpo score: per-pair log-probs of a preference dataset under a model
 
@@ -38,7 +38,8 @@ Data settings (as for training; see alpha-dpo data --help):
 ${dataFlagsHelp()}
 `;
 
-export async function runScore(argv: readonly string[], out: (text: string) => void, err: (text: string) => void): Promise<number> {
+export async function runScore(argv: string[], io: CommandIO): Promise<number> {
+  const { out, err } = io;
   if (argv.includes('--help') || argv.includes('-h')) {
     out(SCORE_HELP);
     return 0;

@@ -1,6 +1,7 @@
 // `alpha-dpo smoke`: a short end-to-end run of the engine on this machine: build info, a
 // matmul throughput figure, small-op latency, and a tiny MLP trained with autograd.
 import * as torch from '../torch.js';
+import { type CommandIO, lineWriter } from './command.js';
 
 function timeIt(fn: () => void, minMs: number): number {
   fn();
@@ -82,4 +83,10 @@ export function runSmoke(log: (line: string) => void): { finalLoss: number; init
   }
   log(finalLoss < initialLoss / 10 ? 'smoke: ok' : 'smoke: the MLP did not learn: something is wrong');
   return { initialLoss, finalLoss };
+}
+
+/** `alpha-dpo smoke`: exit 0 when the tiny MLP's loss fell tenfold. */
+export async function runSmokeCommand(_args: string[], io: CommandIO): Promise<number> {
+  const { finalLoss, initialLoss } = runSmoke(lineWriter(io.out));
+  return finalLoss < initialLoss / 10 ? 0 : 1;
 }

@@ -6,6 +6,7 @@ import { CONFIG_SCHEMA as LOSS_CONFIG_SCHEMA } from '../losses/config.js';
 import { listCheckpoints, readCheckpoint } from '../train/checkpoint.js';
 import { train } from '../train/train.js';
 import { parseOverrides, readTrainConfigFile, TRAIN_CONFIG_SCHEMA, TrainConfigError } from '../train/train-config.js';
+import { type CommandIO, lineWriter } from './command.js';
 
 const USAGE = `Usage: alpha-dpo train CONFIG.yaml [--key value ...] [--resume [DIR]]
 
@@ -141,9 +142,10 @@ function stopOnSignals(log: (line: string) => void): { signal: AbortSignal; exit
   };
 }
 
-export async function runTrain(args: string[], log: (line: string) => void): Promise<number> {
+export async function runTrain(args: string[], io: CommandIO): Promise<number> {
+  const log = lineWriter(io.out);
   if (args.length === 0 || args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(USAGE + keyHelp());
+    io.out(USAGE + keyHelp());
     return args.length === 0 ? 1 : 0;
   }
   const parsed = parseTrainArgs(args);

@@ -1,7 +1,9 @@
 // The data config: one schema (type, default, range, doc) from which the TypeScript type, the
-// defaults, the validation, the CLI flags and the table in docs/data.md all come. Keys are TRL's
-// and Hugging Face's names, so an existing YAML keeps working; they stay snake_case on purpose.
-import { nearestName } from '../losses/nearest-name.js';
+// defaults, the validation, the CLI flags and the table in docs/data.md all come (the engine is
+// src/config/). Keys are TRL's and Hugging Face's names, so an existing YAML keeps working; they
+// stay snake_case on purpose.
+import { throwIfProblems } from '../config/config-error.js';
+import { type Field, type Resolution, resolveSchema, type SchemaInput, type SchemaValues } from '../config/index.js';
 import { DataConfigError } from './errors.js';
 
 export const DATASET_FORMATS = [
@@ -21,30 +23,8 @@ export type TruncationMode = (typeof TRUNCATION_MODES)[number];
 export const BAD_ROW_POLICIES = ['error', 'skip', 'warn'] as const;
 export type BadRowPolicy = (typeof BAD_ROW_POLICIES)[number];
 
-interface EnumField {
-  type: 'enum';
-  values: readonly string[];
-  default: string;
-  doc: string;
-}
-interface StringField {
-  type: 'string';
-  default: string;
-  doc: string;
-}
-interface IntegerField {
-  type: 'integer';
-  /** null: off unless set. */
-  default: number | null;
-  min: number;
-  doc: string;
-}
-interface BooleanField {
-  type: 'boolean';
-  default: boolean;
-  doc: string;
-}
-export type DataFieldSpec = EnumField | StringField | IntegerField | BooleanField;
+/** A field of the data schema. */
+export type DataFieldSpec = Field;
 
 /** Every data key with its default and meaning. Token counts are tokens of the model's tokenizer. */
 export const DATA_CONFIG_SCHEMA = {
@@ -60,15 +40,21 @@ export const DATA_CONFIG_SCHEMA = {
   chosen_key: { type: 'string', default: 'chosen', doc: 'Column holding the preferred completion (or whole dialogue).' },
   rejected_key: { type: 'string', default: 'rejected', doc: 'Column holding the dispreferred completion (or whole dialogue).' },
   max_length: {
-    type: 'integer',
+    type: 'number',
+    integer: true,
+    nullable: true,
     default: 2048,
     min: 2,
+    unit: 'tokens',
     doc: 'Tokens per sequence (prompt + completion) after truncation; null: no limit. 2048 in the α-DPO/SimPO runs.',
   },
   max_prompt_length: {
-    type: 'integer',
+    type: 'number',
+    integer: true,
+    nullable: true,
     default: 1800,
     min: 1,
+    unit: 'tokens',
     doc:
       'Tokens the prompt is cut to when prompt + longer completion exceeds max_length (a pair that fits is never cut); ' +
       'null: the prompt is never cut. 1800 in the α-DPO/SimPO runs. Must be below max_length.',
@@ -82,13 +68,18 @@ export const DATA_CONFIG_SCHEMA = {
       "'keep_start' cuts its end. Completions always keep their start.",
   },
   pad_to_multiple_of: {
-    type: 'integer',
+    type: 'number',
+    integer: true,
+    nullable: true,
     default: null,
     min: 1,
+    unit: 'tokens',
     doc: 'Round each batch length up to a multiple of this many tokens (e.g. 8 for tensor cores); null: the longest row.',
   },
   padding_value: {
-    type: 'integer',
+    type: 'number',
+    integer: true,
+    nullable: true,
     default: null,
     min: 0,
     doc: "Token id written at padded positions of input_ids; null: the tokenizer's pad token, else its EOS, else 0. Masked out either way.",
@@ -114,92 +105,53 @@ export const DATA_CONFIG_SCHEMA = {
     default: false,
     doc: "Drop each epoch's last batch when it has fewer pairs than the batch size.",
   },
-} as const satisfies Record<string, DataFieldSpec>;
+} as const satisfies Record<string, Field>;
 
 export type DataConfigKey = keyof typeof DATA_CONFIG_SCHEMA;
 export const DATA_CONFIG_KEYS = Object.keys(DATA_CONFIG_SCHEMA) as DataConfigKey[];
 
-/** The TypeScript type a field's values have: its enum's values, string, boolean, or an integer that may be null. */
-type FieldValue<F> = F extends { type: 'enum'; values: readonly (infer V)[] }
-  ? V
-  : F extends { type: 'string' }
-    ? string
-    : F extends { type: 'boolean' }
-      ? boolean
-      : number | null;
-
 /** The config with every default filled in. */
-export type DataConfig = { readonly [K in DataConfigKey]: FieldValue<(typeof DATA_CONFIG_SCHEMA)[K]> };
+export type DataConfig = Readonly<SchemaValues<typeof DATA_CONFIG_SCHEMA>>;
 /** What a caller writes: any subset of the keys. */
-export type DataConfigInput = { [K in DataConfigKey]?: DataConfig[K] };
+export type DataConfigInput = SchemaInput<typeof DATA_CONFIG_SCHEMA>;
 
-function describe(value: unknown): string {
-  if (typeof value === 'string') return `the string '${value}'`;
-  if (Array.isArray(value)) return 'an array';
-  return value === null ? 'null' : typeof value;
-}
-
-function checkField(key: DataConfigKey, value: unknown): unknown {
-  const spec: DataFieldSpec = DATA_CONFIG_SCHEMA[key];
-  switch (spec.type) {
-    case 'enum':
-      if (typeof value !== 'string' || !spec.values.includes(value)) {
-        const near = typeof value === 'string' ? nearestName(value, spec.values) : null;
-        throw new DataConfigError(
-          key,
-          `expected one of ${spec.values.map((v) => `'${v}'`).join(', ')}, got ${describe(value)}.${near ? ` Did you mean '${near}'?` : ''}`,
-        );
-      }
-      return value;
-    case 'string':
-      if (typeof value !== 'string' || value === '')
-        throw new DataConfigError(key, `expected a column name, got ${describe(value)}. ${spec.doc}`);
-      return value;
-    case 'boolean':
-      if (typeof value !== 'boolean') throw new DataConfigError(key, `expected true or false, got ${describe(value)}. ${spec.doc}`);
-      return value;
-    case 'integer':
-      if (value === null) return null;
-      if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
-        throw new DataConfigError(
-          key,
-          `expected a whole number or null, got ${typeof value === 'number' ? value : describe(value)}. ${spec.doc}`,
-        );
-      }
-      if (value < spec.min) throw new DataConfigError(key, `${value} is out of range: it must be ≥ ${spec.min}. ${spec.doc}`);
-      return value;
+/** Checks a data config and collects every problem (none thrown), the cross-field rule included. */
+export function checkDataConfig(
+  config: Readonly<Record<string, unknown>>,
+  where?: (key: string) => string | null,
+): Resolution<typeof DATA_CONFIG_SCHEMA> {
+  const resolution = resolveSchema(DATA_CONFIG_SCHEMA, config, {
+    error: DataConfigError,
+    where,
+    unknownKeys: 'error',
+    nullOnNonNullable: 'unset',
+    unknownKeyHint: `Known settings: ${DATA_CONFIG_KEYS.join(', ')}.`,
+  });
+  const { max_length: maxLength, max_prompt_length: maxPromptLength } = resolution.values;
+  if (maxLength !== null && maxPromptLength !== null && maxPromptLength >= maxLength) {
+    resolution.problems.push(
+      new DataConfigError(
+        'max_prompt_length',
+        `${maxPromptLength} must be below max_length (${maxLength}), or a cut prompt would leave no room for the completion. ` +
+          'The α-DPO/SimPO runs used max_length 2048, max_prompt_length 1800.',
+        where?.('max_prompt_length') ?? null,
+      ),
+    );
   }
+  return resolution;
 }
 
-/** Checks types, ranges and cross-field rules, rejects unknown keys (naming the nearest) and fills defaults. */
+/** Checks types, ranges and cross-field rules, rejects unknown keys (naming the nearest) and fills defaults; every problem in one DataConfigError. */
 export function resolveDataConfig(config: unknown = {}): DataConfig {
   if (config === null || typeof config !== 'object' || Array.isArray(config)) {
-    throw new DataConfigError('config', `expected an object of data settings (e.g. { max_length: 2048 }), got ${describe(config)}.`);
-  }
-  const raw = config as Record<string, unknown>;
-  for (const key of Object.keys(raw)) {
-    if (key in DATA_CONFIG_SCHEMA) continue;
-    const near = nearestName(key, DATA_CONFIG_KEYS);
     throw new DataConfigError(
-      key,
-      `unknown data setting.${near ? ` Did you mean '${near}'?` : ''} Known settings: ${DATA_CONFIG_KEYS.join(', ')}.`,
+      'config',
+      `expected an object of data settings (e.g. { max_length: 2048 }), got ${config === null ? 'null' : Array.isArray(config) ? 'an array' : typeof config}.`,
     );
   }
-  const out: Record<string, unknown> = {};
-  for (const key of DATA_CONFIG_KEYS) {
-    const value = raw[key];
-    out[key] = value === undefined ? DATA_CONFIG_SCHEMA[key].default : checkField(key, value);
-  }
-  const resolved = Object.freeze(out) as unknown as DataConfig;
-  const { max_length: maxLength, max_prompt_length: maxPromptLength } = resolved;
-  if (maxLength !== null && maxPromptLength !== null && maxPromptLength >= maxLength) {
-    throw new DataConfigError(
-      'max_prompt_length',
-      `${maxPromptLength} must be below max_length (${maxLength}), or a cut prompt would leave no room for the completion. ` +
-        'The α-DPO/SimPO runs used max_length 2048, max_prompt_length 1800.',
-    );
-  }
-  return resolved;
+  const { values, problems } = checkDataConfig(config as Record<string, unknown>);
+  throwIfProblems(DataConfigError, problems);
+  return Object.freeze(values);
 }
 
 /**
@@ -208,7 +160,7 @@ export function resolveDataConfig(config: unknown = {}): DataConfig {
  */
 export function parseDataConfigValue(key: DataConfigKey, text: string): unknown {
   const spec: DataFieldSpec = DATA_CONFIG_SCHEMA[key];
-  if (spec.type === 'integer') return text === 'null' ? null : /^-?\d+$/.test(text) ? Number(text) : text;
+  if (spec.type === 'number') return text === 'null' ? null : /^-?\d+$/.test(text) ? Number(text) : text;
   if (spec.type === 'boolean') return text === 'true' ? true : text === 'false' ? false : text;
   return text;
 }

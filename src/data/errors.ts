@@ -1,23 +1,23 @@
 // Typed errors a user of the data layer can cause: a bad config value, a missing or unreadable
 // file, a structurally invalid row, a cursor from another dataset. Each says what to do.
+import { ConfigError } from '../config/config-error.js';
+import { AlphaDpoError } from '../errors.js';
 import { formatLocation, type RowLocation } from './row-location.js';
 
-/** Base class of every data-layer error. */
-export class DataError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = new.target.name;
+/** Base class of every data-layer error; DataConfigError is a ConfigError and counts as a DataError too. */
+export class DataError extends AlphaDpoError {
+  static [Symbol.hasInstance](value: unknown): boolean {
+    // `this` is the class on the right of instanceof (a subclass inherits this method).
+    // biome-ignore lint/complexity/noThisInStatic: the subclass, not DataError, must be tested
+    return Function.prototype[Symbol.hasInstance].call(this, value) || (this === DataError && value instanceof DataConfigError);
   }
 }
 
 /** A data config value that is unknown, of the wrong type, out of range, or inconsistent with another. */
-export class DataConfigError extends DataError {
-  /** The config key at fault (e.g. `max_prompt_length`). */
-  readonly field: string;
-
-  constructor(field: string, message: string) {
-    super(`${field}: ${message}`);
-    this.field = field;
+export class DataConfigError extends ConfigError {
+  /** The config key at fault (e.g. `max_prompt_length`), the same as `key`. */
+  get field(): string {
+    return this.key;
   }
 }
 

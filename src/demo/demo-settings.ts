@@ -55,8 +55,8 @@ export interface DemoMethod {
   /** The table's name for it. */
   name: string;
   lossType: LossType;
-  /** Loss keys (beta, gamma_beta_ratio, alpha, ...) as the loss library reads them. */
-  loss: Record<string, number>;
+  /** Loss keys (beta, gamma_beta_ratio, alpha, normalization, ...) as the loss library reads them. */
+  loss: Record<string, number | string>;
   /** Averaged (true: SimPO, α-DPO) or summed (false: DPO) sequence log-probs. */
   ln: boolean;
   learningRate: number;
@@ -71,5 +71,12 @@ export interface DemoMethod {
 export const DEMO_METHODS: readonly DemoMethod[] = [
   { name: 'DPO', lossType: 'sigmoid', loss: { beta: 0.1 }, ln: false, learningRate: 5e-5 },
   { name: 'SimPO', lossType: 'simpo', loss: { beta: 2.5, gamma_beta_ratio: 0.3 }, ln: true, learningRate: 5e-5 },
-  { name: 'α-DPO', lossType: 'alpha-dpo', loss: { beta: 2.5, gamma_beta_ratio: 0.3, alpha: 0.1 }, ln: true, learningRate: 5e-5 },
+  {
+    name: 'α-DPO',
+    lossType: 'alpha-dpo',
+    // The reference normalisation, as docs/demo.md says (16 pairs per step, so its σ is never 0).
+    loss: { beta: 2.5, gamma_beta_ratio: 0.3, alpha: 0.1, normalization: 'ema' },
+    ln: true,
+    learningRate: 5e-5,
+  },
 ];

@@ -4,10 +4,11 @@
 //   N bytes   UTF-8 JSON: { "__metadata__"?: {string: string}, "<name>": { "dtype", "shape", "data_offsets" }, ... }
 //   the rest  the data section: each tensor's bytes (little-endian, row-major) at data_offsets
 //             [begin, end) counted from the start of the data section; tensors tile it exactly.
+import { AlphaDpoError } from '../errors.js';
 import type { DType } from '../tensor/dtype.js';
 
 /** Every error from reading or writing safetensors files. The message names the file and tensor. */
-export class SafetensorsError extends Error {
+export class SafetensorsError extends AlphaDpoError {
   /** The file concerned, where there is one. */
   readonly file: string | undefined;
   /** The tensor concerned, where there is one. */
@@ -17,7 +18,6 @@ export class SafetensorsError extends Error {
     const file = where.file === undefined ? '' : `${where.file}: `;
     const tensor = where.tensor === undefined ? '' : `tensor '${where.tensor}': `;
     super(`${file}${tensor}${message}`, where.cause === undefined ? undefined : { cause: where.cause });
-    this.name = 'SafetensorsError';
     this.file = where.file;
     this.tensor = where.tensor;
   }

@@ -5,26 +5,41 @@ import { LossInputError } from './errors.js';
 /** The JSON form of an AlphaDpoState, for checkpoints. */
 export interface AlphaDpoStateJSON {
   kind: 'alpha-dpo-state';
-  version: 1;
+  version: 2;
   /** Running mean of the batch means of g (zero start, no bias correction). */
   mean: number;
   /** Running mean of the batch unbiased standard deviations of g. */
   std: number;
-  /** Number of updates so far (for the bias correction of 'ema-debiased'). */
+  /** Bias-corrected exponentially weighted variance of every gap seen ('ema-moments'), nats²/token². */
+  variance: number;
+  /** Number of updates so far (for the bias correction of 'ema-debiased' and 'ema-moments'). */
   steps: number;
+}
+
+/** One batch's statistics of the gap g, nats/token. */
+export interface GapBatchStats {
+  /** mean(g). */
+  mean: number;
+  /** Unbiased (N − 1) standard deviation of g; 0 for one pair (no spread seen). */
+  std: number;
+  /** Population (N) variance of g, nats²/token²; 0 for one pair. */
+  variance: number;
 }
 
 export class AlphaDpoState {
   #mean: number;
   #std: number;
+  #variance: number;
   #steps: number;
 
   /** A zero state, as the reference code starts (μ = σ = 0). */
-  constructor(init: { mean?: number; std?: number; steps?: number } = {}) {
+  constructor(init: { mean?: number; std?: number; variance?: number; steps?: number } = {}) {
     this.#mean = check('mean', init.mean ?? 0);
     this.#std = check('std', init.std ?? 0);
+    this.#variance = check('variance', init.variance ?? 0);
     this.#steps = check('steps', init.steps ?? 0);
     if (this.#std < 0) throw new LossInputError('AlphaDpoState.std', `must be ≥ 0, got ${this.#std}.`);
+    if (this.#variance < 0) throw new LossInputError('AlphaDpoState.variance', `must be ≥ 0, got ${this.#variance}.`);
     if (!Number.isInteger(this.#steps) || this.#steps < 0) {
       throw new LossInputError('AlphaDpoState.steps', `must be a whole number ≥ 0, got ${this.#steps}.`);
     }
@@ -35,9 +50,14 @@ export class AlphaDpoState {
     return this.#mean;
   }
 
-  /** Running standard deviation σ of the gap, nats/token (raw EMA, not bias-corrected). */
+  /** Running standard deviation σ of the gap, nats/token (raw EMA of batch stds, not bias-corrected). */
   get std(): number {
     return this.#std;
+  }
+
+  /** Bias-corrected exponentially weighted variance of all gaps seen, nats²/token² ('ema-moments'). */
+  get variance(): number {
+    return this.#variance;
   }
 
   /** Number of batches that have updated the statistics. */
@@ -45,13 +65,40 @@ export class AlphaDpoState {
     return this.#steps;
   }
 
-  /** μ ← m·μ + (1 − m)·batchMean and σ ← m·σ + (1 − m)·batchStd (α-DPO reference, update_and_sync_ref_mean_std). */
-  update(batchMean: number, batchStd: number, momentum: number): void {
-    check('batchMean', batchMean);
-    check('batchStd', batchStd);
-    this.#mean = momentum * this.#mean + (1 - momentum) * batchMean;
-    this.#std = momentum * this.#std + (1 - momentum) * batchStd;
-    this.#steps += 1;
+  /**
+   * The state after one more batch; this one is unchanged.
+   * μ ← m·μ + (1 − m)·batch mean and σ ← m·σ + (1 − m)·batch std (α-DPO reference,
+   * update_and_sync_ref_mean_std). The variance is that of the mixture of every gap seen, batch t
+   * weighted (1 − m)·m^(T−t)/(1 − m^T) and shared equally by its pairs: with a = (1 − m)/(1 − m^T)
+   * and δ = batch mean − previous bias-corrected mean, V ← (1 − a)·(V + a·δ²) + a·batch variance
+   * (the law of total variance; no E[g²] − E[g]² cancellation).
+   */
+  after(batch: GapBatchStats, momentum: number): AlphaDpoState {
+    check('batch.mean', batch.mean);
+    check('batch.std', batch.std);
+    check('batch.variance', batch.variance);
+    const steps = this.#steps + 1;
+    const a = (1 - momentum) / (1 - momentum ** steps);
+    const delta = batch.mean - this.debiased(momentum).mean;
+    return new AlphaDpoState({
+      mean: momentum * this.#mean + (1 - momentum) * batch.mean,
+      std: momentum * this.#std + (1 - momentum) * batch.std,
+      variance: Math.max(0, (1 - a) * (this.#variance + a * delta * delta) + a * batch.variance),
+      steps,
+    });
+  }
+
+  /** Replaces the statistics with those of `next` (e.g. this.after(batch, m)). */
+  assign(next: AlphaDpoState): void {
+    this.#mean = next.#mean;
+    this.#std = next.#std;
+    this.#variance = next.#variance;
+    this.#steps = next.#steps;
+  }
+
+  /** Updates the statistics with one batch in place: assign(after(batch, momentum)). */
+  update(batch: GapBatchStats, momentum: number): void {
+    this.assign(this.after(batch, momentum));
   }
 
   /** μ/(1 − m^t) and σ/(1 − m^t), Adam's correction for the zero start; zeros before the first update. */
@@ -61,11 +108,19 @@ export class AlphaDpoState {
     return { mean: this.#mean / correction, std: this.#std / correction };
   }
 
-  toJSON(): AlphaDpoStateJSON {
-    return { kind: 'alpha-dpo-state', version: 1, mean: this.#mean, std: this.#std, steps: this.#steps };
+  /** 'ema-moments': the bias-corrected mean of every gap seen and the square root of their variance. */
+  pooled(momentum: number): { mean: number; std: number } {
+    return { mean: this.debiased(momentum).mean, std: Math.sqrt(this.#variance) };
   }
 
-  /** Restores a state saved with toJSON() (e.g. from a checkpoint's JSON). */
+  toJSON(): AlphaDpoStateJSON {
+    return { kind: 'alpha-dpo-state', version: 2, mean: this.#mean, std: this.#std, variance: this.#variance, steps: this.#steps };
+  }
+
+  /**
+   * Restores a state saved with toJSON() (e.g. from a checkpoint's JSON). Version 1 (written
+   * before 'ema-moments') has no variance: it starts at std², which the EMA forgets at its rate.
+   */
   static fromJSON(json: unknown): AlphaDpoState {
     if (json === null || typeof json !== 'object') {
       throw new LossInputError(
@@ -74,16 +129,19 @@ export class AlphaDpoState {
       );
     }
     const o = json as Record<string, unknown>;
-    if (o.kind !== 'alpha-dpo-state' || o.version !== 1) {
+    if (o.kind !== 'alpha-dpo-state' || (o.version !== 1 && o.version !== 2)) {
       throw new LossInputError(
         'AlphaDpoState',
-        "expected { kind: 'alpha-dpo-state', version: 1, … } as written by AlphaDpoState.toJSON().",
+        "expected { kind: 'alpha-dpo-state', version: 2, … } (or version 1) as written by AlphaDpoState.toJSON().",
       );
     }
-    for (const key of ['mean', 'std', 'steps'] as const) {
+    const keys = o.version === 1 ? (['mean', 'std', 'steps'] as const) : (['mean', 'std', 'variance', 'steps'] as const);
+    for (const key of keys) {
       if (typeof o[key] !== 'number') throw new LossInputError(`AlphaDpoState.${key}`, `expected a number, got ${typeof o[key]}.`);
     }
-    return new AlphaDpoState({ mean: o.mean as number, std: o.std as number, steps: o.steps as number });
+    const std = o.std as number;
+    const variance = o.version === 1 ? std * std : (o.variance as number);
+    return new AlphaDpoState({ mean: o.mean as number, std, variance, steps: o.steps as number });
   }
 }
 

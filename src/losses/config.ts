@@ -1,42 +1,16 @@
 // The preference-loss config: one schema (type, default, range, doc with source and units) from
-// which the TypeScript type, the defaults and the validation all come. Keys are the reference
+// which the TypeScript types, the defaults and the validation all come (the engine is
+// src/config/). Keys are the reference
 // code's and TRL's names, so an existing YAML keeps working; they stay snake_case on purpose.
+import { throwIfProblems } from '../config/config-error.js';
+import { type Field, type Resolution, resolveSchema, type SchemaInput, type SchemaValues } from '../config/index.js';
 import { LossConfigError } from './errors.js';
-import { nearestName } from './nearest-name.js';
 
-export const NORMALIZATIONS = ['ema', 'ema-debiased', 'batch', 'none'] as const;
+export const NORMALIZATIONS = ['ema-moments', 'ema', 'ema-debiased', 'batch', 'none'] as const;
 export type Normalization = (typeof NORMALIZATIONS)[number];
 
 export const F_DIVERGENCES = ['reverse_kl', 'forward_kl', 'js_divergence', 'alpha_divergence'] as const;
 export type FDivergenceType = (typeof F_DIVERGENCES)[number];
-
-interface NumberField {
-  type: 'number';
-  /** undefined: no default, required by the losses that use it; null: off unless set. */
-  default: number | null | undefined;
-  min?: number;
-  max?: number;
-  minExclusive?: boolean;
-  maxExclusive?: boolean;
-  doc: string;
-}
-interface BooleanField {
-  type: 'boolean';
-  default: boolean;
-  doc: string;
-}
-interface EnumField {
-  type: 'enum';
-  values: readonly string[];
-  default: string;
-  doc: string;
-}
-interface NumberListField {
-  type: 'number[]';
-  default: null;
-  doc: string;
-}
-type FieldSpec = NumberField | BooleanField | EnumField | NumberListField;
 
 /** Every config key, with its default, range, unit and source. docs/losses.md tabulates the same. */
 export const CONFIG_SCHEMA = {
@@ -70,8 +44,11 @@ export const CONFIG_SCHEMA = {
   normalization: {
     type: 'enum',
     values: NORMALIZATIONS,
-    default: 'ema',
-    doc: "How α-DPO turns the gap g into z: 'ema' (reference: zero-start EMA, no bias correction), 'ema-debiased' (EMA divided by 1 − m^t), 'batch' (this batch's z-score), 'none' (z = g).",
+    default: 'ema-moments',
+    doc:
+      "How α-DPO turns the gap g into z. 'ema-moments' (default): bias-corrected EMA mean and variance of every gap seen, this batch included, " +
+      "so |z| ≤ √(B/(1 − m)) and one-pair micro-batches work; 'ema' (the reference: zero-start EMA of batch means and batch stds, no bias correction; " +
+      "σ stays 0 with one pair per call); 'ema-debiased' ('ema' divided by 1 − m^t); 'batch' (this batch's z-score); 'none' (z = g).",
   },
   ema_momentum: {
     type: 'number',
@@ -84,11 +61,11 @@ export const CONFIG_SCHEMA = {
   eps: {
     type: 'number',
     default: 1e-6,
-    min: 0,
-    minExclusive: true,
+    min: 1e-12,
     doc:
       'Floor on σ in z = (g − μ)/max(σ, eps), nats/token. 1e-6 is about the float32 rounding noise of a gap of averaged log-probs near −1, ' +
-      'so any σ below it carries no information; any σ ≥ eps is used unchanged, as in the reference.',
+      'so any σ below it carries no information; any σ ≥ eps is used unchanged, as in the reference. At least 1e-12 (float64 noise of a gap ' +
+      'near 1 is 1e-16): a smaller floor only inflates z, and below ~1e-35 the float32 logits overflow to Inf.',
   },
   update_stats_in_eval: {
     type: 'boolean',
@@ -149,141 +126,60 @@ export const CONFIG_SCHEMA = {
     default: null,
     doc: 'One weight per entry of a loss_type list (e.g. MPO: [0.8, 0.2, 1.0]); default 1 each.',
   },
-} as const satisfies Record<string, FieldSpec>;
+} as const satisfies Record<string, Field>;
 
 export type ConfigKey = keyof typeof CONFIG_SCHEMA;
 export const CONFIG_KEYS = Object.keys(CONFIG_SCHEMA) as ConfigKey[];
 
-/** The config a caller writes: every key optional except as the chosen loss requires. */
-export interface PreferenceLossConfig {
-  beta?: number;
-  label_smoothing?: number;
-  gamma_beta_ratio?: number;
-  alpha?: number;
-  normalization?: Normalization;
-  ema_momentum?: number;
-  eps?: number;
-  update_stats_in_eval?: boolean;
-  sft_weight?: number;
-  cpo_alpha?: number;
-  rdpo_alpha?: number;
-  discopop_tau?: number;
-  f_divergence_type?: FDivergenceType;
-  f_alpha_divergence_coef?: number;
-  ld_alpha?: number | null;
-  use_weighting?: boolean;
-  loss_weights?: readonly number[] | null;
-}
+/** The config a caller writes: every key optional except as the chosen loss requires; null leaves a key at its default. */
+export type PreferenceLossConfig = SchemaInput<typeof CONFIG_SCHEMA>;
 
 /** The config with defaults filled in; a key without default that was not given is null. */
-export interface ResolvedLossConfig {
-  beta: number | null;
-  label_smoothing: number;
-  gamma_beta_ratio: number;
-  alpha: number | null;
-  normalization: Normalization;
-  ema_momentum: number;
-  eps: number;
-  update_stats_in_eval: boolean;
-  sft_weight: number;
-  cpo_alpha: number;
-  rdpo_alpha: number | null;
-  discopop_tau: number;
-  f_divergence_type: FDivergenceType;
-  f_alpha_divergence_coef: number;
-  ld_alpha: number | null;
-  use_weighting: boolean;
-  loss_weights: readonly number[] | null;
+export type ResolvedLossConfig = Readonly<SchemaValues<typeof CONFIG_SCHEMA>>;
+
+// Configs made by resolveLossConfig: frozen, so preferenceLoss can trust them without checking again.
+const resolvedConfigs = new WeakSet<object>();
+
+/** Whether `config` came from resolveLossConfig (and so needs no checking again). */
+export function isResolvedLossConfig(config: unknown): config is ResolvedLossConfig {
+  return typeof config === 'object' && config !== null && resolvedConfigs.has(config);
 }
 
-function describe(value: unknown): string {
-  if (typeof value === 'string') return `the string '${value}'`;
-  if (Array.isArray(value)) return 'an array';
-  return value === null ? 'null' : typeof value;
-}
-
-function checkNumber(key: string, spec: NumberField, value: unknown): number {
-  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) {
-    // YAML 1.1 parsers read `5e-2` (no dot) as a string: the reference code crashes on it.
-    throw new LossConfigError(
-      key,
-      `expected a number, got ${describe(value)}. YAML 1.1 reads exponent forms without a dot (5e-2) as strings: write 0.05 or 5.0e-2.`,
-    );
-  }
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new LossConfigError(
-      key,
-      `expected a finite number, got ${typeof value === 'number' ? String(value) : describe(value)}. ${spec.doc}`,
-    );
-  }
-  const low = spec.min;
-  const high = spec.max;
-  const belowMin = low !== undefined && (spec.minExclusive ? value <= low : value < low);
-  const aboveMax = high !== undefined && (spec.maxExclusive ? value >= high : value > high);
-  if (belowMin || aboveMax) {
-    const lo = low === undefined ? '' : `${spec.minExclusive ? '>' : '≥'} ${low}`;
-    const hi = high === undefined ? '' : `${spec.maxExclusive ? '<' : '≤'} ${high}`;
-    throw new LossConfigError(key, `${value} is out of range: it must be ${[lo, hi].filter(Boolean).join(' and ')}. ${spec.doc}`);
-  }
-  return value;
-}
-
-function checkField(key: ConfigKey, value: unknown): unknown {
-  const spec: FieldSpec = CONFIG_SCHEMA[key];
-  switch (spec.type) {
-    case 'number':
-      if (value === null && spec.default === null) return null;
-      return checkNumber(key, spec, value);
-    case 'boolean':
-      if (typeof value !== 'boolean') throw new LossConfigError(key, `expected true or false, got ${describe(value)}. ${spec.doc}`);
-      return value;
-    case 'enum':
-      if (typeof value !== 'string' || !spec.values.includes(value)) {
-        const near = typeof value === 'string' ? nearestName(value, spec.values) : null;
-        throw new LossConfigError(
-          key,
-          `expected one of ${spec.values.map((v) => `'${v}'`).join(', ')}, got ${describe(value)}.${near ? ` Did you mean '${near}'?` : ''}`,
-        );
-      }
-      return value;
-    case 'number[]':
-      if (value === null) return null;
-      if (!Array.isArray(value) || value.length === 0)
-        throw new LossConfigError(key, `expected a non-empty list of numbers, got ${describe(value)}.`);
-      value.forEach((v, i) => {
-        if (typeof v !== 'number' || !Number.isFinite(v))
-          throw new LossConfigError(`${key}[${i}]`, `expected a finite number, got ${describe(v)}.`);
-      });
-      return Object.freeze([...value]);
-  }
+/** Checks a loss config and collects every problem (none thrown); `where` names its source (a file, a flag). */
+export function checkLossConfig(
+  config: Readonly<Record<string, unknown>>,
+  where?: (key: string) => string | null,
+): Resolution<typeof CONFIG_SCHEMA> {
+  return resolveSchema(CONFIG_SCHEMA, config, {
+    error: LossConfigError,
+    where,
+    unknownKeys: 'error',
+    nullOnNonNullable: 'unset',
+    unknownKeyMessage: (key) =>
+      key === 'loss_type' ? "pass the loss type (or list of loss types) as preferenceLoss's first argument, not inside the config." : null,
+    unknownKeyHint: `Known keys: ${CONFIG_KEYS.join(', ')}.`,
+  });
 }
 
 /**
- * Checks types and ranges, rejects unknown keys (suggesting the nearest known one) and fills
- * defaults. Whether a key suits the chosen loss is checked by preferenceLoss, which knows it.
+ * Checks types and ranges, rejects unknown keys (suggesting the nearest known ones) and fills
+ * defaults; every problem is reported in one LossConfigError. Whether a key suits the chosen loss
+ * is checked by preferenceLoss, which knows it. The result is frozen, and preferenceLoss takes it
+ * without checking it again: resolve once, then pass it to every call.
  */
 export function resolveLossConfig(config: unknown): ResolvedLossConfig {
+  if (isResolvedLossConfig(config)) return config;
   if (config === null || typeof config !== 'object' || Array.isArray(config)) {
-    throw new LossConfigError('config', `expected an object of loss settings (e.g. { beta: 0.1 }), got ${describe(config)}.`);
+    throw new LossConfigError(
+      'config',
+      `expected an object of loss settings (e.g. { beta: 0.1 }), got ${config === null ? 'null' : Array.isArray(config) ? 'an array' : typeof config}.`,
+    );
   }
-  const raw = config as Record<string, unknown>;
-  for (const key of Object.keys(raw)) {
-    if (key in CONFIG_SCHEMA) continue;
-    if (key === 'loss_type') {
-      throw new LossConfigError(
-        key,
-        "pass the loss type (or list of loss types) as preferenceLoss's first argument, not inside the config.",
-      );
-    }
-    const near = nearestName(key, CONFIG_KEYS);
-    throw new LossConfigError(key, `unknown config key.${near ? ` Did you mean '${near}'?` : ''} Known keys: ${CONFIG_KEYS.join(', ')}.`);
-  }
-  const out: Record<string, unknown> = {};
-  for (const key of CONFIG_KEYS) {
-    const value = raw[key];
-    out[key] = value === undefined ? (CONFIG_SCHEMA[key].default ?? null) : checkField(key, value);
-  }
-  return Object.freeze(out) as unknown as ResolvedLossConfig;
+  const { values, problems } = checkLossConfig(config as Record<string, unknown>);
+  throwIfProblems(LossConfigError, problems);
+  const resolved = Object.freeze(values);
+  resolvedConfigs.add(resolved);
+  return resolved;
 }
 
 /** Whether the caller set `key` to something other than its default (so it would change a loss). */

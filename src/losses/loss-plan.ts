@@ -1,15 +1,18 @@
 // From (loss_type, config) to what will run: the registered definitions with their weights, the
-// resolved config, and the inputs they need. Every check that needs no tensor happens here.
+// resolved config, and the inputs they need. Every check that needs no tensor happens here, and
+// for a config from resolveLossConfig it happens once per loss type: the plan is cached on it.
+import { throwIfProblems } from '../config/config-error.js';
+import { nearestName } from '../config/suggest.js';
 import {
   CONFIG_SCHEMA,
   type ConfigKey,
+  isResolvedLossConfig,
   isSetToNonDefault,
   type PreferenceLossConfig,
   type ResolvedLossConfig,
   resolveLossConfig,
 } from './config.js';
 import { LossConfigError, UnknownLossTypeError } from './errors.js';
-import { nearestName } from './nearest-name.js';
 import { LOSS_REGISTRY, LOSS_TYPES, type LossType } from './registry.js';
 import type { LossDefinition, LossNeed } from './types.js';
 
@@ -34,30 +37,70 @@ function usedKeys(definition: LossDefinition): readonly ConfigKey[] {
   return definition.fDivergence ? [...definition.uses, ...F_DIVERGENCE_KEYS] : definition.uses;
 }
 
-export function planLoss(lossType: LossType | readonly LossType[], rawConfig: PreferenceLossConfig): LossPlan {
+// Plans of resolved (frozen) configs, by loss type list: a trainer's micro-batches reuse one.
+const plans = new WeakMap<ResolvedLossConfig, Map<string, LossPlan>>();
+
+function planKey(lossType: LossType | readonly LossType[]): string | null {
+  const list = Array.isArray(lossType) ? (lossType as readonly unknown[]) : [lossType];
+  return list.every((name) => typeof name === 'string') ? JSON.stringify(list) + String(Array.isArray(lossType)) : null;
+}
+
+/**
+ * The plan for `lossType` with `config`. A config from resolveLossConfig is trusted and its plan
+ * is cached; any other object is checked in full on every call. Every problem found is reported
+ * at once, in one LossConfigError.
+ */
+export function planLoss(lossType: LossType | readonly LossType[], rawConfig: PreferenceLossConfig | ResolvedLossConfig): LossPlan {
+  const resolved = isResolvedLossConfig(rawConfig);
+  const key = resolved ? planKey(lossType) : null;
+  const cached = key === null ? undefined : plans.get(rawConfig as ResolvedLossConfig)?.get(key);
+  if (cached) return cached;
+  const plan = makePlan(lossType, rawConfig);
+  if (key !== null) {
+    const byType = plans.get(plan.config) ?? new Map<string, LossPlan>();
+    byType.set(key, plan);
+    plans.set(plan.config, byType);
+  }
+  return plan;
+}
+
+function makePlan(lossType: LossType | readonly LossType[], rawConfig: PreferenceLossConfig | ResolvedLossConfig): LossPlan {
   const config = resolveLossConfig(rawConfig);
   const list = Array.isArray(lossType) ? (lossType as readonly unknown[]) : [lossType];
   if (list.length === 0) throw new LossConfigError('loss_type', 'the list of loss types is empty: give at least one, e.g. "sigmoid".');
   const definitions = list.map((name, i) => definitionOf(name, Array.isArray(lossType) ? `loss_type[${i}]` : 'loss_type'));
   const names = definitions.map((d) => `'${d.name}'`).join(', ');
+  const problems: LossConfigError[] = [];
 
   const weights = config.loss_weights ?? definitions.map(() => 1);
   if (weights.length !== definitions.length) {
-    throw new LossConfigError(
-      'loss_weights',
-      `has ${weights.length} weight(s) for ${definitions.length} loss type(s) (${names}): give one weight per loss type.`,
+    problems.push(
+      new LossConfigError(
+        'loss_weights',
+        `has ${weights.length} weight(s) for ${definitions.length} loss type(s) (${names}): give one weight per loss type.`,
+      ),
     );
   }
 
   for (const definition of definitions) {
     for (const key of definition.requires) {
-      if (config[key] === null) throw new LossConfigError(key, `loss_type '${definition.name}' needs ${key}. ${CONFIG_SCHEMA[key].doc}`);
+      if (config[key] === null)
+        problems.push(new LossConfigError(key, `loss_type '${definition.name}' needs ${key}. ${CONFIG_SCHEMA[key].doc}`));
     }
-    definition.validate?.(config);
+    if (definition.requires.every((key) => config[key] !== null)) {
+      try {
+        definition.validate?.(config);
+      } catch (e) {
+        if (!(e instanceof LossConfigError)) throw e;
+        problems.push(e);
+      }
+    }
     if (config.use_weighting && definition.sortsBatch) {
-      throw new LossConfigError(
-        'use_weighting',
-        `WPO weights are per pair, but '${definition.name}' sorts the batch, so its rows are not pairs (as TRL, which refuses this too).`,
+      problems.push(
+        new LossConfigError(
+          'use_weighting',
+          `WPO weights are per pair, but '${definition.name}' sorts the batch, so its rows are not pairs (as TRL, which refuses this too).`,
+        ),
       );
     }
   }
@@ -67,11 +110,14 @@ export function planLoss(lossType: LossType | readonly LossType[], rawConfig: Pr
   for (const key of Object.keys(rawConfig) as ConfigKey[]) {
     if (used.has(key) || !isSetToNonDefault(rawConfig, key)) continue;
     const users = LOSS_TYPES.filter((name) => usedKeys(LOSS_REGISTRY[name]).includes(key));
-    throw new LossConfigError(
-      key,
-      `has no effect on loss_type ${names}; it is read by ${users.map((u) => `'${u}'`).join(', ')}. Remove it or change the loss type.`,
+    problems.push(
+      new LossConfigError(
+        key,
+        `has no effect on loss_type ${names}; it is read by ${users.map((u) => `'${u}'`).join(', ')}. Remove it or change the loss type.`,
+      ),
     );
   }
+  throwIfProblems(LossConfigError, problems);
 
   const needs = new Set<LossNeed>(definitions.flatMap((d) => d.needs(config)));
   return { definitions, weights, config, needs };

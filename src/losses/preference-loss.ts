@@ -4,27 +4,48 @@ import type { Tensor } from '../tensor/tensor.js';
 import * as torch from '../torch.js';
 import { AlphaDpoState } from './alpha-dpo-state.js';
 import { checkLogps } from './check-logps.js';
-import type { PreferenceLossConfig } from './config.js';
-import { LossInputError } from './errors.js';
+import type { ConfigKey, PreferenceLossConfig, ResolvedLossConfig } from './config.js';
+import { LossInputError, NonFiniteLossError } from './errors.js';
 import { ldDpoLogps } from './ld-dpo.js';
 import { planLoss } from './loss-plan.js';
 import type { LossType } from './registry.js';
-import type { LossContext, LossNeed, LossTerms, PreferenceLogps, PreferenceLossOptions, PreferenceLossOutput } from './types.js';
+import type {
+  LossContext,
+  LossNeed,
+  LossTerms,
+  LossWarning,
+  PreferenceLogps,
+  PreferenceLossOptions,
+  PreferenceLossOutput,
+} from './types.js';
 
-/** Reads every metric in one device-to-host transfer. */
-function readMetrics(metrics: Record<string, Tensor | number>): Record<string, number> {
+/** Reads every metric, and whether every loss is finite, in one device-to-host transfer. */
+function readMetrics(metrics: Record<string, Tensor | number>, losses: Tensor): { values: Record<string, number>; finite: boolean } {
   const names = Object.keys(metrics);
   const tensorNames = names.filter((n) => typeof metrics[n] !== 'number');
-  const values =
-    tensorNames.length === 0
-      ? []
-      : torch.stack(tensorNames.map((n) => (metrics[n] as Tensor).detach().to('float64').reshape([]))).toNumbers();
-  const out: Record<string, number> = {};
+  const scalars = [losses.detach().isfinite().all(), ...tensorNames.map((n) => (metrics[n] as Tensor).detach().reshape([]))];
+  const [finite, ...read] = torch.stack(scalars.map((t) => t.to('float64'))).toNumbers();
+  const values: Record<string, number> = {};
   for (const name of names) {
     const m = metrics[name] as Tensor | number;
-    out[name] = typeof m === 'number' ? m : (values[tensorNames.indexOf(name)] as number);
+    values[name] = typeof m === 'number' ? m : (read[tensorNames.indexOf(name)] as number);
   }
-  return out;
+  return { values, finite: finite === 1 };
+}
+
+/** The typed error for non-finite losses: which rows, their values, and the settings that made them. */
+function nonFiniteLoss(losses: Tensor, config: ResolvedLossConfig, keys: readonly ConfigKey[]): NonFiniteLossError {
+  const values = losses.detach().to('float64').toNumbers();
+  const rows = values.flatMap((v, i) => (Number.isFinite(v) ? [] : [i]));
+  const settings = [...new Set(keys)]
+    .filter((k) => config[k] !== null)
+    .map((k) => `${k} ${typeof config[k] === 'string' ? `'${config[k]}'` : String(config[k])}`)
+    .join(', ');
+  return new NonFiniteLossError(
+    rows,
+    rows.map((i) => values[i] as number),
+    settings,
+  );
 }
 
 /**
@@ -33,12 +54,16 @@ function readMetrics(metrics: Record<string, Tensor | number>): Record<string, n
  *
  * Gradients flow from `losses` to the policy log-probs (and chosenNll / token log-probs where
  * the formula uses them), never to the reference. `state` carries α-DPO's running statistics
- * between calls; the returned tensors belong to the caller.
+ * between calls; the returned tensors belong to the caller. A non-finite loss throws
+ * NonFiniteLossError and leaves `state` unchanged; `warnings` lists what the caller should log.
+ *
+ * `config` is checked in full on every call, unless it came from resolveLossConfig: a trainer
+ * resolves it once and passes the result to every micro-batch, which then costs a cache lookup.
  */
 export function preferenceLoss(
   lossType: LossType | readonly LossType[],
   logps: PreferenceLogps,
-  config: PreferenceLossConfig,
+  config: PreferenceLossConfig | ResolvedLossConfig,
   state?: AlphaDpoState,
   options: PreferenceLossOptions = {},
 ): PreferenceLossOutput {
@@ -62,8 +87,12 @@ export function preferenceLoss(
     let first: LossTerms | null = null;
     let rewarded: LossTerms | null = null;
     const metrics: Record<string, Tensor | number> = {};
+    const warnings: LossWarning[] = [];
+    const commits: (() => void)[] = [];
     for (const [i, definition] of plan.definitions.entries()) {
       const terms = definition.compute(context);
+      warnings.push(...(terms.warnings ?? []));
+      if (terms.commit) commits.push(terms.commit);
       const weight = plan.weights[i] as number;
       const weighted = weight === 1 ? terms.losses : terms.losses.mul(weight);
       total = total === null ? weighted : total.add(weighted);
@@ -96,7 +125,16 @@ export function preferenceLoss(
           }
         : {}),
     });
-    return { losses: total, chosenRewards, rejectedRewards, metrics: readMetrics(metrics) };
+    const read = readMetrics(metrics, total);
+    // An Inf or NaN loss from finite inputs is an error, never a silent value: back-propagated, it would poison the weights.
+    if (!read.finite)
+      throw nonFiniteLoss(
+        total,
+        plan.config,
+        plan.definitions.flatMap((d) => d.uses),
+      );
+    for (const commit of commits) commit();
+    return { losses: total, chosenRewards, rejectedRewards, metrics: read.values, warnings };
   });
 }
 
@@ -119,7 +157,10 @@ export interface LossRequirements {
 }
 
 /** The inputs preferenceLoss(lossType, …, config) needs; validates lossType and config as preferenceLoss does. */
-export function lossRequirements(lossType: LossType | readonly LossType[], config: PreferenceLossConfig): LossRequirements {
+export function lossRequirements(
+  lossType: LossType | readonly LossType[],
+  config: PreferenceLossConfig | ResolvedLossConfig,
+): LossRequirements {
   const plan = planLoss(lossType, config);
   const has = (need: LossNeed) => plan.needs.has(need);
   return {

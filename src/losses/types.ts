@@ -59,6 +59,18 @@ export interface PreferenceLossOutput {
   rejectedRewards: Tensor;
   /** Batch means with TRL's names (rewards/chosen, rewards/accuracies, logps/chosen, …) plus the loss's own. */
   metrics: Record<string, number>;
+  /**
+   * What this call computed but suspects is not what the user meant (e.g. α-DPO's z divided by
+   * eps because the running σ is 0). Empty when all is well. A trainer should log them.
+   */
+  warnings: LossWarning[];
+}
+
+/** A warning from a loss: `code` is stable (log the first of each code, count the rest); `message` says what happened and what to do. */
+export interface LossWarning {
+  /** e.g. 'alpha-dpo/sigma-at-eps'. */
+  code: string;
+  message: string;
 }
 
 /** Per-call options that are not hyper-parameters. */
@@ -88,6 +100,9 @@ export interface LossTerms {
   rejectedRewards: Tensor;
   /** Extra metrics: scalar tensors (read in one transfer) or numbers. */
   metrics?: Record<string, Tensor | number>;
+  warnings?: LossWarning[];
+  /** State changes (α-DPO's running statistics), applied by preferenceLoss only once every loss of the call is finite. */
+  commit?: () => void;
 }
 
 /** A loss registered by name. Each lives in its own file under loss-types/. */

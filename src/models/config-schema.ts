@@ -2,113 +2,67 @@
 // type, transformers' default, its valid range and what it means. The TypeScript config type is
 // derived from the schema, and resolveConfig() fills the defaults once, when the config is read.
 // Keys outside the schema (transformers_version, use_cache, ...) are kept for saving, unread.
+import {
+  type BooleanField,
+  type EnumField,
+  type NumberField,
+  type ObjectField,
+  resolveSchemaOrThrow,
+  type Schema,
+  type SchemaValues,
+  type TokenIdsField,
+} from '../config/index.js';
 import { ModelConfigError } from './errors.js';
 
-type Kind = 'integer' | 'tokenIds' | 'number' | 'boolean' | 'string' | 'object';
-
-export interface FieldSpec<T> {
-  kind: Kind;
-  /** transformers' default when the key is absent (or null where the field is nullable). */
-  default: T;
-  nullable: boolean;
-  /** Smallest allowed value (numbers); `exclusive` makes it a strict bound. */
-  min?: { value: number; exclusive: boolean };
-  /** Allowed values (strings). */
-  choices?: readonly string[];
-  /** What the key means, with units. */
-  doc: string;
-}
+/** A field of a model config schema (the shared config engine's field). */
+export type { Field as FieldSpec } from '../config/index.js';
 
 type Opts = { min?: number; above?: number };
 const bound = (o: Opts | undefined) =>
-  o?.above !== undefined
-    ? { min: { value: o.above, exclusive: true } }
-    : o?.min !== undefined
-      ? { min: { value: o.min, exclusive: false } }
-      : {};
+  o?.above !== undefined ? { min: o.above, minExclusive: true } : o?.min !== undefined ? { min: o.min, minExclusive: false } : {};
 
+/** Field builders with transformers' defaults: `field.int(12, 'Decoder layers.', { min: 1 })`. */
 export const field = {
-  int: (def: number, doc: string, o?: Opts): FieldSpec<number> => ({ kind: 'integer', default: def, nullable: false, doc, ...bound(o) }),
-  intOrNull: (def: number | null, doc: string, o?: Opts): FieldSpec<number | null> => ({
-    kind: 'integer',
+  int: (def: number, doc: string, o?: Opts): NumberField & { default: number } => ({
+    type: 'number',
+    integer: true,
+    default: def,
+    doc,
+    ...bound(o),
+  }),
+  intOrNull: (def: number | null, doc: string, o?: Opts): NumberField & { default: number | null; nullable: true } => ({
+    type: 'number',
+    integer: true,
     default: def,
     nullable: true,
     doc,
     ...bound(o),
   }),
-  number: (def: number, doc: string, o?: Opts): FieldSpec<number> => ({ kind: 'number', default: def, nullable: false, doc, ...bound(o) }),
-  bool: (def: boolean, doc: string): FieldSpec<boolean> => ({ kind: 'boolean', default: def, nullable: false, doc }),
-  choice: <C extends string>(def: C, choices: readonly C[], doc: string): FieldSpec<C> => ({
-    kind: 'string',
+  number: (def: number, doc: string, o?: Opts): NumberField & { default: number } => ({ type: 'number', default: def, doc, ...bound(o) }),
+  bool: (def: boolean, doc: string): BooleanField & { default: boolean } => ({ type: 'boolean', default: def, doc }),
+  choice: <C extends string>(def: C, choices: readonly C[], doc: string): EnumField & { values: readonly C[]; default: C } => ({
+    type: 'enum',
+    values: choices,
     default: def,
-    nullable: false,
-    choices,
     doc,
   }),
-  objectOrNull: (doc: string): FieldSpec<Record<string, unknown> | null> => ({ kind: 'object', default: null, nullable: true, doc }),
+  objectOrNull: (doc: string): ObjectField => ({ type: 'object', default: null, nullable: true, doc }),
   /** Token ids: an integer, a list of integers (several EOS ids), or null. */
-  tokenIds: (def: number | null, doc: string): FieldSpec<number | number[] | null> => ({
-    kind: 'tokenIds',
-    default: def,
-    nullable: true,
-    doc,
-  }),
+  tokenIds: (def: number | null, doc: string): TokenIdsField => ({ type: 'tokenIds', default: def, nullable: true, doc }),
 };
 
-export type Schema = Record<string, FieldSpec<unknown>>;
-export type Resolved<S extends Schema> = { -readonly [K in keyof S]: S[K] extends FieldSpec<infer T> ? T : never };
+export type { Schema };
+/** A model config with every schema key resolved; the type is derived from the schema. */
+export type Resolved<S extends Schema> = SchemaValues<S>;
 
-function describe(value: unknown): string {
-  return value === null ? 'null' : Array.isArray(value) ? 'an array' : `${typeof value} ${JSON.stringify(value)}`;
-}
-
-function check(key: string, spec: FieldSpec<unknown>, value: unknown, where: string): unknown {
-  if (value === undefined) return spec.default;
-  if (value === null) {
-    if (spec.nullable) return null;
-    throw new ModelConfigError(key, `must not be null (default ${JSON.stringify(spec.default)}: ${spec.doc})`, where);
-  }
-  const fail = (expected: string): never => {
-    throw new ModelConfigError(key, `expected ${expected}, got ${describe(value)} (${spec.doc})`, where);
-  };
-  switch (spec.kind) {
-    case 'integer':
-      if (typeof value !== 'number' || !Number.isSafeInteger(value)) fail('an integer');
-      break;
-    case 'tokenIds': {
-      // Several ids are allowed (Llama 3's eos_token_id: [128001, 128008, 128009]).
-      const ids = Array.isArray(value) ? value : [value];
-      if (ids.length === 0 || !ids.every((v) => Number.isSafeInteger(v) && (v as number) >= 0)) {
-        fail('a token id (a non-negative integer) or a list of them');
-      }
-      break;
-    }
-    case 'number':
-      if (typeof value !== 'number' || !Number.isFinite(value)) fail('a finite number');
-      break;
-    case 'boolean':
-      if (typeof value !== 'boolean') fail('true or false');
-      break;
-    case 'string':
-      if (typeof value !== 'string') fail('a string');
-      if (spec.choices && !spec.choices.includes(value as string)) fail(`one of ${spec.choices.map((c) => `'${c}'`).join(', ')}`);
-      break;
-    case 'object':
-      if (typeof value !== 'object' || Array.isArray(value)) fail('an object');
-      break;
-  }
-  if (spec.min !== undefined && typeof value === 'number') {
-    const { value: m, exclusive } = spec.min;
-    if (exclusive ? !(value > m) : !(value >= m)) fail(`a number ${exclusive ? '>' : '≥'} ${m}`);
-  }
-  return value;
-}
-
-/** The schema's keys read from `raw` with their defaults filled in; a wrong type or range is a ModelConfigError naming the key. */
+/**
+ * The schema's keys read from `raw` with their defaults filled in; wrong types and ranges are
+ * reported together in one ModelConfigError naming each key. Keys outside the schema are left
+ * alone (config.json keeps transformers_version, use_cache, ...), and null is a value only where
+ * transformers allows it.
+ */
 export function resolveConfig<S extends Schema>(schema: S, raw: Readonly<Record<string, unknown>>, where: string): Resolved<S> {
-  const out: Record<string, unknown> = {};
-  for (const [key, spec] of Object.entries(schema)) out[key] = check(key, spec, raw[key], where);
-  return out as Resolved<S>;
+  return resolveSchemaOrThrow(schema, raw, { error: ModelConfigError, where, unknownKeys: 'ignore', nullOnNonNullable: 'error' }).values;
 }
 
 /** Throws a ModelConfigError for `key` unless `ok`. */

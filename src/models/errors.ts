@@ -1,19 +1,16 @@
 // Errors a user can cause when loading, building or saving a model. Each says what to do.
+import { ConfigError } from '../config/config-error.js';
+import { AlphaDpoError } from '../errors.js';
 
 /** A config.json value of the wrong type, out of range, or inconsistent with another. */
-export class ModelConfigError extends Error {
-  /** The config key at fault. */
-  readonly key: string;
-
-  constructor(key: string, message: string, where = 'config.json') {
-    super(`${where}: ${key}: ${message}`);
-    this.name = 'ModelConfigError';
-    this.key = key;
+export class ModelConfigError extends ConfigError {
+  constructor(key: string, message: string, where: string | null = 'config.json', problems: readonly ConfigError[] = []) {
+    super(key, message, where, problems);
   }
 }
 
 /** An architecture this package does not implement. */
-export class UnsupportedArchitectureError extends Error {
+export class UnsupportedArchitectureError extends AlphaDpoError {
   readonly architecture: string;
 
   constructor(architecture: string, supported: readonly string[], where: string) {
@@ -21,7 +18,6 @@ export class UnsupportedArchitectureError extends Error {
       `${where}: architecture '${architecture}' is not supported. Supported: ${supported.join(', ')}. ` +
         '(Models of other families need their own implementation under src/models/.)',
     );
-    this.name = 'UnsupportedArchitectureError';
     this.architecture = architecture;
   }
 }
@@ -31,7 +27,7 @@ export class UnsupportedArchitectureError extends Error {
  * Unpickling runs code named by the file, so a downloaded pickle can execute anything: they are
  * never opened.
  */
-export class UnsafeCheckpointError extends Error {
+export class UnsafeCheckpointError extends AlphaDpoError {
   readonly files: readonly string[];
 
   constructor(dir: string, files: readonly string[]) {
@@ -41,15 +37,9 @@ export class UnsafeCheckpointError extends Error {
         '`AutoModelForCausalLM.from_pretrained(dir).save_pretrained(dir, safe_serialization=True)` (transformers), ' +
         "or use the hub's safetensors conversion (https://huggingface.co/spaces/safetensors/convert).",
     );
-    this.name = 'UnsafeCheckpointError';
     this.files = files;
   }
 }
 
 /** A model folder without the files needed to load it. */
-export class ModelFolderError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ModelFolderError';
-  }
-}
+export class ModelFolderError extends AlphaDpoError {}

@@ -3,6 +3,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AddonLoadError, TorchError } from './errors.js';
 import type { Handle } from './handle.js';
 import type { NativeOps } from './ops.generated.js';
 
@@ -49,17 +50,41 @@ export interface NativeCore {
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const addonPath = join(root, 'build', 'Release', 'alpha_dpo_native.node');
 
+/**
+ * The addon's libtorch exceptions arrive as plain Errors named 'TorchError' (native/src/errors.h);
+ * this gives them TorchError's prototype. Only a throw pays for it: the wrapper's try costs
+ * nothing on the normal path.
+ */
+function withTorchErrors<T extends object>(addon: T): T {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(addon)) {
+    if (typeof value !== 'function') {
+      wrapped[name] = value;
+      continue;
+    }
+    const fn = value as (...args: unknown[]) => unknown;
+    wrapped[name] = (...args: unknown[]) => {
+      try {
+        return fn(...args);
+      } catch (e) {
+        if (e instanceof Error && e.name === 'TorchError') Object.setPrototypeOf(e, TorchError.prototype);
+        throw e;
+      }
+    };
+  }
+  return wrapped as T;
+}
+
 function load(): NativeCore & NativeOps {
   const require = createRequire(import.meta.url);
+  let addon: NativeCore & NativeOps;
   try {
-    return require(addonPath) as NativeCore & NativeOps;
+    addon = require(addonPath) as NativeCore & NativeOps;
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e);
-    throw new Error(
-      `alpha-dpo could not load its libtorch addon (${addonPath}): ${reason}\n` +
-        'Build it with `npm run build:native` (it needs libtorch: see `bash scripts/setup.sh`, or set LIBTORCH to a libtorch folder).',
-    );
+    throw new AddonLoadError(addonPath, reason, { cause: e });
   }
+  return withTorchErrors(addon);
 }
 
 export const native = load();

@@ -1,4 +1,5 @@
 // Errors a user causes by handing the nn layer a checkpoint that does not fit the model.
+import { AlphaDpoError } from '../errors.js';
 
 export interface WeightShapeMismatch {
   name: string;
@@ -15,7 +16,7 @@ export interface WeightShapeMismatch {
  * needs and the checkpoint lacks, weights of the wrong shape or dtype, and weights the model has
  * no place for. Every offending key is listed (the message shows the first few of each kind).
  */
-export class CheckpointWeightsError extends Error {
+export class CheckpointWeightsError extends AlphaDpoError {
   readonly missing: readonly string[];
   readonly mismatched: readonly WeightShapeMismatch[];
   readonly unexpected: readonly string[];
@@ -39,7 +40,6 @@ export class CheckpointWeightsError extends Error {
       `${where}: the checkpoint does not fit the model its config.json describes. ${parts.join('; ')}. ` +
         'Check that config.json belongs to these weights (architecture, sizes, tie_word_embeddings).',
     );
-    this.name = 'CheckpointWeightsError';
     this.missing = problems.missing;
     this.mismatched = problems.mismatched;
     this.unexpected = problems.unexpected;

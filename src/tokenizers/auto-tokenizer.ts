@@ -179,7 +179,11 @@ export class AutoTokenizer implements Tokenizer {
           'use plain prompts, or add a template to the folder',
       );
     }
-    return this.#template.render(messages, { addGenerationPrompt: options.addGenerationPrompt ?? false, special: this.#special });
+    return this.#template.render(messages, {
+      addGenerationPrompt: options.addGenerationPrompt ?? false,
+      special: this.#special,
+      kwargs: options.chatTemplateKwargs,
+    });
   }
 
   /**

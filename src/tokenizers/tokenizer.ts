@@ -15,6 +15,11 @@ export interface EncodeOptions {
 export interface ChatTemplateOptions {
   /** Append the tokens that open an assistant turn (transformers' add_generation_prompt). Default false. */
   addGenerationPrompt?: boolean;
+  /**
+   * Extra variables for the template, as transformers passes apply_chat_template's extra keyword
+   * arguments (e.g. { enable_thinking: false } for Qwen3). Names are the template's own.
+   */
+  chatTemplateKwargs?: Readonly<Record<string, unknown>>;
 }
 
 export interface Tokenizer {

@@ -3,8 +3,10 @@
 // Written atomically: everything goes into a temporary sibling folder, trainer_state.json last,
 // and only the complete folder is renamed to checkpoint-<step>. A crash leaves at worst a
 // `.tmp-` folder, which is never mistaken for a checkpoint and is cleaned up by the next save.
+
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { AlphaDpoError } from '../errors.js';
 import { writeFileAtomically, writeFully } from '../io/atomic-write.js';
 import { loadSafetensors, saveSafetensors } from '../io/safetensors.js';
 import type { CausalLM } from '../models/causal-lm.js';
@@ -119,12 +121,7 @@ export async function listCheckpoints(outputDir: string): Promise<{ step: number
   return out.sort((a, b) => a.step - b.step);
 }
 
-export class CheckpointError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CheckpointError';
-  }
-}
+export class CheckpointError extends AlphaDpoError {}
 
 /** Reads a checkpoint's trainer state and optimiser moments (the caller disposes the tensors). */
 export async function readCheckpoint(dir: string): Promise<{ state: TrainerState; optimizerTensors: Map<string, Tensor> }> {

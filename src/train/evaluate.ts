@@ -8,6 +8,7 @@ import type { AlphaDpoState } from '../losses/alpha-dpo-state.js';
 import type { PreferenceLossConfig } from '../losses/config.js';
 import { lossRequirements, preferenceLoss } from '../losses/preference-loss.js';
 import type { LossType } from '../losses/registry.js';
+import type { LossWarning } from '../losses/types.js';
 import type { CausalLM } from '../models/causal-lm.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import * as torch from '../torch.js';
@@ -30,6 +31,8 @@ export interface EvaluateOptions {
   tokenizer?: Pick<Tokenizer, 'padTokenId' | 'eosTokenId'> | null;
   /** Checked between batches: an aborted evaluation returns null at once. */
   signal?: AbortSignal;
+  /** Warnings the loss raises on evaluation batches (default: ignored). */
+  onWarning?: (warning: LossWarning) => void;
   /** Called between batches so signals and timers can run (the trainer passes an event-loop yield). */
   betweenBatches?: () => Promise<void>;
 }
@@ -65,6 +68,7 @@ export async function evaluatePreferences(
           torch.tidy(() => {
             const logps = batchLogps(policy, reference, batch, { ln: settings.ln, need });
             const out = preferenceLoss(settings.loss_type, logps, settings.loss, options.state, { training: false });
+            for (const w of out.warnings) options.onWarning?.(w);
             return { loss: out.losses.mean().item(), metrics: out.metrics };
           }),
         );

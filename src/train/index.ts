@@ -17,12 +17,18 @@ export { RUN_LOCK_FILE, RunFolderError } from './run-folder.js';
 export { checkModelFolder, train } from './train.js';
 export {
   ALL_CONFIG_KEYS,
+  mergeTrainConfigSources,
   parseOverrides,
+  REPORT_TARGETS,
+  type ReportTarget,
+  type RequiredTrainKey,
+  type ResolveTrainConfigOptions,
   readTrainConfigFile,
   resolveTrainConfig,
   TRAIN_CONFIG_SCHEMA,
   TRAIN_KEYS,
   type TrainConfig,
   TrainConfigError,
+  trainConfigHelp,
 } from './train-config.js';
 export { holdOut, loadTrainingPairs, type TrainingPairs } from './training-data.js';

@@ -10,6 +10,7 @@ import { PreferenceBatches } from '../data/batch/preference-batches.js';
 import type { TokenizedPair } from '../data/tokenize/tokenized-pair.js';
 import { AlphaDpoState } from '../losses/alpha-dpo-state.js';
 import { type LossRequirements, lossRequirements } from '../losses/preference-loss.js';
+import type { LossWarning } from '../losses/types.js';
 import type { CausalLM } from '../models/causal-lm.js';
 import { AdamW } from '../optim/adamw.js';
 import { type LrSchedule, warmupStepsFor } from '../optim/lr-schedule.js';
@@ -130,6 +131,32 @@ function lrScheduleFor(config: TrainConfig, batchesPerEpoch: number): LrSchedule
   return { type: config.lr_scheduler_type, warmupSteps: warmupStepsFor(totalSteps, config.warmup_steps, config.warmup_ratio), totalSteps };
 }
 
+/**
+ * Warnings the loss raises (e.g. α-DPO's σ at its floor): each code logged in full the first time,
+ * then counted — `warnings/<code>` in the logged record (micro-batches that raised it per step) and
+ * a total at the end — so a warning raised on every micro-batch does not flood the log.
+ */
+class WarningLog {
+  readonly #counts = new Map<string, number>();
+  constructor(private readonly log: (line: string) => void) {}
+
+  /** Logs new codes; returns the per-code counts of `raised` as metrics. */
+  record(raised: readonly LossWarning[], where: string): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const w of raised) {
+      const seen = this.#counts.get(w.code) ?? 0;
+      if (seen === 0) this.log(`warning (${where}): ${w.message}`);
+      this.#counts.set(w.code, seen + 1);
+      out[`warnings/${w.code}`] = (out[`warnings/${w.code}`] ?? 0) + 1;
+    }
+    return out;
+  }
+
+  summarise(): void {
+    for (const [code, n] of this.#counts) if (n > 1) this.log(`warning ${code} was raised ${n} times in this run`);
+  }
+}
+
 /** Progress of a run: what a checkpoint records and the summary reports. */
 interface RunCounters {
   step: number;
@@ -218,7 +245,7 @@ async function runTraining(
   const progress = new ProgressReporter({ totalSteps: schedule.totalSteps, log, quiet: options.quiet ?? false, startStep: run.step });
   const started = performance.now();
   const window = new MetricWindow();
-  const warned = new Set<string>();
+  const warnings = new WarningLog(log);
   let lastRecord: Record<string, number> = {};
   let evalMetrics: Record<string, number> | null = null;
   let lastCheckpoint: string | null = null;
@@ -240,6 +267,7 @@ async function runTraining(
       tokenizer: inputs.tokenizer ?? null,
       signal: options.signal,
       betweenBatches: yieldToEventLoop,
+      onWarning: (w) => warnings.record([w], `evaluation at step ${run.step}`),
     });
     if (result === null) return; // interrupted: the checkpoint below matters more
     evalMetrics = { step: run.step, ...result };
@@ -281,11 +309,7 @@ async function runTraining(
       run.tokens += result.tokens;
       run.stepLosses.push(result.loss);
       run.logHistory.push({ kind: 'step', step: run.step, loss: result.loss });
-      window.add({ loss: result.loss, ...result.metrics });
-      for (const w of result.warnings.filter((w) => !warned.has(w))) {
-        warned.add(w);
-        log(`warning (step ${run.step}): ${w}`);
-      }
+      window.add({ loss: result.loss, ...result.metrics, ...warnings.record(result.warnings, `step ${run.step}`) });
       options.onStep?.(run.step, result.loss);
       const seconds = (performance.now() - started) / 1000;
       const accuracy = result.metrics['rewards/accuracies'] ?? Number.NaN;
@@ -308,6 +332,7 @@ async function runTraining(
   } finally {
     progress.done();
     await metrics.close();
+    warnings.summarise();
   }
 
   const interrupted = run.step < schedule.totalSteps;

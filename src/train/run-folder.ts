@@ -6,16 +6,12 @@
 import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { AlphaDpoError } from '../errors.js';
 
 export const RUN_LOCK_FILE = '.alpha-dpo.lock';
 
 /** output_dir cannot be used: in use by another run, not writable, or holding another run's files. */
-export class RunFolderError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RunFolderError';
-  }
-}
+export class RunFolderError extends AlphaDpoError {}
 
 /** Files and folders a run writes (and overwrite_output_dir removes); model files are replaced when the run ends. */
 const RUN_RECORDS = /^(checkpoint-\d+|metrics\.jsonl|train_summary\.json|runs)$/;

@@ -3,85 +3,226 @@
 // the α-DPO reference code's, so the authors' YAML loads unchanged apart from paths. Loss keys
 // (beta, alpha, ...) are the loss library's schema (src/losses/config.ts) and data keys
 // (max_length, truncation_mode, ...) the data layer's (src/data/data-config.ts): one schema each,
-// composed here; an unknown key is an error naming the nearest key of all three.
+// composed here, all checked by the config engine (src/config/). Every mistake in a config is
+// reported at once, and every rule that depends only on the config is checked here, before any
+// model or data is loaded.
+
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { DATA_CONFIG_KEYS, type DataConfig, resolveDataConfig } from '../data/data-config.js';
-import { CONFIG_KEYS as LOSS_CONFIG_KEYS, type PreferenceLossConfig, resolveLossConfig } from '../losses/config.js';
-import { nearestName } from '../losses/nearest-name.js';
-import { lossRequirements } from '../losses/preference-loss.js';
+import { throwIfProblems } from '../config/config-error.js';
+import {
+  ConfigError,
+  type CustomField,
+  describeSchema,
+  describeValue,
+  didYouMean,
+  type Field,
+  resolveSchema,
+  type SchemaValues,
+  unknownKeyDetail,
+} from '../config/index.js';
+import { checkDataConfig, DATA_CONFIG_KEYS, DATA_CONFIG_SCHEMA, type DataConfig } from '../data/data-config.js';
+import type { DataFilesSource } from '../data/read/data-files.js';
+import {
+  checkLossConfig,
+  CONFIG_KEYS as LOSS_CONFIG_KEYS,
+  CONFIG_SCHEMA as LOSS_CONFIG_SCHEMA,
+  type ResolvedLossConfig,
+  resolveLossConfig,
+} from '../losses/config.js';
+import { LossConfigError } from '../losses/errors.js';
+import { type LossRequirements, lossRequirements } from '../losses/preference-loss.js';
 import { LOSS_TYPES, type LossType } from '../losses/registry.js';
-import { LR_SCHEDULER_TYPES, type LrSchedulerType } from '../optim/lr-schedule.js';
+import { LR_SCHEDULER_TYPES } from '../optim/lr-schedule.js';
 
-export class TrainConfigError extends Error {
-  constructor(
-    readonly key: string,
-    message: string,
-  ) {
-    super(`config key '${key}': ${message}`);
-    this.name = 'TrainConfigError';
+/** A training config mistake; `problems` lists every one found (loss and data keys' included). */
+export class TrainConfigError extends ConfigError {
+  static override keyLabel(key: string): string {
+    return `config key '${key}'`;
   }
 }
 
-type Field =
-  | { type: 'string'; default: string | null; doc: string }
-  | { type: 'number'; default: number | null; min?: number; max?: number; integer?: boolean; doc: string }
-  | { type: 'boolean'; default: boolean | null; doc: string }
-  | { type: 'enum'; values: readonly string[]; default: string | null; doc: string }
-  | { type: 'json'; default: unknown; doc: string }
-  // Accepted so the reference YAML loads; has no effect here (the doc says why).
-  | { type: 'ignored'; doc: string };
-
 const STRATEGIES = ['no', 'steps', 'epoch'] as const;
 const MODEL_DTYPES = ['auto', 'float32', 'bfloat16', 'float16'] as const;
+
+/** report_to values that work offline; the others (online services) are dropped with a note. */
+export const REPORT_TARGETS = ['tensorboard'] as const;
+export type ReportTarget = (typeof REPORT_TARGETS)[number];
+/** transformers' online integrations: accepted with a note, since nothing leaves the machine. */
+const ONLINE_REPORTERS = [
+  'all',
+  'azure_ml',
+  'clearml',
+  'codecarbon',
+  'comet_ml',
+  'dagshub',
+  'dvclive',
+  'flyte',
+  'mlflow',
+  'neptune',
+  'swanlab',
+  'trackio',
+  'wandb',
+] as const;
+
+type Fail = (detail: string, subKey?: string) => never;
+
+function parseLossType(value: unknown, fail: Fail): LossType | LossType[] {
+  const names = Array.isArray(value) ? value : [value];
+  if (names.length === 0) fail('expected a loss name or a non-empty list of names.');
+  names.forEach((name, i) => {
+    if (typeof name !== 'string' || !(LOSS_TYPES as readonly string[]).includes(name)) {
+      const hint = typeof name === 'string' ? didYouMean(name, LOSS_TYPES) : '';
+      fail(
+        `unknown loss ${typeof name === 'string' ? `'${name}'` : describeValue(name)}.${hint} Known: ${LOSS_TYPES.join(', ')}.`,
+        Array.isArray(value) ? `[${i}]` : undefined,
+      );
+    }
+  });
+  return value as LossType | LossType[];
+}
+
+function parseDataSource(value: unknown, fail: Fail): DataFilesSource | null {
+  const isPaths = (v: unknown) => typeof v === 'string' || (Array.isArray(v) && v.length > 0 && v.every((p) => typeof p === 'string'));
+  if (value === null || value === undefined) return null;
+  if (isPaths(value)) return value as DataFilesSource;
+  if (typeof value === 'object' && !Array.isArray(value) && Object.values(value as object).every(isPaths)) return value as DataFilesSource;
+  return fail(`expected a path, a list of paths or { split: paths }, got ${describeValue(value)}.`);
+}
+
+function parseMixer(value: unknown, fail: Fail): Record<string, number> | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'object' || Array.isArray(value) || Object.keys(value as object).length === 0) {
+    fail(`expected { path: fraction, ... }, got ${describeValue(value)}.`);
+  }
+  for (const [path, fraction] of Object.entries(value as Record<string, unknown>)) {
+    if (typeof fraction !== 'number' || !(fraction > 0 && fraction <= 1))
+      fail(`expected a fraction in (0, 1], got ${describeValue(fraction)}.`, path);
+  }
+  return value as Record<string, number>;
+}
+
+function parseSplits(value: unknown, fail: Fail): [string, string] {
+  if (!Array.isArray(value) || value.length < 1 || value.length > 2 || !value.every((s) => typeof s === 'string' && s !== '')) {
+    fail(`expected [train split] or [train split, eval split], got ${describeValue(value)}.`);
+  }
+  const splits = value as string[];
+  return [splits[0] as string, splits[1] ?? 'test'];
+}
+
+function parseEvalSplitSize(value: unknown, fail: Fail): number | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'number' || !Number.isFinite(value) || !((value > 0 && value < 1) || (Number.isSafeInteger(value) && value >= 1))) {
+    fail(`expected a fraction in (0, 1) or a whole number of pairs ≥ 1, got ${describeValue(value)}.`);
+  }
+  return value as number;
+}
+
+function reportNames(value: unknown): unknown[] {
+  return value === null || value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+function parseReportTo(value: unknown, fail: Fail): ReportTarget[] {
+  const names = reportNames(value);
+  const known = ['none', ...REPORT_TARGETS, ...ONLINE_REPORTERS];
+  names.forEach((name, i) => {
+    if (typeof name !== 'string' || !known.includes(name)) {
+      const hint = typeof name === 'string' ? didYouMean(name, known) : '';
+      fail(
+        `unknown report target ${typeof name === 'string' ? `'${name}'` : describeValue(name)}.${hint} Offline targets: 'none', ${REPORT_TARGETS.map((t) => `'${t}'`).join(', ')}.`,
+        Array.isArray(value) ? `[${i}]` : undefined,
+      );
+    }
+  });
+  if (names.includes('none') && names.length > 1) fail("'none' cannot be listed with other targets.");
+  return [...new Set(names.filter((n): n is ReportTarget => (REPORT_TARGETS as readonly unknown[]).includes(n)))];
+}
+
+/** A field whose value `parse` checks and shapes (see CustomField). */
+function custom<T>(spec: Omit<CustomField<T>, 'type'>): CustomField<T> {
+  return { type: 'custom', ...spec };
+}
+
+const TF = 'transformers TrainingArguments';
+const TRL = 'TRL DPOConfig';
+const REF = 'α-DPO reference code';
 
 export const TRAIN_CONFIG_SCHEMA = {
   model_name_or_path: {
     type: 'string',
     default: null,
     doc: 'Hugging Face model folder of the policy (config.json, safetensors, tokenizer files).',
+    source: REF,
   },
-  ref_model_name_or_path: { type: 'string', default: null, doc: 'Reference model folder; default: model_name_or_path (the SFT model).' },
+  ref_model_name_or_path: {
+    type: 'string',
+    default: null,
+    doc: 'Reference model folder; default: model_name_or_path (the SFT model).',
+    source: REF,
+  },
   torch_dtype: {
     type: 'enum',
     values: MODEL_DTYPES,
     default: null,
     doc: "dtype the models are loaded in; null/'auto' load float32 (AdamW's update runs in float32 whatever this is).",
+    source: REF,
   },
-  dataset: {
-    type: 'json',
+  dataset: custom({
     default: null,
+    parse: parseDataSource,
     doc: 'Training data: a file, a folder of shards, a list of files, or { train: files, test: files } (splits chosen by dataset_splits).',
-  },
-  dataset_mixer: {
-    type: 'json',
+  }),
+  dataset_mixer: custom({
     default: null,
+    parse: parseMixer,
     doc: "{ path: fraction }: the reference code's form; each path is read with dataset_splits and the first fraction×rows of it kept (1.0 = all).",
-  },
-  dataset_splits: {
-    type: 'json',
+    source: REF,
+  }),
+  dataset_splits: custom({
     default: ['train', 'test'],
+    parse: parseSplits,
     doc: '[train split, eval split] names used to pick files from dataset/dataset_mixer.',
-  },
-  eval_dataset: { type: 'json', default: null, doc: 'Evaluation data, in any form dataset takes; overrides the eval split.' },
-  loss_type: { type: 'json', default: 'sigmoid', doc: `Loss name or list of names (with loss_weights): ${LOSS_TYPES.join(', ')}.` },
+    source: REF,
+  }),
+  eval_dataset: custom({
+    default: null,
+    parse: parseDataSource,
+    doc: 'Evaluation data, in any form dataset takes; overrides the eval split.',
+  }),
+  eval_split_size: custom({
+    default: null,
+    parse: parseEvalSplitSize,
+    doc:
+      'When the data has no eval split and no eval_dataset is given: hold out this many training pairs for evaluation, ' +
+      "a fraction in (0, 1) or a whole number of pairs (as `datasets`' train_test_split test_size). null: none.",
+    unit: 'fraction or pairs',
+  }),
+  loss_type: custom({
+    default: 'sigmoid',
+    parse: parseLossType,
+    doc: `Loss name or list of names (with loss_weights): ${LOSS_TYPES.join(', ')}.`,
+    source: TRL,
+  }),
   ln: {
     type: 'boolean',
     default: null,
     doc: 'Average sequence log-probs over completion tokens (true, SimPO/α-DPO) or sum them (false, DPO). Default: what the loss is defined on.',
+    source: REF,
   },
   trainer_type: {
     type: 'enum',
     values: ['dpo'],
     default: 'dpo',
     doc: "The α-DPO reference code's trainer switch; only 'dpo' (preference pairs) exists.",
+    source: REF,
   },
-  learning_rate: { type: 'number', default: 1e-6, min: 0, doc: 'Peak learning rate of AdamW (TRL DPOConfig default 1e-6).' },
+  learning_rate: { type: 'number', default: 1e-6, min: 0, doc: 'Peak learning rate of AdamW (TRL DPOConfig default 1e-6).', source: TRL },
   lr_scheduler_type: {
     type: 'enum',
     values: LR_SCHEDULER_TYPES,
     default: 'linear',
     doc: 'Schedule of the learning rate (transformers formulas).',
+    source: TF,
   },
   warmup_ratio: {
     type: 'number',
@@ -89,361 +230,313 @@ export const TRAIN_CONFIG_SCHEMA = {
     min: 0,
     max: 1,
     doc: 'Fraction of optimiser steps spent warming up (ceil); warmup_steps > 0 wins.',
+    source: TF,
   },
-  warmup_steps: { type: 'number', default: 0, min: 0, integer: true, doc: 'Warm-up optimiser steps.' },
-  num_train_epochs: { type: 'number', default: 1, min: 0, doc: 'Epochs over the training pairs (may be fractional); max_steps > 0 wins.' },
-  max_steps: { type: 'number', default: -1, min: -1, integer: true, doc: 'Optimiser steps to run; -1: from num_train_epochs.' },
+  warmup_steps: { type: 'number', default: 0, min: 0, integer: true, unit: 'optimiser steps', doc: 'Warm-up optimiser steps.', source: TF },
+  num_train_epochs: {
+    type: 'number',
+    default: 1,
+    min: 0,
+    unit: 'epochs',
+    doc: 'Epochs over the training pairs (may be fractional); max_steps > 0 wins.',
+    source: TF,
+  },
+  max_steps: {
+    type: 'number',
+    default: -1,
+    min: -1,
+    integer: true,
+    unit: 'optimiser steps',
+    doc: 'Optimiser steps to run; -1: from num_train_epochs.',
+    source: TF,
+  },
   per_device_train_batch_size: {
     type: 'number',
     default: 8,
     min: 1,
     integer: true,
+    unit: 'pairs',
     doc: 'Pairs per micro-batch (2× rows: chosen and rejected).',
+    source: TF,
   },
-  per_device_eval_batch_size: { type: 'number', default: 8, min: 1, integer: true, doc: 'Pairs per evaluation batch.' },
+  per_device_eval_batch_size: {
+    type: 'number',
+    default: 8,
+    min: 1,
+    integer: true,
+    unit: 'pairs',
+    doc: 'Pairs per evaluation batch.',
+    source: TF,
+  },
   gradient_accumulation_steps: {
     type: 'number',
     default: 1,
     min: 1,
     integer: true,
+    unit: 'micro-batches',
     doc: "Micro-batches per optimiser step; gradients equal the large batch's.",
+    source: TF,
   },
-  max_grad_norm: { type: 'number', default: 1, min: 0, doc: 'Global gradient-norm clipping (0: off).' },
+  max_grad_norm: { type: 'number', default: 1, min: 0, doc: 'Global gradient-norm clipping (0: off).', source: TF },
   weight_decay: {
     type: 'number',
     default: 0,
     min: 0,
     doc: "AdamW decoupled weight decay (not applied to biases and norm weights, as transformers' Trainer).",
+    source: TF,
   },
-  adam_beta1: { type: 'number', default: 0.9, min: 0, max: 0.999999, doc: 'AdamW β1.' },
-  adam_beta2: { type: 'number', default: 0.999, min: 0, max: 0.999999999, doc: 'AdamW β2.' },
-  adam_epsilon: { type: 'number', default: 1e-8, min: 0, doc: 'AdamW ε.' },
+  adam_beta1: { type: 'number', default: 0.9, min: 0, max: 0.999999, doc: 'AdamW β1.', source: TF },
+  adam_beta2: { type: 'number', default: 0.999, min: 0, max: 0.999999999, doc: 'AdamW β2.', source: TF },
+  adam_epsilon: { type: 'number', default: 1e-8, min: 0, doc: 'AdamW ε.', source: TF },
   optim: {
     type: 'enum',
     values: ['adamw_torch', 'adamw_hf', 'adamw_torch_fused'],
     default: 'adamw_torch',
     doc: "Optimiser; all names mean PyTorch's AdamW here.",
+    source: TF,
   },
-  seed: { type: 'number', default: 42, min: 0, integer: true, doc: 'Seeds libtorch, the data order and sampling.' },
-  logging_steps: { type: 'number', default: 10, min: 1, integer: true, doc: 'Log averaged metrics every N optimiser steps.' },
-  logging_first_step: { type: 'boolean', default: true, doc: 'Also log after the first optimiser step.' },
+  seed: { type: 'number', default: 42, min: 0, integer: true, doc: 'Seeds libtorch, the data order and sampling.', source: TF },
+  logging_steps: {
+    type: 'number',
+    default: 10,
+    min: 1,
+    integer: true,
+    unit: 'optimiser steps',
+    doc: 'Log averaged metrics every N optimiser steps.',
+    source: TF,
+  },
+  logging_first_step: { type: 'boolean', default: true, doc: 'Also log after the first optimiser step.', source: TF },
+  report_to: custom({
+    default: 'none',
+    parse: parseReportTo,
+    doc:
+      "Where metrics go besides output_dir/metrics.jsonl: 'none', 'tensorboard' (event files in output_dir/runs), or a list. " +
+      "Online services (wandb, mlflow, comet_ml, 'all', ...) are not available offline: they are dropped with a note.",
+    source: TF,
+  }),
   eval_strategy: {
     type: 'enum',
     values: STRATEGIES,
     default: null,
     doc: "When to evaluate: 'no', every eval_steps ('steps'), or each epoch. Default: 'steps' when there is eval data.",
+    source: TF,
   },
-  evaluation_strategy: { type: 'enum', values: STRATEGIES, default: null, doc: 'Older transformers name of eval_strategy.' },
+  evaluation_strategy: { type: 'enum', values: STRATEGIES, default: null, doc: 'Older transformers name of eval_strategy.', source: TF },
   eval_steps: {
     type: 'number',
     default: null,
     min: 1,
     integer: true,
+    unit: 'optimiser steps',
     doc: 'Evaluate every N optimiser steps (default: logging_steps), and at the end.',
+    source: TF,
   },
-  do_eval: { type: 'boolean', default: null, doc: 'false turns evaluation off even when there is eval data.' },
+  eval_on_start: {
+    type: 'boolean',
+    default: false,
+    doc: 'Evaluate once before the first optimiser step (a step-0 baseline of the eval metrics).',
+    source: TF,
+  },
+  do_eval: { type: 'boolean', default: null, doc: 'false turns evaluation off even when there is eval data.', source: TF },
   save_strategy: {
     type: 'enum',
     values: STRATEGIES,
     default: 'steps',
     doc: "When to write checkpoints: 'no', every save_steps, or each epoch.",
+    source: TF,
   },
-  save_steps: { type: 'number', default: 500, min: 0, integer: true, doc: 'Checkpoint every N optimiser steps (0: never).' },
+  save_steps: {
+    type: 'number',
+    default: 500,
+    min: 0,
+    integer: true,
+    unit: 'optimiser steps',
+    doc: 'Checkpoint every N optimiser steps (0: never).',
+    source: TF,
+  },
   save_total_limit: {
     type: 'number',
     default: null,
     min: 1,
     integer: true,
+    unit: 'checkpoints',
     doc: 'Keep at most this many checkpoints (the oldest are deleted).',
+    source: TF,
   },
-  output_dir: { type: 'string', default: null, doc: 'Where checkpoints, metrics.jsonl and the final model go.' },
+  output_dir: { type: 'string', default: null, doc: 'Where checkpoints, metrics.jsonl and the final model go.', source: TF },
   overwrite_output_dir: {
     type: 'boolean',
     default: false,
-    doc: "Start a new run in an output_dir that holds another run's checkpoints and metrics (they are removed). Without it such a folder is refused unless resuming.",
-  },
-  eval_on_start: { type: 'boolean', default: false, doc: 'Evaluate once before the first step (a step-0 baseline), as transformers.' },
-  eval_split_size: {
-    type: 'number',
-    default: null,
-    min: 0,
-    doc: 'Hold out this fraction (< 1) or number (≥ 1, whole) of the training pairs for evaluation when the data has no eval split.',
+    doc: 'Allow training into an output_dir that already holds checkpoints or a model (false: stop, unless resuming).',
+    source: TF,
   },
   precompute_ref_log_probs: {
     type: 'boolean',
     default: false,
     doc: 'Compute the reference log-probs once before training and cache them on disk (key: reference weights, data, tokenisation settings).',
+    source: TRL,
   },
-  disable_dropout: { type: 'boolean', default: true, doc: 'Turn dropout off in the policy and reference (TRL default).' },
+  disable_dropout: { type: 'boolean', default: true, doc: 'Turn dropout off in the policy and reference (TRL default).', source: TRL },
   resume_from_checkpoint: {
     type: 'string',
     default: null,
     doc: "A checkpoint folder to resume from, or 'latest' (the newest complete one in output_dir).",
+    source: TF,
   },
-  run_name: { type: 'string', default: null, doc: 'A name shown in logs and the summary.' },
-  bf16: { type: 'ignored', doc: "Mixed precision is not implemented: training runs in the models' dtype with float32 optimiser maths." },
-  fp16: { type: 'ignored', doc: 'See bf16.' },
-  attn_implementation: { type: 'ignored', doc: 'One attention implementation (matmul + softmax) is used.' },
-  gradient_checkpointing: { type: 'ignored', doc: 'Activation checkpointing is not implemented.' },
-  gradient_checkpointing_kwargs: { type: 'ignored', doc: 'See gradient_checkpointing.' },
-  preprocessing_num_workers: { type: 'ignored', doc: 'Tokenisation runs in the training process.' },
-  hub_model_id: { type: 'ignored', doc: 'Nothing is pushed to a hub.' },
-  push_to_hub: { type: 'ignored', doc: 'Nothing is pushed to a hub.' },
-  report_to: { type: 'ignored', doc: 'Metrics go to output_dir/metrics.jsonl.' },
-  log_level: { type: 'ignored', doc: 'One log level.' },
+  run_name: { type: 'string', default: null, doc: 'A name shown in logs and the summary.', source: TF },
+  bf16: { type: 'note', doc: "Mixed precision is not implemented: training runs in the models' dtype with float32 optimiser maths." },
+  fp16: { type: 'note', doc: 'See bf16.' },
+  attn_implementation: { type: 'note', doc: 'One attention implementation (matmul + softmax) is used.' },
+  gradient_checkpointing: { type: 'note', doc: 'Activation checkpointing is not implemented.' },
+  gradient_checkpointing_kwargs: { type: 'note', doc: 'See gradient_checkpointing.' },
+  preprocessing_num_workers: { type: 'note', doc: 'Tokenisation runs in the training process.' },
+  hub_model_id: { type: 'note', doc: 'Nothing is pushed to a hub.' },
+  push_to_hub: { type: 'note', doc: 'Nothing is pushed to a hub.' },
+  log_level: { type: 'note', doc: 'One log level.' },
 } as const satisfies Record<string, Field>;
 
 export type TrainKey = keyof typeof TRAIN_CONFIG_SCHEMA;
 export const TRAIN_KEYS = Object.keys(TRAIN_CONFIG_SCHEMA) as TrainKey[];
 export const ALL_CONFIG_KEYS: readonly string[] = [...TRAIN_KEYS, ...LOSS_CONFIG_KEYS, ...DATA_CONFIG_KEYS];
 
-type Strategy = (typeof STRATEGIES)[number];
+/** The training keys as their schema types them (before the rules that fill ln, eval_steps and do_eval). */
+type TrainValues = SchemaValues<typeof TRAIN_CONFIG_SCHEMA>;
 
-/** A validated training config with defaults filled in. */
-export interface TrainConfig {
-  model_name_or_path: string | null;
-  ref_model_name_or_path: string | null;
-  torch_dtype: (typeof MODEL_DTYPES)[number] | null;
-  dataset: unknown;
-  dataset_mixer: Record<string, number> | null;
-  dataset_splits: [string, string];
-  eval_dataset: unknown;
-  loss_type: LossType | LossType[];
+/** A validated training config with defaults filled in; its type is derived from TRAIN_CONFIG_SCHEMA. */
+export type TrainConfig = Omit<TrainValues, 'ln' | 'eval_steps' | 'do_eval' | 'evaluation_strategy'> & {
   /** Resolved: true = averaged log-probs. */
   ln: boolean;
-  learning_rate: number;
-  lr_scheduler_type: LrSchedulerType;
-  warmup_ratio: number;
-  warmup_steps: number;
-  num_train_epochs: number;
-  max_steps: number;
-  per_device_train_batch_size: number;
-  per_device_eval_batch_size: number;
-  gradient_accumulation_steps: number;
-  max_grad_norm: number;
-  weight_decay: number;
-  adam_beta1: number;
-  adam_beta2: number;
-  adam_epsilon: number;
-  seed: number;
-  logging_steps: number;
-  logging_first_step: boolean;
-  /** Resolved from eval_strategy / evaluation_strategy / do_eval. */
-  eval_strategy: Strategy | null;
+  /** Resolved: default logging_steps. */
   eval_steps: number;
+  /** Resolved from do_eval (null: true). eval_strategy is resolved from eval_strategy / evaluation_strategy / do_eval. */
   do_eval: boolean;
-  save_strategy: Strategy;
-  save_steps: number;
-  save_total_limit: number | null;
-  output_dir: string | null;
-  overwrite_output_dir: boolean;
-  eval_on_start: boolean;
-  eval_split_size: number | null;
-  precompute_ref_log_probs: boolean;
-  disable_dropout: boolean;
-  resume_from_checkpoint: string | null;
-  run_name: string | null;
-  /** The loss keys as given (validated), for preferenceLoss. */
-  loss: PreferenceLossConfig;
+  /** The loss keys, resolved once (frozen): preferenceLoss takes it without checking it again. */
+  loss: ResolvedLossConfig;
   /** The data keys with defaults. */
   data: DataConfig;
-  /** Keys that were accepted but have no effect here, with why. */
+  /** Keys that were accepted but have no effect here (and report_to targets dropped), with why. */
   ignored: { key: string; why: string }[];
-}
+};
 
-function describe(value: unknown): string {
-  if (typeof value === 'string') return `the string '${value}'`;
-  if (Array.isArray(value)) return 'a list';
-  return value === null ? 'null' : typeof value;
-}
+/** Keys `alpha-dpo train` needs; 'dataset' means dataset or dataset_mixer. */
+export type RequiredTrainKey = 'model_name_or_path' | 'output_dir' | 'dataset';
 
-function checkField(key: string, spec: Field, value: unknown): unknown {
-  if (value === null && 'default' in spec && spec.default === null) return null;
-  switch (spec.type) {
-    case 'string':
-      if (typeof value !== 'string' || value === '')
-        throw new TrainConfigError(key, `expected a non-empty string, got ${describe(value)}. ${spec.doc}`);
-      return value;
-    case 'number': {
-      if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) {
-        throw new TrainConfigError(key, `expected a number, got ${describe(value)}. In YAML write it unquoted (e.g. 5.0e-7).`);
-      }
-      if (typeof value !== 'number' || !Number.isFinite(value))
-        throw new TrainConfigError(key, `expected a number, got ${describe(value)}. ${spec.doc}`);
-      if (spec.integer && !Number.isInteger(value)) throw new TrainConfigError(key, `expected a whole number, got ${value}.`);
-      if ((spec.min !== undefined && value < spec.min) || (spec.max !== undefined && value > spec.max)) {
-        const range = [spec.min !== undefined ? `≥ ${spec.min}` : '', spec.max !== undefined ? `≤ ${spec.max}` : '']
-          .filter(Boolean)
-          .join(' and ');
-        throw new TrainConfigError(key, `${value} is out of range: it must be ${range}. ${spec.doc}`);
-      }
-      return value;
-    }
-    case 'boolean':
-      if (typeof value !== 'boolean') throw new TrainConfigError(key, `expected true or false, got ${describe(value)}.`);
-      return value;
-    case 'enum':
-      if (typeof value !== 'string' || !spec.values.includes(value)) {
-        const near = typeof value === 'string' ? nearestName(value, spec.values) : null;
-        throw new TrainConfigError(
-          key,
-          `expected one of ${spec.values.join(', ')}, got ${describe(value)}.${near ? ` Did you mean '${near}'?` : ''}`,
-        );
-      }
-      return value;
-    case 'json':
-    case 'ignored':
-      return value;
-  }
-}
-
-function checkLossType(value: unknown): LossType | LossType[] {
-  const names = Array.isArray(value) ? value : [value];
-  if (names.length === 0) throw new TrainConfigError('loss_type', 'expected a loss name or a non-empty list of names.');
-  for (const name of names) {
-    if (typeof name !== 'string' || !(LOSS_TYPES as readonly string[]).includes(name)) {
-      const near = typeof name === 'string' ? nearestName(name, LOSS_TYPES) : null;
-      throw new TrainConfigError(
-        'loss_type',
-        `unknown loss ${describe(name)}.${near ? ` Did you mean '${near}'?` : ''} Known: ${LOSS_TYPES.join(', ')}.`,
-      );
-    }
-  }
-  return Array.isArray(value) ? (names as LossType[]) : (value as LossType);
-}
-
-function checkDataSource(key: string, value: unknown): void {
-  const isPaths = (v: unknown) => typeof v === 'string' || (Array.isArray(v) && v.length > 0 && v.every((p) => typeof p === 'string'));
-  if (value === null || isPaths(value)) return;
-  if (typeof value === 'object' && !Array.isArray(value) && Object.values(value as object).every(isPaths)) return;
-  throw new TrainConfigError(key, `expected a path, a list of paths or { split: paths }, got ${describe(value)}.`);
+export interface ResolveTrainConfigOptions {
+  /** Where each key's value came from (a file, `--key`), for the messages; default: nowhere (code). */
+  where?: string | ((key: string) => string | null);
+  /** Keys that must be set (a config for `train()` needs a model, data and output_dir). */
+  required?: readonly RequiredTrainKey[];
 }
 
 /**
- * Validates a config (from YAML, CLI flags or code): unknown keys (with the nearest known one),
- * types, ranges and cross-field rules, all before any model or data is loaded.
+ * Validates a config (from YAML, CLI flags or code): unknown keys (with the nearest known ones,
+ * or "not supported yet" for TRL/PEFT keys alpha-dpo lacks), types, ranges and every rule that
+ * depends only on the config, all before any model or data is loaded. Every problem is reported
+ * at once, in one TrainConfigError. A null value unsets a key (it takes its default), except
+ * where null has a meaning of its own (max_length: null is no limit).
  */
-export function resolveTrainConfig(input: Record<string, unknown>): TrainConfig {
+export function resolveTrainConfig(input: Record<string, unknown>, options: ResolveTrainConfigOptions = {}): TrainConfig {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    throw new TrainConfigError('config', `expected a mapping of keys to values, got ${describe(input)}.`);
+    throw new TrainConfigError('config', `expected a mapping of keys to values, got ${describeValue(input)}.`);
   }
-  const train: Record<string, unknown> = {};
-  const loss: Record<string, unknown> = {};
-  const data: Record<string, unknown> = {};
-  const ignored: { key: string; why: string }[] = [];
+  const whereOf = (key: string): string | null =>
+    typeof options.where === 'function' ? options.where(key.replace(/[.[].*$/, '')) : (options.where ?? null);
+  const problem = (key: string, detail: string) => problems.push(new TrainConfigError(key, detail, whereOf(key)));
+  const problems: ConfigError[] = [];
+
+  const trainRaw: Record<string, unknown> = {};
+  const lossRaw: Record<string, unknown> = {};
+  const dataRaw: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(input)) {
     if (value === undefined) continue;
-    if (key in TRAIN_CONFIG_SCHEMA) {
-      const spec: Field = TRAIN_CONFIG_SCHEMA[key as TrainKey];
-      if (spec.type === 'ignored') ignored.push({ key, why: spec.doc });
-      else train[key] = checkField(key, spec, value);
-    } else if ((LOSS_CONFIG_KEYS as readonly string[]).includes(key)) loss[key] = value;
-    else if ((DATA_CONFIG_KEYS as readonly string[]).includes(key)) data[key] = value;
-    else {
-      const near = nearestName(key, ALL_CONFIG_KEYS);
-      throw new TrainConfigError(key, `unknown key.${near ? ` Did you mean '${near}'?` : ''} See alpha-dpo train --help for the list.`);
+    if (Object.hasOwn(TRAIN_CONFIG_SCHEMA, key)) trainRaw[key] = value;
+    else if (Object.hasOwn(LOSS_CONFIG_SCHEMA, key)) lossRaw[key] = value;
+    else if (Object.hasOwn(DATA_CONFIG_SCHEMA, key)) dataRaw[key] = value;
+    else problem(key, unknownKeyDetail(key, ALL_CONFIG_KEYS, 'See alpha-dpo train --help for the list.'));
+  }
+  const train = resolveSchema(TRAIN_CONFIG_SCHEMA, trainRaw, {
+    error: TrainConfigError,
+    where: whereOf,
+    unknownKeys: 'error',
+    nullOnNonNullable: 'unset',
+  });
+  const loss = checkLossConfig(lossRaw, whereOf);
+  const data = checkDataConfig(dataRaw, whereOf);
+  problems.push(...train.problems, ...loss.problems, ...data.problems);
+  const c = train.values;
+  const bad = (key: string) => problems.some((p) => p.key === key || p.key.startsWith(`${key}.`) || p.key.startsWith(`${key}[`));
+
+  // What the loss needs (reference model, per-token log-probs), from the loss's own rules.
+  let requirements: LossRequirements | null = null;
+  if (!bad('loss_type') && loss.problems.length === 0) {
+    try {
+      requirements = lossRequirements(c.loss_type, loss.given);
+    } catch (e) {
+      if (!(e instanceof LossConfigError)) throw e;
+      for (const p of e.problems) problems.push(new LossConfigError(p.key, p.detail, whereOf(p.key)));
     }
   }
-  const get = <T>(key: TrainKey): T => (key in train ? train[key] : (TRAIN_CONFIG_SCHEMA[key] as { default: unknown }).default) as T;
-
-  const lossType = checkLossType(get('loss_type'));
-  resolveLossConfig(loss); // types and ranges of the loss keys
-  let requirements: ReturnType<typeof lossRequirements>;
-  try {
-    requirements = lossRequirements(lossType, loss as PreferenceLossConfig);
-  } catch (e) {
-    throw new TrainConfigError('loss_type', e instanceof Error ? e.message : String(e));
+  const lossName = JSON.stringify(c.loss_type);
+  if (requirements && !requirements.reference) {
+    if (c.ref_model_name_or_path !== null)
+      problem('ref_model_name_or_path', `the loss ${lossName} uses no reference model: remove this key.`);
+    if (c.precompute_ref_log_probs) problem('precompute_ref_log_probs', `the loss ${lossName} uses no reference model.`);
   }
-  const dataConfig = resolveDataConfig(data);
-
-  for (const key of ['dataset', 'eval_dataset'] as const) checkDataSource(key, get(key));
-  const mixer = get<unknown>('dataset_mixer');
-  if (mixer !== null) {
-    if (typeof mixer !== 'object' || Array.isArray(mixer) || Object.keys(mixer as object).length === 0) {
-      throw new TrainConfigError('dataset_mixer', `expected { path: fraction, ... }, got ${describe(mixer)}.`);
-    }
-    for (const [path, fraction] of Object.entries(mixer as Record<string, unknown>)) {
-      if (typeof fraction !== 'number' || !(fraction > 0 && fraction <= 1)) {
-        throw new TrainConfigError(`dataset_mixer.${path}`, `expected a fraction in (0, 1], got ${describe(fraction)}.`);
-      }
-    }
-    if (get('dataset') !== null) throw new TrainConfigError('dataset_mixer', 'give either dataset or dataset_mixer, not both.');
-  }
-  const splits = get<unknown>('dataset_splits');
-  if (!Array.isArray(splits) || splits.length < 1 || splits.length > 2 || !splits.every((s) => typeof s === 'string')) {
-    throw new TrainConfigError('dataset_splits', `expected [train split] or [train split, eval split], got ${describe(splits)}.`);
-  }
-
-  const strategy = (get<Strategy | null>('eval_strategy') ?? get<Strategy | null>('evaluation_strategy')) as Strategy | null;
-  const doEval = get<boolean | null>('do_eval');
-  const logging = get<number>('logging_steps');
-  if (get<number>('max_steps') === 0) throw new TrainConfigError('max_steps', 'must be -1 (use num_train_epochs) or ≥ 1.');
-  if (get<number>('max_steps') < 0 && !(get<number>('num_train_epochs') > 0)) {
-    throw new TrainConfigError('num_train_epochs', 'must be > 0 when max_steps is -1.');
-  }
-  const ref = get<string | null>('ref_model_name_or_path');
-  if (ref !== null && !requirements.reference) {
-    throw new TrainConfigError('ref_model_name_or_path', `the loss ${JSON.stringify(lossType)} uses no reference model: remove this key.`);
-  }
-  if (get<boolean>('precompute_ref_log_probs') && !requirements.reference) {
-    throw new TrainConfigError('precompute_ref_log_probs', `the loss ${JSON.stringify(lossType)} uses no reference model.`);
-  }
-  if (get<boolean>('precompute_ref_log_probs') && requirements.tokens) {
-    throw new TrainConfigError(
+  if (requirements?.tokens && c.precompute_ref_log_probs) {
+    problem(
       'precompute_ref_log_probs',
-      'the cache holds sequence log-probs only, and ld_alpha needs per-token reference log-probs: turn one of them off.',
+      'precompute_ref_log_probs caches sequence log-probs only, and ld_alpha needs per-token reference log-probs: turn one of them off.',
     );
   }
-  const split = get<number | null>('eval_split_size');
-  if (split !== null && !(split > 0 && (split < 1 || Number.isInteger(split)))) {
-    throw new TrainConfigError('eval_split_size', `expected a fraction in (0, 1) or a whole number of pairs ≥ 1, got ${split}.`);
-  }
 
+  if (c.dataset_mixer !== null && c.dataset !== null) problem('dataset_mixer', 'give either dataset or dataset_mixer, not both.');
+  if (c.max_steps === 0) problem('max_steps', 'must be -1 (use num_train_epochs) or ≥ 1.');
+  if (c.max_steps < 0 && !(c.num_train_epochs > 0) && !bad('num_train_epochs'))
+    problem('num_train_epochs', 'must be > 0 when max_steps is -1.');
+  if (c.eval_split_size !== null && c.eval_dataset !== null) {
+    problem('eval_split_size', 'give either eval_dataset or eval_split_size (which holds out part of the training data), not both.');
+  }
+  const strategy = c.eval_strategy ?? c.evaluation_strategy;
+  const evalStrategy = c.do_eval === false ? 'no' : strategy;
+  if (c.eval_on_start && evalStrategy === 'no') {
+    problem('eval_on_start', `evaluation is off (${c.do_eval === false ? 'do_eval: false' : "eval_strategy: 'no'"}): remove one of them.`);
+  }
+  for (const key of options.required ?? []) {
+    if (key === 'dataset' ? c.dataset === null && c.dataset_mixer === null : c[key] === null) {
+      problem(key, key === 'dataset' ? 'is required (or dataset_mixer).' : 'is required.');
+    }
+  }
+  throwIfProblems(TrainConfigError, problems);
+
+  const ignored = [...train.notes];
+  const dropped = reportNames(trainRaw.report_to).filter((n) => (ONLINE_REPORTERS as readonly unknown[]).includes(n));
+  if (dropped.length > 0) {
+    ignored.push({
+      key: 'report_to',
+      why: `${dropped.join(', ')} ${dropped.length > 1 ? 'are' : 'is'} not available offline: metrics go to output_dir/metrics.jsonl${c.report_to.length > 0 ? ` and ${c.report_to.join(', ')}` : ''}.`,
+    });
+  }
+  const { evaluation_strategy: _older, ...values } = c;
   return {
-    model_name_or_path: get('model_name_or_path'),
-    ref_model_name_or_path: ref,
-    torch_dtype: get('torch_dtype'),
-    dataset: get('dataset'),
-    dataset_mixer: mixer as Record<string, number> | null,
-    dataset_splits: [splits[0] as string, (splits[1] as string | undefined) ?? 'test'],
-    eval_dataset: get('eval_dataset'),
-    loss_type: lossType,
-    ln: get<boolean | null>('ln') ?? requirements.logps === 'average',
-    learning_rate: get('learning_rate'),
-    lr_scheduler_type: get('lr_scheduler_type'),
-    warmup_ratio: get('warmup_ratio'),
-    warmup_steps: get('warmup_steps'),
-    num_train_epochs: get('num_train_epochs'),
-    max_steps: get('max_steps'),
-    per_device_train_batch_size: get('per_device_train_batch_size'),
-    per_device_eval_batch_size: get('per_device_eval_batch_size'),
-    gradient_accumulation_steps: get('gradient_accumulation_steps'),
-    max_grad_norm: get('max_grad_norm'),
-    weight_decay: get('weight_decay'),
-    adam_beta1: get('adam_beta1'),
-    adam_beta2: get('adam_beta2'),
-    adam_epsilon: get('adam_epsilon'),
-    seed: get('seed'),
-    logging_steps: logging,
-    logging_first_step: get('logging_first_step'),
-    eval_strategy: doEval === false ? 'no' : strategy,
-    eval_steps: get<number | null>('eval_steps') ?? logging,
-    do_eval: doEval !== false,
-    save_strategy: get('save_strategy'),
-    save_steps: get('save_steps'),
-    save_total_limit: get('save_total_limit'),
-    output_dir: get('output_dir'),
-    overwrite_output_dir: get('overwrite_output_dir'),
-    eval_on_start: get('eval_on_start'),
-    eval_split_size: get('eval_split_size'),
-    precompute_ref_log_probs: get('precompute_ref_log_probs'),
-    disable_dropout: get('disable_dropout'),
-    resume_from_checkpoint: get('resume_from_checkpoint'),
-    run_name: get('run_name'),
-    loss: Object.freeze({ ...loss }) as PreferenceLossConfig,
-    data: dataConfig,
+    ...values,
+    ln: c.ln ?? (requirements as LossRequirements).logps === 'average',
+    eval_strategy: evalStrategy,
+    eval_steps: c.eval_steps ?? c.logging_steps,
+    do_eval: c.do_eval !== false,
+    loss: resolveLossConfig(loss.given),
+    data: Object.freeze(data.values),
     ignored,
   };
+}
+
+/** The `alpha-dpo train --help` key listing: every training, loss and data key from its schema. */
+export function trainConfigHelp(): string {
+  const sections: [string, Record<string, Field>][] = [
+    ['Training keys', TRAIN_CONFIG_SCHEMA],
+    ['Loss keys (docs/losses.md)', LOSS_CONFIG_SCHEMA],
+    ['Data keys (docs/data.md)', DATA_CONFIG_SCHEMA],
+  ];
+  return `${sections.map(([title, schema]) => `\n${title}:\n${describeSchema(schema).join('\n')}`).join('\n')}\n`;
 }
 
 /** Parses a YAML 1.2 config file (so `alpha: 5e-2` is a number). Errors name the file. */
@@ -467,7 +560,8 @@ export async function readTrainConfigFile(path: string): Promise<Record<string, 
 
 /**
  * `--key value` / `--key=value` command-line overrides. Values are read as YAML scalars (so
- * numbers, booleans, null and [lists] work); `--flag` alone means true.
+ * numbers, booleans, null and [lists] work); `--flag` alone means true. `--key null` unsets a key
+ * of the file (it takes its default), e.g. `--gamma_beta_ratio null` when switching loss types.
  */
 export function parseOverrides(args: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -483,4 +577,22 @@ export function parseOverrides(args: readonly string[]): Record<string, unknown>
     out[key] = parseYaml(text, { version: '1.2' });
   }
   return out;
+}
+
+/**
+ * A config file's keys with command-line overrides on top, and where each value came from (for
+ * resolveTrainConfig's messages). A data source on the command line replaces the file's, in
+ * whichever of the two forms (dataset, dataset_mixer) either uses.
+ */
+export function mergeTrainConfigSources(
+  file: string,
+  fromFile: Readonly<Record<string, unknown>>,
+  overrides: Readonly<Record<string, unknown>>,
+): { raw: Record<string, unknown>; where: (key: string) => string } {
+  const base = { ...fromFile };
+  if ('dataset' in overrides || 'dataset_mixer' in overrides) {
+    delete base.dataset;
+    delete base.dataset_mixer;
+  }
+  return { raw: { ...base, ...overrides }, where: (key) => (Object.hasOwn(overrides, key) ? `--${key}` : file) };
 }

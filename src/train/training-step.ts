@@ -3,6 +3,7 @@
 import type { PreferenceBatches } from '../data/batch/preference-batches.js';
 import type { AlphaDpoState } from '../losses/alpha-dpo-state.js';
 import { type LossRequirements, preferenceLoss } from '../losses/preference-loss.js';
+import type { LossWarning } from '../losses/types.js';
 import type { CausalLM } from '../models/causal-lm.js';
 import type { AdamW } from '../optim/adamw.js';
 import { clipGradNorm } from '../optim/clip-grad-norm.js';
@@ -33,8 +34,8 @@ export interface TrainingStepResult {
   metrics: Record<string, number>;
   /** Non-padding tokens of the policy's rows. */
   tokens: number;
-  /** Warnings the loss raised on these micro-batches (e.g. α-DPO's σ at its floor). */
-  warnings: string[];
+  /** Warnings the loss raised on these micro-batches (e.g. α-DPO's σ at its floor), one per micro-batch that raised it. */
+  warnings: LossWarning[];
 }
 
 /** Runs optimiser step number `step` (1-based). */
@@ -42,7 +43,7 @@ export function trainingStep(parts: TrainingStepParts, step: number): TrainingSt
   const { config, optimizer } = parts;
   const accumulation = config.gradient_accumulation_steps;
   const window = new MetricWindow();
-  const warnings = new Set<string>();
+  const warnings: LossWarning[] = [];
   let lossSum = 0;
   let tokens = 0;
   for (let m = 0; m < accumulation; m++) {
@@ -58,7 +59,7 @@ export function trainingStep(parts: TrainingStepParts, step: number): TrainingSt
         lossSum += loss.item();
         tokens += batch.attentionMask.sum().item();
         window.add(out.metrics);
-        for (const w of (out as { warnings?: readonly string[] }).warnings ?? []) warnings.add(w);
+        warnings.push(...out.warnings);
       });
     } finally {
       batch.dispose();
@@ -74,6 +75,6 @@ export function trainingStep(parts: TrainingStepParts, step: number): TrainingSt
     loss: lossSum / accumulation,
     metrics: { ...window.take(), grad_norm: gradNorm, learning_rate: lr },
     tokens,
-    warnings: [...warnings],
+    warnings,
   };
 }
