@@ -5,6 +5,7 @@
 
 export { ConfigError } from './config/config-error.js';
 export * from './data/index.js';
+export { type DemoOptions, type DemoResult, type DemoRow, formatDemoTable, runDemo } from './demo/index.js';
 export { AlphaDpoError } from './errors.js';
 export {
   type FinishReason,

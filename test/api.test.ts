@@ -4,12 +4,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { PRESETS, randomInit, torch } from '../src/index.js';
+import { makeTempDir, removeTempDir } from './helpers/tmp-dir.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const docs = join(ROOT, 'docs', 'api.md');
@@ -32,9 +32,9 @@ before(async () => {
   );
   if (built < newestMtime(join(ROOT, 'src')))
     execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT });
-  work = await mkdtemp(join(tmpdir(), 'alpha-dpo-api-'));
+  work = await makeTempDir('alpha-dpo-api-');
 });
-after(async () => rm(work, { recursive: true, force: true }));
+after(() => removeTempDir(work));
 
 /** Names in the first column of docs/api.md's tables and in its `import { ... } from 'alpha-dpo'` lines. */
 function documentedNames(text: string): string[] {

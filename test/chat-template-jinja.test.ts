@@ -9,15 +9,15 @@
 // Qwen3's enable_thinking.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { AutoTokenizer, ChatTemplateError } from '../src/index.js';
 import { ChatTemplate } from '../src/tokenizers/chat-template.js';
 import type { SpecialTokens } from '../src/tokenizers/special-tokens.js';
 import type { ChatMessage } from '../src/tokenizers/tokenizer.js';
+import { tempDirsRemovedAfterAll } from './helpers/tmp-dir.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
@@ -88,16 +88,12 @@ describe(`real chat templates render as ${fixture.reference}`, () => {
 });
 
 describe('template keyword arguments through AutoTokenizer', () => {
-  const scratch: string[] = [];
-  after(async () => {
-    for (const dir of scratch) await rm(dir, { recursive: true, force: true });
-  });
+  const tempDir = tempDirsRemovedAfterAll('alpha-dpo-tpl-');
 
   test('chatTemplateKwargs reach the template as variables (Qwen3 enable_thinking)', async () => {
     const source = fixture.templates['qwen3']?.source;
     assert.ok(source !== undefined);
-    const dir = await mkdtemp(join(tmpdir(), 'alpha-dpo-tpl-'));
-    scratch.push(dir);
+    const dir = await tempDir();
     const chatml = join(FIXTURES, 'models', 'tokenizer-chatml');
     for (const f of await readdir(chatml)) await copyFile(join(chatml, f), join(dir, f));
     await writeFile(join(dir, 'chat_template.jinja'), source);

@@ -6,29 +6,25 @@
 // run). The small limits are arguments of ChatTemplate (the defaults are 10 s, 512 MiB, 16 Mi
 // characters), chosen so each case ends quickly; no assertion is on time.
 import assert from 'node:assert/strict';
-import { copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { AutoTokenizer, ChatTemplateError } from '../src/index.js';
 import { ChatTemplate, DEFAULT_CHAT_TEMPLATE_LIMITS } from '../src/tokenizers/chat-template.js';
 import type { SpecialTokens } from '../src/tokenizers/special-tokens.js';
+import { tempDirsRemovedAfterAll } from './helpers/tmp-dir.js';
 
 const CHATML = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'models', 'tokenizer-chatml');
 const special = { tokens: { bos_token: '<s>' }, additional: [] } as unknown as SpecialTokens;
 const messages = [{ role: 'user', content: 'hello' }];
 const WHERE = '/models/hostile/chat_template.jinja';
 
-const scratch: string[] = [];
-after(async () => {
-  for (const dir of scratch) await rm(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirsRemovedAfterAll('alpha-dpo-hostile-');
 
 /** A copy of the ChatML tokenizer fixture whose chat_template.jinja is `template`. */
 async function folderWithTemplate(template: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'alpha-dpo-hostile-'));
-  scratch.push(dir);
+  const dir = await tempDir();
   for (const f of await readdir(CHATML)) await copyFile(join(CHATML, f), join(dir, f));
   await writeFile(join(dir, 'chat_template.jinja'), template);
   return dir;

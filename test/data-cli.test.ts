@@ -1,7 +1,7 @@
 // `alpha-dpo data inspect|convert` on the hand-written fixtures (counts read off the fixture files).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -10,6 +10,7 @@ import { runCommand } from '../src/cli/command.js';
 import { runData } from '../src/cli/data.js';
 import type { InspectResult } from '../src/cli/data-inspect.js';
 import { loadPreferenceDataset } from '../src/data/index.js';
+import { withTempDir } from './helpers/tmp-dir.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'data');
@@ -108,8 +109,7 @@ describe('data inspect', () => {
 
 describe('data convert', () => {
   test('HH-RLHF → explicit-prompt message lists; reading the output back gives the same pair', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'alpha-dpo-convert-'));
-    try {
+    await withTempDir('alpha-dpo-convert-', async (dir) => {
       const out = join(dir, 'out.jsonl');
       const { code, err } = await run('convert', fixture('hh-rlhf.jsonl'), '--out', out);
       assert.equal(code, 0, err);
@@ -121,14 +121,11 @@ describe('data convert', () => {
       const back = await loadPreferenceDataset(out);
       assert.equal(back.format, 'conversational');
       assert.deepEqual(back.pairs[0]?.chosen, [{ role: 'assistant', content: 'Hello' }]);
-    } finally {
-      await rm(dir, { recursive: true });
-    }
+    });
   });
 
   test('implicit text → explicit prompt strings; UltraFeedback Parquet keeps its scores and reports the dropped row', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'alpha-dpo-convert-'));
-    try {
+    await withTempDir('alpha-dpo-convert-', async (dir) => {
       const text = join(dir, 'text.jsonl');
       assert.equal((await run('convert', fixture('standard_implicit.jsonl'), '--out', text)).code, 0);
       assert.deepEqual(
@@ -157,9 +154,7 @@ describe('data convert', () => {
         score_chosen: 7,
         score_rejected: null,
       });
-    } finally {
-      await rm(dir, { recursive: true });
-    }
+    });
   });
 
   test('without --out, and on a bad row under the default on_bad_row: error, it stops with a message', async () => {

@@ -9,6 +9,7 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { BadRowError, DataSourceError, loadPreferenceDataset, resolveDataFiles, SplitChoiceError } from '../src/data/index.js';
 import { readRows } from '../src/data/read/read-rows.js';
+import { withTempDir } from './helpers/tmp-dir.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'data');
 const fixture = (name: string) => join(FIXTURES, name);
@@ -84,8 +85,7 @@ describe('readers', () => {
   });
 
   test('a .json file holding JSON Lines reads as JSON Lines', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'alpha-dpo-data-'));
-    try {
+    await withTempDir('alpha-dpo-data-', async (dir) => {
       const path = join(dir, 'lines.json');
       await writeFile(path, '{"a": 1}\n\n{"a": 2}\n');
       const rows = await rowsOf(path);
@@ -96,14 +96,11 @@ describe('readers', () => {
           [3, { a: 2 }],
         ],
       );
-    } finally {
-      await rm(dir, { recursive: true });
-    }
+    });
   });
 
   test('CRLF line ends, a byte-order mark and a last line without newline', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'alpha-dpo-data-'));
-    try {
+    await withTempDir('alpha-dpo-data-', async (dir) => {
       const path = join(dir, 'crlf.jsonl');
       await writeFile(path, '\ufeff{"a": 1}\r\n\r\n{"a": 2}');
       const rows = await rowsOf(path);
@@ -114,9 +111,7 @@ describe('readers', () => {
           [3, { a: 2 }],
         ],
       );
-    } finally {
-      await rm(dir, { recursive: true });
-    }
+    });
   });
 
   test('Parquet: nested message lists, GZIP-compressed pages, a null double', async () => {
@@ -145,8 +140,7 @@ describe('readers', () => {
   });
 
   test('a corrupt gzip file and a file that is not Parquet are DataSourceErrors naming the file', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'alpha-dpo-data-'));
-    try {
+    await withTempDir('alpha-dpo-data-', async (dir) => {
       const gz = join(dir, 'broken.json.gz');
       await writeFile(gz, Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x01, 0x02]));
       await assert.rejects(rowsOf(gz), (e: unknown) => e instanceof DataSourceError && e.message.includes('not a valid gzip file'));
@@ -156,9 +150,7 @@ describe('readers', () => {
         rowsOf(pq),
         (e: unknown) => e instanceof DataSourceError && e.message.startsWith(pq) && /not a readable Parquet file/.test(e.message),
       );
-    } finally {
-      await rm(dir, { recursive: true });
-    }
+    });
   });
 });
 

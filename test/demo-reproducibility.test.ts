@@ -3,8 +3,7 @@
 // Hugging Face folder.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +11,7 @@ import { DEMO_METHODS } from '../src/demo/demo-settings.js';
 import { formatDemoTable } from '../src/demo/results-table.js';
 import { type DemoResult, runDemo } from '../src/demo/run-demo.js';
 import { AutoModelForCausalLM, AutoTokenizer, generate } from '../src/index.js';
+import { withTempDir } from './helpers/tmp-dir.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -40,7 +40,7 @@ describe('demo', () => {
     assert.notEqual(formatDemoTable(other), formatDemoTable(first));
   });
 
-  test('through the whole pipeline, α-DPO with α = 0 is SimPO (docs/alpha-dpo-spec.md): identical row', async () => {
+  test('through the whole pipeline, α-DPO with α = 0 is SimPO (docs/alpha-dpo.md): identical row', async () => {
     const simpo = { name: 'SimPO', lossType: 'simpo', loss: { beta: 2.5, gamma_beta_ratio: 0.3 }, ln: true, learningRate: 5e-5 } as const;
     const alphaZero = { ...simpo, name: 'α-DPO α=0', lossType: 'alpha-dpo', loss: { ...simpo.loss, alpha: 0 } } as const;
     const result = await runDemo({ seed: 5, quick: true, methods: [simpo, alphaZero] });
@@ -52,8 +52,7 @@ describe('demo', () => {
   });
 
   test('alpha-dpo demo --quick --json --out: the table on stdout, the results as JSON, the α-DPO model as a Hugging Face folder', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'demo-cli-'));
-    try {
+    await withTempDir('demo-cli-', async (dir) => {
       const json = join(dir, 'results.json');
       const out = join(dir, 'alpha-dpo-model');
       const run = spawnSync(
@@ -81,8 +80,6 @@ describe('demo', () => {
       });
       assert.equal(bad.status, 2);
       assert.match(bad.stderr, /--seed expects a whole number/);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 });

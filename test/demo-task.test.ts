@@ -3,8 +3,6 @@
 // the on-policy pairs, and the evaluation's KL, win rate and held-out accuracy on cases whose
 // answer is known without running anything.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { completionLogps } from '../src/demo/completion-logps.js';
@@ -26,17 +24,13 @@ import { encodeCompletion, encodePrompt, NOT_A_LETTER, responseFromTokens } from
 import { meanWithInterval } from '../src/demo/summary-stats.js';
 import { AutoModelForCausalLM, AutoTokenizer } from '../src/index.js';
 import { SeededRandom } from '../src/random/seeded-random.js';
+import { withTempDir } from './helpers/tmp-dir.js';
 
 const [a, b, c, d] = [0, 1, 2, 3]; // indices into LETTERS
 const SMALL = { hiddenSize: 32, intermediateSize: 64, layers: 1, heads: 2 };
 
 async function withTokenizer<T>(fn: (tokenizer: AutoTokenizer, dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), 'demo-test-'));
-  try {
-    return await fn(await createDemoTokenizer(dir), dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  return withTempDir('demo-test-', async (dir) => fn(await createDemoTokenizer(dir), dir));
 }
 
 describe('letter-sort task', () => {

@@ -4,14 +4,14 @@
 // their own ids, <|begin|> = 265 is BOS, <|im_end|> = 268 is EOS).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { generateText } from '../src/generation/generate.js';
 import { AutoModelForCausalLM, AutoTokenizer, PRESETS, randomInit, torch } from '../src/index.js';
+import { makeTempDir, removeTempDir } from './helpers/tmp-dir.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const run = promisify(execFile);
@@ -30,16 +30,14 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
 }
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'alpha-dpo-cli-'));
+  dir = await makeTempDir('alpha-dpo-cli-');
   const tokenizer = await AutoTokenizer.fromPretrained(join(ROOT, 'test', 'fixtures', 'models', 'tokenizer-chatml'));
   torch.manualSeed(31);
   const model = randomInit({ ...PRESETS['llama-tiny'], vocab_size: tokenizer.vocabSize, bos_token_id: 265, eos_token_id: 268 });
   await model.savePretrained(join(dir, 'model'), { tokenizer });
   model.dispose();
 });
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+after(() => removeTempDir(dir));
 
 describe('alpha-dpo generate', () => {
   test('prints what generateText produces for the saved folder (greedy and seeded sampling)', async () => {

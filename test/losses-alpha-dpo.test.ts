@@ -1,6 +1,6 @@
 // α-DPO: sequences of batches against PyTorch (losses.json, scripts/fixtures/gen_losses.py, which
 // runs the reference's update-before-use EMA in plain Python), the EMA by hand, the invariants the
-// spec states (docs/alpha-dpo-spec.md), the σ = 0 guard, and the state's JSON round trip.
+// spec states (docs/alpha-dpo.md), the σ = 0 guard, and the state's JSON round trip.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {

@@ -2,10 +2,9 @@
 // wrote the checkpoints and expected logits in test/fixtures/models/), plus loading rules,
 // save/load round trips, padding, KV cache and training-mode behaviour.
 import assert from 'node:assert/strict';
-import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
   AutoModelForCausalLM,
@@ -23,18 +22,11 @@ import {
   UnsafeCheckpointError,
   UnsupportedArchitectureError,
 } from '../src/index.js';
+import { tempDirsRemovedAfterAll } from './helpers/tmp-dir.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'models');
 const fixture = (name: string) => join(FIXTURES, name);
-const scratch: string[] = [];
-after(async () => {
-  for (const dir of scratch) await rm(dir, { recursive: true, force: true });
-});
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'alpha-dpo-models-'));
-  scratch.push(dir);
-  return dir;
-}
+const tempDir = tempDirsRemovedAfterAll('alpha-dpo-models-');
 
 async function expected(name: string): Promise<Map<string, Tensor>> {
   return (await loadSafetensors(join(FIXTURES, `${name}.expected.safetensors`))).tensors;

@@ -3,8 +3,7 @@
 // JSON header, then little-endian row-major data; IEEE-754 bit patterns are written out by hand.
 // Round trips compare raw bytes with the tensors that were saved. No Python is involved.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -17,15 +16,14 @@ import {
   Tensor,
   torch,
 } from '../src/index.js';
+import { makeTempDir, removeTempDir } from './helpers/tmp-dir.js';
 
 let root: string;
 let counter = 0;
 before(async () => {
-  root = await mkdtemp(join(tmpdir(), 'alpha-dpo-safetensors-'));
+  root = await makeTempDir('alpha-dpo-safetensors-');
 });
-after(async () => {
-  await rm(root, { recursive: true, force: true });
-});
+after(() => removeTempDir(root));
 
 /** A fresh path (or folder) in the temp dir. */
 const fresh = (name = 'file.safetensors'): string => join(root, `${++counter}-${name}`);

@@ -7,23 +7,19 @@
 //           <|im_end|> (EOS in tokenizer_config.json), <pad>
 // and a ChatML chat template that writes {{ bos_token }} itself.
 import assert from 'node:assert/strict';
-import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { AutoTokenizer, ChatTemplateError, TokenizerError } from '../src/index.js';
+import { tempDirsRemovedAfterAll } from './helpers/tmp-dir.js';
 
 const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'models', 'tokenizer-chatml');
-const scratch: string[] = [];
-after(async () => {
-  for (const dir of scratch) await rm(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirsRemovedAfterAll('alpha-dpo-tok-');
 
 /** A copy of the fixture folder with tokenizer_config.json changed by `edit` (and extra files). */
 async function variant(edit: (config: Record<string, unknown>) => void, extra: Record<string, string> = {}): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'alpha-dpo-tok-'));
-  scratch.push(dir);
+  const dir = await tempDir();
   for (const f of await readdir(FIXTURE)) await copyFile(join(FIXTURE, f), join(dir, f));
   const config = JSON.parse(await readFile(join(dir, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
   edit(config);
@@ -87,8 +83,7 @@ describe('encoding and decoding', () => {
   });
 
   test('a folder without tokenizer.json is a TokenizerError that says how to convert', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'alpha-dpo-tok-'));
-    scratch.push(dir);
+    const dir = await tempDir();
     await assert.rejects(
       AutoTokenizer.fromPretrained(dir),
       (e: unknown) => e instanceof TokenizerError && /save_pretrained/.test(e.message),
@@ -159,8 +154,7 @@ describe('chat templates', () => {
 
   test('savePretrained writes the files back unchanged', async () => {
     const tok = await AutoTokenizer.fromPretrained(FIXTURE);
-    const dir = await mkdtemp(join(tmpdir(), 'alpha-dpo-tok-'));
-    scratch.push(dir);
+    const dir = await tempDir();
     await tok.savePretrained(join(dir, 'out'));
     for (const name of ['tokenizer.json', 'tokenizer_config.json']) {
       assert.equal(await readFile(join(dir, 'out', name), 'utf8'), await readFile(join(FIXTURE, name), 'utf8'));

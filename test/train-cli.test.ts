@@ -2,8 +2,7 @@
 // trained model folder (weights, config, tokenizer), metrics and checkpoints out.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +10,7 @@ import { runEvaluate } from '../src/cli/evaluate.js';
 import { runScore } from '../src/cli/score.js';
 import { runTrain } from '../src/cli/train.js';
 import { AutoModelForCausalLM, PRESETS, randomInit, torch } from '../src/index.js';
+import { makeTempDir, removeTempDir } from './helpers/tmp-dir.js';
 
 /** A command's stdout and stderr, collected line by line (trailing newline dropped). */
 function into(lines: string[]) {
@@ -36,7 +36,7 @@ function rows(n: number, offset: number): string {
 }
 
 before(async () => {
-  root = await mkdtemp(join(tmpdir(), 'alpha-dpo-cli-'));
+  root = await makeTempDir('alpha-dpo-cli-');
   torch.manualSeed(0);
   const model = randomInit({ ...PRESETS['llama-tiny'], vocab_size: 272 });
   await model.savePretrained(join(root, 'model'));
@@ -46,7 +46,7 @@ before(async () => {
   await writeFile(join(root, 'data', 'train.jsonl'), rows(8, 0));
   await writeFile(join(root, 'data', 'test.jsonl'), rows(4, 5));
 });
-after(async () => rm(root, { recursive: true, force: true }));
+after(() => removeTempDir(root));
 
 describe('alpha-dpo train', () => {
   test('trains α-DPO from a YAML config and saves a loadable Hugging Face folder', async () => {

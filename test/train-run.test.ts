@@ -4,25 +4,17 @@
 // step 0 and held-out evaluation pairs, and float32 master weights for bf16 parameters.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { type CausalLM, ModelCompatibilityError, PRESETS, randomInit, type TokenizedPair, torch } from '../src/index.js';
 import { AdamW } from '../src/optim/adamw.js';
 import { CheckpointError, resolveTrainConfig, type TrainConfig, trainPreferences } from '../src/train/index.js';
 import { RUN_LOCK_FILE, RunFolder, RunFolderError } from '../src/train/run-folder.js';
 import { holdOut } from '../src/train/training-data.js';
+import { tempDirsRemovedAfterAll } from './helpers/tmp-dir.js';
 
-const dirs: string[] = [];
-async function tempDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'alpha-dpo-run-'));
-  dirs.push(d);
-  return d;
-}
-after(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
+const tempDir = tempDirsRemovedAfterAll('alpha-dpo-run-');
 
 /** n pairs of token ids from a fixed linear congruential sequence (as test/train.test.ts). */
 function makePairs(n: number, seed: number): TokenizedPair[] {

@@ -2,23 +2,15 @@
 // uninterrupted run's losses exactly, checkpoints are complete or absent, precomputed reference
 // log-probs equal live ones, and the config is validated before any work.
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type CausalLM, PRESETS, randomInit, type Tensor, type TokenizedPair, torch } from '../src/index.js';
 import { readTrainConfigFile, resolveTrainConfig, type TrainConfig, trainPreferences } from '../src/train/index.js';
+import { tempDirsRemovedAfterAll } from './helpers/tmp-dir.js';
 
-const dirs: string[] = [];
-async function tempDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'alpha-dpo-train-'));
-  dirs.push(d);
-  return d;
-}
-after(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
+const tempDir = tempDirsRemovedAfterAll('alpha-dpo-train-');
 
 /** n pairs of random token ids (vocabulary 3..255), from a fixed linear congruential sequence. */
 function makePairs(n: number, seed: number): TokenizedPair[] {

@@ -19,7 +19,8 @@ Usage: alpha-dpo generate --model DIR --prompt TEXT [--prompt TEXT ...] [options
   --top-k K             sample among the K most likely tokens; 0 = off (default 50, as transformers)
   --top-p P             nucleus sampling mass in (0, 1] (default 1 = off)
   --seed S              seed of the sampling streams (default 0): same seed, same text
-  --stop TEXT           also stop a prompt once its completion contains TEXT; repeatable
+  --stop TEXT           also stop a prompt once its completion contains TEXT (as given, no escapes:
+                        a blank line in bash is $'\\n\\n'); repeatable
   --chat                wrap each prompt as a user message in the model's chat template
   --dtype D             float32 (default), bfloat16 or float16
   --no-cache            recompute the whole sequence each step instead of using the KV cache

@@ -65,7 +65,7 @@ export interface DemoMethod {
 /**
  * The methods, tuned briefly on this task (seed 0) so that each one moves the gold reward; the
  * same learning rate for all three, so their differences come from the losses. β and γ_r of
- * SimPO and α-DPO are on the scale of the published configs (docs/alpha-dpo-spec.md); DPO's β
+ * SimPO and α-DPO are on the scale of the published configs (docs/alpha-dpo.md); DPO's β
  * is on summed log-probs, as in the paper's DPO baseline.
  */
 export const DEMO_METHODS: readonly DemoMethod[] = [

@@ -1,4 +1,4 @@
-// The α-DPO paper's on-policy recipe (docs/alpha-dpo-spec.md, "Data"): sample several responses
+// The α-DPO paper's on-policy recipe (docs/alpha-dpo.md, "Published settings"): sample several responses
 // per prompt from the SFT model, score each with the reward, keep the best as chosen and the
 // worst as rejected. Here the reward is the task's gold reward; a prompt whose samples all score
 // the same gives no preference and no pair.
