@@ -1,7 +1,7 @@
 // Loads the libtorch addon. This module is the only one that touches the .node file; the
 // rest of the package sees the typed `native` object.
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Handle } from './handle.js';
 import type { NativeOps } from './ops.generated.js';
@@ -47,7 +47,11 @@ export interface NativeCore {
 }
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const addonPath = join(root, 'build', 'Release', 'alpha_dpo_native.node');
+// ALPHA_DPO_ADDON names another build of the addon, e.g. one against a second libtorch made with
+// `node scripts/build-native.mjs --out DIR` (CI runs the tests against both libtorch versions).
+const addonPath = process.env.ALPHA_DPO_ADDON
+  ? resolve(process.env.ALPHA_DPO_ADDON)
+  : join(root, 'build', 'Release', 'alpha_dpo_native.node');
 
 function load(): NativeCore & NativeOps {
   const require = createRequire(import.meta.url);
@@ -55,10 +59,10 @@ function load(): NativeCore & NativeOps {
     return require(addonPath) as NativeCore & NativeOps;
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e);
-    throw new Error(
-      `alpha-dpo could not load its libtorch addon (${addonPath}): ${reason}\n` +
-        'Build it with `npm run build:native` (it needs libtorch: see `bash scripts/setup.sh`, or set LIBTORCH to a libtorch folder).',
-    );
+    const fix = process.env.ALPHA_DPO_ADDON
+      ? 'ALPHA_DPO_ADDON names it: build it with `node scripts/build-native.mjs --out DIR` (it is DIR/build/Release/alpha_dpo_native.node), or unset ALPHA_DPO_ADDON.'
+      : 'Build it with `npm run build:native` (it needs libtorch: see `bash scripts/setup.sh`, or set LIBTORCH to a libtorch folder).';
+    throw new Error(`alpha-dpo could not load its libtorch addon (${addonPath}): ${reason}\n${fix}`);
   }
 }
 
