@@ -6,7 +6,7 @@
 // --out builds a second addon, e.g. against another libtorch (LIBTORCH=...), next to the normal
 // one; run with ALPHA_DPO_ADDON=DIR/build/Release/alpha_dpo_native.node to load it instead.
 import { spawnSync } from 'node:child_process';
-import { lstatSync, mkdirSync, symlinkSync } from 'node:fs';
+import { lstatSync, mkdirSync, symlinkSync, unlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,7 +42,14 @@ if (out) {
   mkdirSync(out, { recursive: true });
   for (const name of ['binding.gyp', 'native', 'scripts', 'node_modules']) {
     const link = join(out, name);
-    if (!lstatSync(link, { throwIfNoEntry: false })) symlinkSync(join(root, name), link);
+    const there = lstatSync(link, { throwIfNoEntry: false });
+    if (there && !there.isSymbolicLink()) {
+      console.error(`alpha-dpo: ${link} exists and is not a link made by --out; give --out a folder of its own.`);
+      process.exit(2);
+    }
+    // Made afresh each time: a link left by another checkout would build that checkout's sources.
+    if (there) unlinkSync(link);
+    symlinkSync(join(root, name), link);
   }
   cwd = out;
 }

@@ -54,6 +54,7 @@ export async function main(argv: string[]): Promise<number> {
       const info = torch.buildInfo();
       console.log(`alpha-dpo ${packageVersion()}`);
       console.log(`libtorch ${info.torchVersion} (C++11 ABI: ${info.cxx11Abi})`);
+      if (process.env.ALPHA_DPO_ADDON) console.log(`addon: ${process.env.ALPHA_DPO_ADDON} (from ALPHA_DPO_ADDON)`);
       console.log(
         `threads: ${torch.getNumThreads()} intra-op, ${torch.getNumInteropThreads()} inter-op; OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY}`,
       );
