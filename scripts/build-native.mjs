@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Builds the libtorch addon (build/Release/alpha_dpo_native.node). Runs on `npm install`.
 // Fails with one message that says what to install or set when libtorch cannot be found.
-//   node scripts/build-native.mjs               # build/Release/alpha_dpo_native.node
-//   node scripts/build-native.mjs --out DIR     # DIR/build/Release/alpha_dpo_native.node, build/ untouched
+//   npm run build:native                         # build/Release/alpha_dpo_native.node
+//   npm run build:native -- --out DIR            # DIR/build/Release/alpha_dpo_native.node, build/ untouched
 // --out builds a second addon, e.g. against another libtorch (LIBTORCH=...), next to the normal
 // one; run with ALPHA_DPO_ADDON=DIR/build/Release/alpha_dpo_native.node to load it instead.
 import { spawnSync } from 'node:child_process';
@@ -17,7 +17,7 @@ const args = process.argv.slice(2);
 let out = null;
 if (args[0] === '--out' && args.length === 2) out = resolve(args[1]);
 else if (args.length > 0) {
-  console.error('usage: node scripts/build-native.mjs [--out DIR]');
+  console.error('usage: npm run build:native [-- --out DIR]');
   process.exit(2);
 }
 let info;

@@ -48,7 +48,7 @@ export interface NativeCore {
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 // ALPHA_DPO_ADDON names another build of the addon, e.g. one against a second libtorch made with
-// `node scripts/build-native.mjs --out DIR` (CI runs the tests against both libtorch versions).
+// `npm run build:native -- --out DIR` (CI runs the tests against both libtorch versions).
 const addonPath = process.env.ALPHA_DPO_ADDON
   ? resolve(process.env.ALPHA_DPO_ADDON)
   : join(root, 'build', 'Release', 'alpha_dpo_native.node');
@@ -60,7 +60,7 @@ function load(): NativeCore & NativeOps {
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e);
     const fix = process.env.ALPHA_DPO_ADDON
-      ? 'ALPHA_DPO_ADDON names it: build it with `node scripts/build-native.mjs --out DIR` (it is DIR/build/Release/alpha_dpo_native.node), or unset ALPHA_DPO_ADDON.'
+      ? 'ALPHA_DPO_ADDON names it: build it with `npm run build:native -- --out DIR` (it is DIR/build/Release/alpha_dpo_native.node), or unset ALPHA_DPO_ADDON.'
       : 'Build it with `npm run build:native` (it needs libtorch: see `bash scripts/setup.sh`, or set LIBTORCH to a libtorch folder).';
     throw new Error(`alpha-dpo could not load its libtorch addon (${addonPath}): ${reason}\n${fix}`);
   }
