@@ -2,10 +2,11 @@
 import { execFileSync } from 'node:child_process';
 // Locates libtorch for the native build. Order: $LIBTORCH (a folder with include/ and lib/,
 // as in the official libtorch zip or a pip-installed torch package), then the system's
-// Debian/Ubuntu `libtorch-dev`. Used by binding.gyp (`--include`, `--libdir`, `--defines`)
+// Debian/Ubuntu `libtorch-dev`. Used by binding.gyp (`--include`, `--libdir`, `--abi`, `--std`, `--cuda-libs`)
 // and by scripts/build-native.mjs (no flag: prints a JSON description, or fails with advice).
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const HELP = `alpha-dpo needs libtorch (PyTorch's C++ library), version 1.13 or 2.x, and could not find it.
 Do one of:
@@ -23,7 +24,15 @@ function fromFolder(root, source) {
   if (!existsSync(join(dir, 'include', 'ATen', 'ATen.h')) || !existsSync(apiInclude) || !hasLib) {
     return null;
   }
-  return { source, include: [join(dir, 'include'), apiInclude], libdir, versionHeader: join(apiInclude, 'torch', 'version.h') };
+  // Besides the headers: the libtorch zip's `build-version` and a pip torch's `version.py`.
+  const versionFiles = [join(dir, 'build-version'), join(dir, 'version.py')];
+  return {
+    source,
+    include: [join(dir, 'include'), apiInclude],
+    libdir,
+    versionFiles,
+    cmakeConfig: join(dir, 'share', 'cmake', 'Torch', 'TorchConfig.cmake'),
+  };
 }
 
 function systemLibtorch() {
@@ -32,14 +41,48 @@ function systemLibtorch() {
   if (!existsSync('/usr/include/ATen/ATen.h') || !existsSync(apiInclude)) return null;
   const libdir = candidates.find((d) => existsSync(join(d, 'libtorch_cpu.so')));
   if (!libdir) return null;
-  return { source: 'system', include: ['/usr/include', apiInclude], libdir, versionHeader: join(apiInclude, 'torch', 'version.h') };
+  return {
+    source: 'system',
+    include: ['/usr/include', apiInclude],
+    libdir,
+    versionFiles: [],
+    cmakeConfig: join(libdir, 'cmake', 'Torch', 'TorchConfig.cmake'),
+  };
 }
 
-function version(header) {
-  if (!existsSync(header)) return 'unknown';
-  const text = readFileSync(header, 'utf8');
-  const part = (name) => text.match(new RegExp(`#define TORCH_VERSION_${name} (\\d+)`))?.[1];
-  return [part('MAJOR'), part('MINOR'), part('PATCH')].join('.');
+// The version the compiler will see: the TORCH_VERSION_* macros reached from <torch/version.h>,
+// looked up the way the compiler looks it up. 1.13 defines them in that file; 2.13 moved them to
+// torch/headeronly/version.h and left an #include behind, which is followed here.
+function versionFromHeaders(include, name = 'torch/version.h', seen = new Set()) {
+  const file = include.map((d) => join(d, name)).find((f) => existsSync(f));
+  if (!file || seen.has(file) || seen.size > 8) return null;
+  seen.add(file);
+  const text = readFileSync(file, 'utf8');
+  const part = (p) => text.match(new RegExp(`^\\s*#\\s*define\\s+TORCH_VERSION_${p}\\s+(\\d+)`, 'm'))?.[1];
+  const [major, minor, patch] = [part('MAJOR'), part('MINOR'), part('PATCH')];
+  if (major !== undefined && minor !== undefined) return `${major}.${minor}.${patch ?? 0}`;
+  for (const m of text.matchAll(/^\s*#\s*include\s*[<"]([^>"]*version\.h)[>"]/gm)) {
+    const v = versionFromHeaders(include, m[1], seen);
+    if (v) return v;
+  }
+  return null;
+}
+
+// When no header says it: "2.13.0+cpu" in build-version, `__version__ = '2.13.0+cpu'` in version.py.
+function versionFromFiles(files) {
+  for (const file of files) {
+    if (!existsSync(file)) continue;
+    const m = readFileSync(file, 'utf8').match(/^(?:__version__\s*=\s*['"])?(\d+)\.(\d+)\.(\d+)/m);
+    if (m) return `${m[1]}.${m[2]}.${m[3]}`;
+  }
+  return null;
+}
+
+// The C++ standard libtorch's headers are written for, as its CMake package asks of its users
+// (1.13: 14, 2.13: 20; its headers use C++20 features). The addon itself needs C++17.
+function cxxStandard(cmakeConfig) {
+  const wanted = existsSync(cmakeConfig) ? Number(readFileSync(cmakeConfig, 'utf8').match(/CXX_STANDARD\s+(\d+)/)?.[1] ?? 17) : 17;
+  return Math.max(17, wanted);
 }
 
 // libtorch is built either with the old (0) or the new (1) libstdc++ string ABI; we must match it.
@@ -69,15 +112,23 @@ export function findLibtorch() {
     found = systemLibtorch();
   }
   if (!found) throw new Error(HELP);
-  const v = version(found.versionHeader);
+  const { versionFiles, cmakeConfig, ...where } = found;
+  const v = versionFromHeaders(found.include) ?? versionFromFiles(versionFiles);
+  if (!v) {
+    throw new Error(
+      `libtorch found (${found.source}: ${found.include[0]}) but its version cannot be read: no TORCH_VERSION_MAJOR/MINOR in ` +
+        `torch/version.h nor in the version headers it includes, and no build-version or version.py beside it. Is the install complete?\n${HELP}`,
+    );
+  }
   const [major, minor] = v.split('.').map(Number);
   if (!(major === 2 || (major === 1 && minor >= 13))) {
     throw new Error(`libtorch ${v} found (${found.source}) but alpha-dpo needs 1.13 or 2.x.\n${HELP}`);
   }
-  return { ...found, version: v, cxx11Abi: cxx11Abi(found.libdir) };
+  return { ...where, version: v, cxx11Abi: cxx11Abi(found.libdir), cxxStandard: cxxStandard(cmakeConfig) };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+// Run as a script (argv[1] may be a link: build-native.mjs --out runs it through one).
+if (process.argv[1] && fileURLToPath(import.meta.url) === realpathSync(process.argv[1])) {
   let info;
   try {
     info = findLibtorch();
@@ -90,6 +141,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   if (flag === '--include') console.log(info.include.filter((d) => d !== '/usr/include').join(' '));
   else if (flag === '--libdir') console.log(info.libdir);
   else if (flag === '--abi') console.log(info.cxx11Abi);
+  else if (flag === '--std') console.log(`c++${info.cxxStandard}`);
   // CUDA builds register their kernels from libtorch_cuda/libc10_cuda: link them (no-as-needed) when present.
   else if (flag === '--cuda-libs') {
     const libs = ['torch_cuda', 'c10_cuda'].filter((l) => existsSync(join(info.libdir, `lib${l}.so`)));

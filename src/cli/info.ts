@@ -7,6 +7,7 @@ export async function runInfo(_args: string[], io: CommandIO): Promise<number> {
   const info = torch.buildInfo();
   io.out(`alpha-dpo ${packageVersion()}\n`);
   io.out(`libtorch ${info.torchVersion} (C++11 ABI: ${info.cxx11Abi})\n`);
+  if (process.env.ALPHA_DPO_ADDON) io.out(`addon: ${process.env.ALPHA_DPO_ADDON} (from ALPHA_DPO_ADDON)\n`);
   io.out(
     `threads: ${torch.getNumThreads()} intra-op, ${torch.getNumInteropThreads()} inter-op; OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY}\n`,
   );

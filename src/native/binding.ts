@@ -1,7 +1,7 @@
 // Loads the libtorch addon. This module is the only one that touches the .node file; the
 // rest of the package sees the typed `native` object.
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AddonLoadError, TorchError } from './errors.js';
 import type { Handle } from './handle.js';
@@ -48,7 +48,11 @@ export interface NativeCore {
 }
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const addonPath = join(root, 'build', 'Release', 'alpha_dpo_native.node');
+// ALPHA_DPO_ADDON names another build of the addon, e.g. one against a second libtorch made with
+// `npm run build:native -- --out DIR` (CI runs the tests against both libtorch versions).
+const addonPath = process.env.ALPHA_DPO_ADDON
+  ? resolve(process.env.ALPHA_DPO_ADDON)
+  : join(root, 'build', 'Release', 'alpha_dpo_native.node');
 
 /**
  * The addon's libtorch exceptions arrive as plain Errors named 'TorchError' (native/src/errors.h);
@@ -82,7 +86,7 @@ function load(): NativeCore & NativeOps {
     addon = require(addonPath) as NativeCore & NativeOps;
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e);
-    throw new AddonLoadError(addonPath, reason, { cause: e });
+    throw new AddonLoadError(addonPath, reason, { cause: e, fromEnvironment: process.env.ALPHA_DPO_ADDON !== undefined });
   }
   return withTorchErrors(addon);
 }

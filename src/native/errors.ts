@@ -15,12 +15,11 @@ export class AddonLoadError extends AlphaDpoError {
   /** The .node file that was tried. */
   readonly path: string;
 
-  constructor(path: string, reason: string, options?: { cause?: unknown }) {
-    super(
-      `alpha-dpo could not load its libtorch addon (${path}): ${reason}\n` +
-        'Build it with `npm run build:native` (it needs libtorch: see `bash scripts/setup.sh`, or set LIBTORCH to a libtorch folder).',
-      options,
-    );
+  constructor(path: string, reason: string, options?: { cause?: unknown; fromEnvironment?: boolean }) {
+    const fix = options?.fromEnvironment
+      ? 'ALPHA_DPO_ADDON names it: build it with `npm run build:native -- --out DIR` (it is DIR/build/Release/alpha_dpo_native.node), or unset ALPHA_DPO_ADDON.'
+      : 'Build it with `npm run build:native` (it needs libtorch: see `bash scripts/setup.sh`, or set LIBTORCH to a libtorch folder).';
+    super(`alpha-dpo could not load its libtorch addon (${path}): ${reason}\n${fix}`, options);
     this.path = path;
   }
 }
