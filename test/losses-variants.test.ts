@@ -11,6 +11,7 @@ import {
   LossInputError,
   type LossType,
   lossRequirements,
+  NonFiniteLossError,
   type PreferenceLogps,
   type PreferenceLossConfig,
   preferenceLoss,
@@ -99,6 +100,19 @@ describe('bco_pair with bco_running_delta against PyTorch over several batches',
     assert.equal(bad.field, 'AlphaDpoState.bco');
   });
 
+  test('a non-finite loss is a NonFiniteLossError and leaves δ as it was', () => {
+    const sequence = fixture.bco_running_delta[0]!;
+    const state = new AlphaDpoState();
+    preferenceLoss('bco_pair', batchInputs(sequence.batches[0]!.inputs).logps, sequence.config, state);
+    const before = state.toJSON();
+    // β = 1e308 on log-ratios of about ±2 nats: the rewards overflow to ±Inf in float64.
+    const e = thrown(() =>
+      preferenceLoss('bco_pair', batchInputs(sequence.batches[1]!.inputs).logps, { beta: 1e308, bco_running_delta: true }, state),
+    );
+    assert.ok(e instanceof NonFiniteLossError, String(e));
+    assert.deepEqual(state.toJSON(), before);
+  });
+
   test('in a list with alpha-dpo both running statistics are kept', () => {
     const state = new AlphaDpoState();
     const { logps } = batchInputs(fixture.bco_running_delta[0]!.batches[0]!.inputs);
@@ -131,6 +145,10 @@ describe('identities of the new variants', () => {
     assert.equal(lossRequirements('sigmoid', { beta: 0.5, rpo_alpha: 1 }).chosenNll, true);
     assert.equal(lossRequirements('sigmoid', { beta: 0.5, rpo_alpha: 0 }).chosenNll, false);
     assert.equal(lossRequirements('ipo', { beta: 0.5 }).chosenNll, false);
+    const { logps } = caseInputs(sumCase, false); // sigmoid's inputs: no chosenNll
+    const missing = thrown(() => preferenceLoss('sigmoid', logps, { beta: 0.5, rpo_alpha: 1 }));
+    assert.ok(missing instanceof LossInputError);
+    assert.match(missing.message, /rpo_alpha adds an NLL term to loss_type 'sigmoid'/);
   });
 
   test('sigmoid_norm with reverse_kl on sums is sigmoid on per-token averages', () => {

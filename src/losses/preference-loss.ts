@@ -54,8 +54,8 @@ function nonFiniteLoss(losses: Tensor, config: ResolvedLossConfig, keys: readonl
  * config.loss_weights), given the sequence log-probs of a batch of B pairs.
  *
  * Gradients flow from `losses` to the policy log-probs (and chosenNll / token log-probs where
- * the formula uses them), never to the reference. `state` carries α-DPO's running statistics
- * between calls; the returned tensors belong to the caller. A non-finite loss throws
+ * the formula uses them), never to the reference. `state` carries the running statistics of
+ * α-DPO and of bco_pair's δ (bco_running_delta) between calls; the returned tensors belong to the caller. A non-finite loss throws
  * NonFiniteLossError and leaves `state` unchanged; `warnings` lists what the caller should log.
  *
  * `config` is checked in full on every call, unless it came from resolveLossConfig: a trainer

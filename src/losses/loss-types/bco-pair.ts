@@ -34,8 +34,9 @@ export const bcoPairLoss: LossDefinition = {
     // δ: the running mean of the batch-mean rewards, updated with this batch before use (TRL ≤ 0.28). An evaluation
     // batch that must not update uses the mean as if it had, and leaves the state as it was.
     const batchMean = chosen.detach().add(rejected.detach()).mean().div(2).item() as number;
-    const next = state.bcoAfter(batchMean);
-    const delta = next.mean;
+    // Overflowing rewards make δ NaN, so the loss is too and preferenceLoss throws NonFiniteLossError before any commit.
+    const next = Number.isFinite(batchMean) ? state.bcoAfter(batchMean) : null;
+    const delta = next ? next.mean : Number.NaN;
     // −log σ(β·s_w − δ) − log σ(−(β·s_l − δ)).
     const losses = chosen.sub(delta).logSigmoid().add(rejected.sub(delta).neg().logSigmoid()).neg();
     const updates = training || config.update_stats_in_eval;
@@ -43,7 +44,7 @@ export const bcoPairLoss: LossDefinition = {
       losses,
       ...dpoRewards(context, beta),
       metrics: { 'bco/delta': delta },
-      ...(updates ? { commit: () => state.assignBco(next) } : {}),
+      ...(updates && next ? { commit: () => state.assignBco(next) } : {}),
     };
   },
 };
