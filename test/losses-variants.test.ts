@@ -189,6 +189,9 @@ describe('identities of the new variants', () => {
     );
     // Δ = −e^(−0.5) + e^(0.5) = 2·sinh(0.5); loss = (Δ − 5)².
     expectClose(out.losses, [(2 * Math.sinh(0.5) - 5) ** 2], 'ipo forward_kl by hand', 1e-12);
+    const ld = thrown(() => lossRequirements('ipo', { beta: 0.1, f_divergence_type: 'forward_kl', ld_alpha: 0.5 }));
+    assert.ok(ld instanceof LossConfigError);
+    assert.match(ld.message, /use f_divergence_type 'reverse_kl' or drop ld_alpha/);
   });
 
   test('config errors: alphapo needs alpha; rpo_alpha ≥ 0; bco_running_delta only acts on bco_pair', () => {

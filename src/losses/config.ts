@@ -49,7 +49,7 @@ export const CONFIG_SCHEMA = {
     min: 0,
     doc:
       "α-DPO's α: weight of the gap's z-score in the margin (nats/token per unit z); paper α·M = β·α·z. Published 0.05–0.2; α = 0 is SimPO. " +
-      'For cpo, cpo_simpo and alphapo it is AlphaPO’s α (TRL CPOConfig.alpha, unitless): each log-prob ℓ becomes the reward (1 − e^(−α·ℓ))/α; unset or 0 keeps ℓ.',
+      "For cpo, cpo_simpo and alphapo it is AlphaPO's α (TRL CPOConfig.alpha, unitless): each log-prob ℓ becomes the reward (1 − e^(−α·ℓ))/α; unset or 0 keeps ℓ.",
   },
   normalization: {
     type: 'enum',

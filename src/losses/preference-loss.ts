@@ -55,8 +55,9 @@ function nonFiniteLoss(losses: Tensor, config: ResolvedLossConfig, keys: readonl
  *
  * Gradients flow from `losses` to the policy log-probs (and chosenNll / token log-probs where
  * the formula uses them), never to the reference. `state` carries the running statistics of
- * α-DPO and of bco_pair's δ (bco_running_delta) between calls; the returned tensors belong to the caller. A non-finite loss throws
- * NonFiniteLossError and leaves `state` unchanged; `warnings` lists what the caller should log.
+ * α-DPO and of bco_pair's δ (bco_running_delta) between calls; the returned tensors belong to
+ * the caller. A non-finite loss throws NonFiniteLossError and leaves `state` unchanged;
+ * `warnings` lists what the caller should log.
  *
  * `config` is checked in full on every call, unless it came from resolveLossConfig: a trainer
  * resolves it once and passes the result to every micro-batch, which then costs a cache lookup.
@@ -106,7 +107,8 @@ export function preferenceLoss(
     const { chosenRewards, rejectedRewards } = rewarded ?? first;
 
     if (hasRpoTerm(plan.config)) {
-      // RPO (arXiv 2404.19733, v3): + rpo_alpha·NLL, NLL the chosen token mean (nats/token); added before WPO weighting, as TRL ≤ 0.28 dpo_trainer.get_batch_loss_metrics.
+      // RPO (arXiv 2404.19733, v3): + rpo_alpha·NLL, NLL the chosen token mean (nats/token); added after the list
+      // is combined and before WPO weighting, as TRL ≤ 0.28 trl/trainer/dpo_trainer.py DPOTrainer.get_batch_loss_metrics.
       const nll = tokenMeanNll(context);
       total = total.add(perPair(nll.mul(plan.config.rpo_alpha as number), total));
       metrics.nll_loss = nll;

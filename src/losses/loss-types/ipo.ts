@@ -1,4 +1,5 @@
 // IPO: squared loss pulling the per-token score difference to 1/(2β).
+import { LossConfigError } from '../errors.js';
 import { fDivergenceScore } from '../f-divergence.js';
 import { completionLengths, dpoRewards, logRatios, setting } from '../shared-terms.js';
 import type { LossContext, LossDefinition } from '../types.js';
@@ -28,6 +29,15 @@ export const ipoLoss: LossDefinition = {
   fDivergence: true,
   // A non-reverse-KL score is taken of the summed log-ratio, rebuilt from the average and the length.
   needs: (config) => (config.f_divergence_type === 'reverse_kl' ? ['reference'] : ['reference', 'lengths']),
+  validate(config) {
+    if (config.ld_alpha !== null && config.f_divergence_type !== 'reverse_kl') {
+      // ld_alpha hands ipo LD-weighted sums, not the averages the |y|·ρ̄ reconstruction assumes.
+      throw new LossConfigError(
+        'f_divergence_type',
+        `'${config.f_divergence_type}' with ipo and ld_alpha is not supported (ipo rebuilds summed log-ratios from averages, and ld_alpha gives LD-weighted sums): use f_divergence_type 'reverse_kl' or drop ld_alpha.`,
+      );
+    }
+  },
   compute(context) {
     const beta = setting(context.config, 'beta');
     // (Δ − 1/(2β))²; Δ in nats/token (per-token scores for the other f-divergences).
