@@ -118,13 +118,18 @@ describe('suggestions that make sense', () => {
   });
 
   test('TRL / PEFT keys alpha-dpo lacks are "not supported yet", never a wrong suggestion', () => {
-    for (const key of ['lora_alpha', 'lora_r', 'use_peft', 'deepspeed', 'load_in_4bit', 'rpo_alpha']) {
+    for (const key of ['lora_alpha', 'lora_r', 'use_peft', 'deepspeed', 'load_in_4bit', 'reference_free']) {
       const e = thrown(() => resolveTrainConfig({ loss_type: 'sigmoid', beta: 0.1, [key]: 1 }));
       assert.ok(e instanceof TrainConfigError, key);
       assert.match(e.message, new RegExp(`config key '${key}': not supported yet \\(`), key);
       assert.doesNotMatch(e.message, /Did you mean/, key);
     }
     assert.match(String(thrown(() => resolveTrainConfig({ lora_alpha: 16 }))), /LoRA adapters are not implemented/);
+  });
+
+  test('rpo_alpha (TRL ≤ 0.28 DPOConfig) is a loss key now, read by every loss type', () => {
+    const resolved = resolveTrainConfig({ loss_type: 'sigmoid', beta: 0.1, rpo_alpha: 1 });
+    assert.equal(resolved.loss.rpo_alpha, 1);
   });
 });
 

@@ -1,5 +1,6 @@
-// α-DPO's running statistics of the gap g = Δπ − Δref (nats/token): kept by the caller between
-// calls and saved in checkpoints (the reference code loses them on resume).
+// The running statistics preference losses keep between calls: α-DPO's statistics of the gap
+// g = Δπ − Δref (nats/token) and bco_pair's running reward mean δ (bco_running_delta). Kept by the
+// caller and saved in checkpoints (the α-DPO reference code and TRL's BCO lose them on resume).
 import { LossInputError } from './errors.js';
 
 /** The JSON form of an AlphaDpoState, for checkpoints. */
@@ -14,6 +15,15 @@ export interface AlphaDpoStateJSON {
   variance: number;
   /** Number of updates so far (for the bias correction of 'ema-debiased' and 'ema-moments'). */
   steps: number;
+  /** bco_pair's running reward mean, present once a batch has updated it (optional, so version 2 stays readable both ways). */
+  bco?: BcoRewardMeanJSON;
+}
+
+/** bco_pair's δ: the equal-weight running mean of the batch-mean rewards (TRL ≤ 0.28 RunningMoments.mean fed one batch mean per call), logits. */
+export interface BcoRewardMeanJSON {
+  mean: number;
+  /** Number of batches averaged. */
+  batches: number;
 }
 
 /** One batch's statistics of the gap g, nats/token. */
@@ -31,9 +41,10 @@ export class AlphaDpoState {
   #std: number;
   #variance: number;
   #steps: number;
+  #bco: BcoRewardMeanJSON;
 
   /** A zero state, as the reference code starts (μ = σ = 0). */
-  constructor(init: { mean?: number; std?: number; variance?: number; steps?: number } = {}) {
+  constructor(init: { mean?: number; std?: number; variance?: number; steps?: number; bco?: BcoRewardMeanJSON } = {}) {
     this.#mean = check('mean', init.mean ?? 0);
     this.#std = check('std', init.std ?? 0);
     this.#variance = check('variance', init.variance ?? 0);
@@ -43,6 +54,31 @@ export class AlphaDpoState {
     if (!Number.isInteger(this.#steps) || this.#steps < 0) {
       throw new LossInputError('AlphaDpoState.steps', `must be a whole number ≥ 0, got ${this.#steps}.`);
     }
+    this.#bco = { mean: check('bco.mean', init.bco?.mean ?? 0), batches: check('bco.batches', init.bco?.batches ?? 0) };
+    if (!Number.isInteger(this.#bco.batches) || this.#bco.batches < 0) {
+      throw new LossInputError('AlphaDpoState.bco.batches', `must be a whole number ≥ 0, got ${this.#bco.batches}.`);
+    }
+  }
+
+  /** bco_pair's running mean of the batch-mean rewards (logits) and how many batches it averages. */
+  get bcoRewardMean(): Readonly<BcoRewardMeanJSON> {
+    return { ...this.#bco };
+  }
+
+  /**
+   * bco_pair's δ after one more batch whose mean reward is `batchMean` (logits): the running mean
+   * μ_n = μ_(n−1) + (x − μ_(n−1))/n (TRL ≤ 0.28 RunningMoments.update with one value per call,
+   * whose count starts at 1e-24, i.e. an equal-weight mean of every batch mean). Nothing changes here.
+   */
+  bcoAfter(batchMean: number): BcoRewardMeanJSON {
+    check('batchMean', batchMean);
+    const batches = this.#bco.batches + 1;
+    return { mean: this.#bco.mean + (batchMean - this.#bco.mean) / batches, batches };
+  }
+
+  /** Replaces bco_pair's running reward mean (e.g. with bcoAfter(x)); the gap statistics are kept. */
+  assignBco(next: BcoRewardMeanJSON): void {
+    this.#bco = { mean: check('bco.mean', next.mean), batches: check('bco.batches', next.batches) };
   }
 
   /** Running mean μ of the gap, nats/token (raw EMA, not bias-corrected). */
@@ -81,6 +117,7 @@ export class AlphaDpoState {
     const a = (1 - momentum) / (1 - momentum ** steps);
     const delta = batch.mean - this.debiased(momentum).mean;
     return new AlphaDpoState({
+      bco: this.#bco,
       mean: momentum * this.#mean + (1 - momentum) * batch.mean,
       std: momentum * this.#std + (1 - momentum) * batch.std,
       variance: Math.max(0, (1 - a) * (this.#variance + a * delta * delta) + a * batch.variance),
@@ -88,7 +125,7 @@ export class AlphaDpoState {
     });
   }
 
-  /** Replaces the statistics with those of `next` (e.g. this.after(batch, m)). */
+  /** Replaces the gap statistics with those of `next` (e.g. this.after(batch, m)); bco_pair's reward mean is kept. */
   assign(next: AlphaDpoState): void {
     this.#mean = next.#mean;
     this.#std = next.#std;
@@ -114,7 +151,15 @@ export class AlphaDpoState {
   }
 
   toJSON(): AlphaDpoStateJSON {
-    return { kind: 'alpha-dpo-state', version: 2, mean: this.#mean, std: this.#std, variance: this.#variance, steps: this.#steps };
+    return {
+      kind: 'alpha-dpo-state',
+      version: 2,
+      mean: this.#mean,
+      std: this.#std,
+      variance: this.#variance,
+      steps: this.#steps,
+      ...(this.#bco.batches > 0 ? { bco: { ...this.#bco } } : {}),
+    };
   }
 
   /**
@@ -141,7 +186,15 @@ export class AlphaDpoState {
     }
     const std = o.std as number;
     const variance = o.version === 1 ? std * std : (o.variance as number);
-    return new AlphaDpoState({ mean: o.mean as number, std, variance, steps: o.steps as number });
+    let bco: BcoRewardMeanJSON | undefined;
+    if (o.bco !== undefined) {
+      const b = o.bco as Record<string, unknown> | null;
+      if (b === null || typeof b !== 'object' || typeof b.mean !== 'number' || typeof b.batches !== 'number') {
+        throw new LossInputError('AlphaDpoState.bco', 'expected { mean: number, batches: number } as written by AlphaDpoState.toJSON().');
+      }
+      bco = { mean: b.mean, batches: b.batches };
+    }
+    return new AlphaDpoState({ mean: o.mean as number, std, variance, steps: o.steps as number, ...(bco ? { bco } : {}) });
   }
 }
 

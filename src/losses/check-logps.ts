@@ -68,7 +68,7 @@ export function checkLogps(logps: unknown, needs: ReadonlySet<LossNeed>, config:
     requirePresent(
       input,
       ['chosenNll', 'chosenLengths'],
-      `loss_type ${losses} has an NLL term: pass the summed NLL of each chosen completion (chosenNll) and its token count (chosenLengths).`,
+      `${config.rpo_alpha !== null && config.rpo_alpha > 0 ? `rpo_alpha adds an NLL term to loss_type ${losses}` : `loss_type ${losses} has an NLL term`}: pass the summed NLL of each chosen completion (chosenNll) and its token count (chosenLengths).`,
     );
   }
   if (config.use_weighting) {

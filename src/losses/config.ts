@@ -47,7 +47,9 @@ export const CONFIG_SCHEMA = {
     source: 'α-DPO reference code',
     default: undefined,
     min: 0,
-    doc: "α-DPO's α: weight of the gap's z-score in the margin (nats/token per unit z); paper α·M = β·α·z. Published 0.05–0.2; α = 0 is SimPO.",
+    doc:
+      "α-DPO's α: weight of the gap's z-score in the margin (nats/token per unit z); paper α·M = β·α·z. Published 0.05–0.2; α = 0 is SimPO. " +
+      "For cpo, cpo_simpo and alphapo it is AlphaPO's α (TRL CPOConfig.alpha, unitless): each log-prob ℓ becomes the reward (1 − e^(−α·ℓ))/α; unset or 0 keeps ℓ.",
   },
   normalization: {
     type: 'enum',
@@ -79,7 +81,7 @@ export const CONFIG_SCHEMA = {
   update_stats_in_eval: {
     type: 'boolean',
     default: false,
-    doc: "Whether evaluation calls update α-DPO's running statistics (true reproduces the reference, which updates on every batch).",
+    doc: "Whether evaluation calls update the running statistics of α-DPO and of bco_pair's δ (true reproduces the α-DPO reference and TRL ≤ 0.28's BCO, which update on every batch).",
   },
   sft_weight: {
     type: 'number',
@@ -93,6 +95,23 @@ export const CONFIG_SCHEMA = {
     default: 1,
     min: 0,
     doc: "Weight of the chosen completions' token-mean NLL in CPO (TRL CPOConfig.cpo_alpha).",
+  },
+  rpo_alpha: {
+    type: 'number',
+    source: 'TRL ≤ 0.28 DPOConfig.rpo_alpha',
+    default: null,
+    min: 0,
+    doc:
+      "RPO's α (Pang et al. 2024, arXiv 2404.19733): adds rpo_alpha × the chosen completions' token-mean NLL to every pair's loss, whatever the loss_type " +
+      "(the paper recommends 1.0). Same as appending 'sft' to loss_type with weight rpo_alpha. Needs logps.chosenNll and chosenLengths.",
+  },
+  bco_running_delta: {
+    type: 'boolean',
+    source: 'TRL ≤ 0.28 DPOTrainer.dpo_loss (bco_pair)',
+    default: false,
+    doc:
+      "BCO's reward shift δ (Jung et al. 2024): true subtracts the running mean of the batch-mean rewards from both rewards, as TRL ≤ 0.28 did; " +
+      'false (TRL ≥ 0.29) uses no shift. The running mean lives in the state passed to preferenceLoss (saved with it in checkpoints).',
   },
   rdpo_alpha: {
     type: 'number',

@@ -9,7 +9,8 @@ import type { LossContext } from './types.js';
 // bfloat16 at 80 and float16 at 11; float64 is not in TRL's table, we use 700 < log(DBL_MAX) ≈ 709.8).
 const EXP_CAP: Record<string, number> = { float64: 700, float32: 80, bfloat16: 80, float16: 11 };
 
-function score(rho: Tensor, config: ResolvedLossConfig): Tensor {
+/** f′(u) of the ratio u = e^ρ for the configured divergence, additive constants dropped (ρ in nats). */
+export function fDivergenceScore(rho: Tensor, config: ResolvedLossConfig): Tensor {
   switch (config.f_divergence_type) {
     case 'reverse_kl': // f′(u) = log u + 1: plain DPO
       return rho;
@@ -34,7 +35,7 @@ function score(rho: Tensor, config: ResolvedLossConfig): Tensor {
 /** The f-divergence scores s_w = f′(u_w), s_l = f′(u_l) of the chosen and rejected completions (nats for reverse_kl). */
 export function fDivergenceScores(context: LossContext): { chosen: Tensor; rejected: Tensor } {
   const rho = logRatios(context);
-  return { chosen: score(rho.chosen, context.config), rejected: score(rho.rejected, context.config) };
+  return { chosen: fDivergenceScore(rho.chosen, context.config), rejected: fDivergenceScore(rho.rejected, context.config) };
 }
 
 /** Δ = s_w − s_l: DPO's Δπ − Δref when f_divergence_type is reverse_kl. */

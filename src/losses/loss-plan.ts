@@ -16,8 +16,8 @@ import { LossConfigError, UnknownLossTypeError } from './errors.js';
 import { LOSS_REGISTRY, LOSS_TYPES, type LossType } from './registry.js';
 import type { LossDefinition, LossNeed } from './types.js';
 
-/** Keys that act on any loss: the list weights, LD-DPO and WPO. */
-const GENERAL_KEYS: readonly ConfigKey[] = ['loss_weights', 'ld_alpha', 'use_weighting'];
+/** Keys that act on any loss: the list weights, LD-DPO, WPO and RPO's NLL term. */
+const GENERAL_KEYS: readonly ConfigKey[] = ['loss_weights', 'ld_alpha', 'use_weighting', 'rpo_alpha'];
 const F_DIVERGENCE_KEYS: readonly ConfigKey[] = ['f_divergence_type', 'f_alpha_divergence_coef'];
 
 export interface LossPlan {
@@ -120,5 +120,11 @@ function makePlan(lossType: LossType | readonly LossType[], rawConfig: Preferenc
   throwIfProblems(LossConfigError, problems);
 
   const needs = new Set<LossNeed>(definitions.flatMap((d) => d.needs(config)));
+  if (hasRpoTerm(config)) needs.add('chosenNll');
   return { definitions, weights, config, needs };
+}
+
+/** Whether RPO's NLL term is on: rpo_alpha set and > 0 (0 adds nothing, so it needs no chosenNll). */
+export function hasRpoTerm(config: ResolvedLossConfig): boolean {
+  return config.rpo_alpha !== null && config.rpo_alpha > 0;
 }

@@ -7,8 +7,9 @@ import { checkLogps } from './check-logps.js';
 import type { ConfigKey, PreferenceLossConfig, ResolvedLossConfig } from './config.js';
 import { LossInputError, NonFiniteLossError } from './errors.js';
 import { ldDpoLogps } from './ld-dpo.js';
-import { planLoss } from './loss-plan.js';
+import { hasRpoTerm, planLoss } from './loss-plan.js';
 import type { LossType } from './registry.js';
+import { perPair, tokenMeanNll } from './shared-terms.js';
 import type {
   LossContext,
   LossNeed,
@@ -53,9 +54,10 @@ function nonFiniteLoss(losses: Tensor, config: ResolvedLossConfig, keys: readonl
  * config.loss_weights), given the sequence log-probs of a batch of B pairs.
  *
  * Gradients flow from `losses` to the policy log-probs (and chosenNll / token log-probs where
- * the formula uses them), never to the reference. `state` carries α-DPO's running statistics
- * between calls; the returned tensors belong to the caller. A non-finite loss throws
- * NonFiniteLossError and leaves `state` unchanged; `warnings` lists what the caller should log.
+ * the formula uses them), never to the reference. `state` carries the running statistics of
+ * α-DPO and of bco_pair's δ (bco_running_delta) between calls; the returned tensors belong to
+ * the caller. A non-finite loss throws NonFiniteLossError and leaves `state` unchanged;
+ * `warnings` lists what the caller should log.
  *
  * `config` is checked in full on every call, unless it came from resolveLossConfig: a trainer
  * resolves it once and passes the result to every micro-batch, which then costs a cache lookup.
@@ -104,6 +106,13 @@ export function preferenceLoss(
     // Rewards come from the first listed loss that has them; a list of only sft reports its zeros.
     const { chosenRewards, rejectedRewards } = rewarded ?? first;
 
+    if (hasRpoTerm(plan.config)) {
+      // RPO (arXiv 2404.19733, v3): + rpo_alpha·NLL, NLL the chosen token mean (nats/token); added after the list
+      // is combined and before WPO weighting, as TRL ≤ 0.28 trl/trainer/dpo_trainer.py DPOTrainer.get_batch_loss_metrics.
+      const nll = tokenMeanNll(context);
+      total = total.add(perPair(nll.mul(plan.config.rpo_alpha as number), total));
+      metrics.nll_loss = nll;
+    }
     if (plan.config.use_weighting) {
       // WPO (Zhou et al. 2024, Eq. 2): w = exp(w_chosen + w_rejected), no gradient, no clamp (TRL ≥ 0.29; TRL ≤ 0.28 clamped w at 1).
       const weights = effective.wpoChosen!.detach().add(effective.wpoRejected!.detach()).exp();

@@ -18,6 +18,13 @@ export function reference(context: LossContext): { chosen: Tensor; rejected: Ten
   return { chosen: referenceChosen, rejected: referenceRejected };
 }
 
+/** |y_w| and |y_l| as floating-point tensors of `dtype`, for a loss that declared 'lengths' (checked > 0 by preferenceLoss). */
+export function completionLengths(context: LossContext, dtype: Tensor['dtype']): { chosen: Tensor; rejected: Tensor } {
+  const { chosenLengths, rejectedLengths } = context.logps;
+  if (!chosenLengths || !rejectedLengths) throw new Error('internal: completion lengths should have been checked before the loss ran');
+  return { chosen: chosenLengths.to(dtype), rejected: rejectedLengths.to(dtype) };
+}
+
 /** ρ_w = log π_θ(y_w)/π_ref(y_w) and ρ_l = log π_θ(y_l)/π_ref(y_l), in nats (per sequence or per token, as given). */
 export function logRatios(context: LossContext): { chosen: Tensor; rejected: Tensor } {
   const ref = reference(context);
@@ -62,4 +69,25 @@ export function policyRewards(context: LossContext, beta: number): { chosenRewar
     chosenRewards: context.logps.policyChosen.detach().mul(beta),
     rejectedRewards: context.logps.policyRejected.detach().mul(beta),
   };
+}
+
+/**
+ * AlphaPO's reward shape (Gupta et al. 2025, arXiv 2501.03884; TRL CPOTrainer.cpo_loss): a log-prob ℓ
+ * (nats, or nats/token when averaged) becomes r = (1 − p^(−α))/α = −expm1(−α·ℓ)/α with p = e^ℓ;
+ * α unset or 0 is the limit r = ℓ.
+ */
+export function alphapoReward(logp: Tensor, alpha: number | null): Tensor {
+  if (alpha === null || alpha === 0) return logp;
+  return logp.mul(-alpha).expm1().div(-alpha);
+}
+
+/** The chosen and rejected AlphaPO rewards r_w, r_l of the policy (see alphapoReward); with them, β·r detached as the logged rewards. */
+export function alphapoTerms(
+  context: LossContext,
+  beta: number,
+): { chosen: Tensor; rejected: Tensor; chosenRewards: Tensor; rejectedRewards: Tensor } {
+  const alpha = context.config.alpha;
+  const chosen = alphapoReward(context.logps.policyChosen, alpha);
+  const rejected = alphapoReward(context.logps.policyRejected, alpha);
+  return { chosen, rejected, chosenRewards: chosen.detach().mul(beta), rejectedRewards: rejected.detach().mul(beta) };
 }

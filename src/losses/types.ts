@@ -75,7 +75,7 @@ export interface LossWarning {
 
 /** Per-call options that are not hyper-parameters. */
 export interface PreferenceLossOptions {
-  /** false for evaluation batches: α-DPO then leaves its running statistics alone unless update_stats_in_eval. Default true. */
+  /** false for evaluation batches: α-DPO and bco_pair then leave their running statistics alone unless update_stats_in_eval. Default true. */
   training?: boolean;
 }
 
@@ -101,7 +101,7 @@ export interface LossTerms {
   /** Extra metrics: scalar tensors (read in one transfer) or numbers. */
   metrics?: Record<string, Tensor | number>;
   warnings?: LossWarning[];
-  /** State changes (α-DPO's running statistics), applied by preferenceLoss only once every loss of the call is finite. */
+  /** State changes (α-DPO's running statistics, bco_pair's δ), applied by preferenceLoss only once every loss of the call is finite. */
   commit?: () => void;
 }
 
