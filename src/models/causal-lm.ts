@@ -11,7 +11,15 @@ import * as torch from '../tensor/torch.js';
 import { type SavePretrainedOptions, savePretrained } from './save-pretrained.js';
 
 /** The `architectures` names of config.json this package implements. */
-export const ARCHITECTURES = ['GPT2LMHeadModel', 'LlamaForCausalLM', 'MistralForCausalLM', 'Qwen2ForCausalLM'] as const;
+export const ARCHITECTURES = [
+  'GPT2LMHeadModel',
+  'LlamaForCausalLM',
+  'MistralForCausalLM',
+  'Qwen2ForCausalLM',
+  'Qwen3ForCausalLM',
+  'Phi3ForCausalLM',
+  'Olmo2ForCausalLM',
+] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
 
 export interface ForwardOptions {

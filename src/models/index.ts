@@ -16,7 +16,10 @@ export { GPT2_CONFIG_SCHEMA, type GPT2Config, GPT2LMHeadModel, resolveGpt2Config
 export { LLAMA_CONFIG_SCHEMA, type LlamaConfig, LlamaForCausalLM, resolveLlamaConfig } from './llama.js';
 export { LlamaDecoderModel, type LlamaFamilyConfig, type LlamaFamilyVariant } from './llama-decoder.js';
 export { MISTRAL_CONFIG_SCHEMA, type MistralConfig, MistralForCausalLM, resolveMistralConfig } from './mistral.js';
+export { OLMO2_CONFIG_SCHEMA, type Olmo2Config, Olmo2ForCausalLM, resolveOlmo2Config } from './olmo2.js';
+export { PHI3_CONFIG_SCHEMA, type Phi3Config, Phi3ForCausalLM, resolvePhi3Config } from './phi3.js';
 export { PRESET_NAMES, PRESETS, type PresetName } from './presets.js';
 export { configDtype, type FromPretrainedOptions, type RandomInitOptions, randomInit, readModelConfig } from './pretrained.js';
 export { QWEN2_CONFIG_SCHEMA, type Qwen2Config, Qwen2ForCausalLM, resolveQwen2Config } from './qwen2.js';
+export { QWEN3_CONFIG_SCHEMA, type Qwen3Config, Qwen3ForCausalLM, resolveQwen3Config } from './qwen3.js';
 export type { SavePretrainedOptions } from './save-pretrained.js';

@@ -78,6 +78,51 @@ export const PRESETS = {
     max_position_embeddings: 512,
     sliding_window: 16,
   },
+  /** A 2-layer Qwen3 of width 64: per-head q/k norms, head_dim 32 (not hidden / heads = 16), no biases. */
+  'qwen3-tiny': {
+    architectures: ['Qwen3ForCausalLM'],
+    model_type: 'qwen3',
+    vocab_size: 256,
+    hidden_size: 64,
+    intermediate_size: 128,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    num_key_value_heads: 2,
+    head_dim: 32,
+    max_position_embeddings: 512,
+    tie_word_embeddings: true,
+  },
+  /** A 2-layer Phi-3 of width 64: fused qkv_proj and gate_up_proj, grouped-query attention. */
+  'phi3-tiny': {
+    architectures: ['Phi3ForCausalLM'],
+    model_type: 'phi3',
+    vocab_size: 256,
+    hidden_size: 64,
+    intermediate_size: 128,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    num_key_value_heads: 2,
+    max_position_embeddings: 512,
+    original_max_position_embeddings: 512,
+    bos_token_id: 1,
+    eos_token_id: 2,
+    pad_token_id: 0,
+  },
+  /** A 2-layer OLMo 2 of width 64: post-sublayer norms, q/k norms over the projections. */
+  'olmo2-tiny': {
+    architectures: ['Olmo2ForCausalLM'],
+    model_type: 'olmo2',
+    vocab_size: 256,
+    hidden_size: 64,
+    intermediate_size: 128,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    num_key_value_heads: 2,
+    max_position_embeddings: 512,
+    bos_token_id: 1,
+    eos_token_id: 2,
+    pad_token_id: 0,
+  },
 } as const satisfies Record<string, Record<string, unknown>>;
 
 export type PresetName = keyof typeof PRESETS;
