@@ -1,4 +1,4 @@
-// Qwen3, Phi-3 and OLMo 2 against checkpoints and logits written by transformers itself, 4.57 and
+// Qwen3, Phi-3, OLMo 2, Gemma 2 and Gemma 3 (text) against checkpoints and logits written by transformers itself, 4.57 and
 // 5.18 (test/fixtures/hf-archs/, by scripts/fixtures/gen_hf_archs.py: random norm weights and
 // biases, so a misplaced or mis-sized norm shows in the logits). Also: save/load round trips are
 // bit-exact and write transformers' keys; the KV cache gives the full pass's logits; unsupported
@@ -23,6 +23,9 @@ import {
   type Tensor,
   torch,
 } from '../src/index.js';
+import { floatKeysOf } from '../src/models/config-schema.js';
+import { GEMMA2_CONFIG_SCHEMA } from '../src/models/gemma2.js';
+import { configJsonText } from '../src/models/save-pretrained.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const FIXTURES = join(HERE, 'fixtures', 'hf-archs');
@@ -31,8 +34,10 @@ const MODELS = {
   qwen3: 'Qwen3ForCausalLM',
   phi3: 'Phi3ForCausalLM',
   olmo2: 'Olmo2ForCausalLM',
+  gemma2: 'Gemma2ForCausalLM',
+  gemma3: 'Gemma3ForCausalLM',
 } as const;
-const TINY: PresetName[] = ['qwen3-tiny', 'phi3-tiny', 'olmo2-tiny'];
+const TINY: PresetName[] = ['qwen3-tiny', 'phi3-tiny', 'olmo2-tiny', 'gemma2-tiny', 'gemma3-tiny'];
 // Both sides compute in float32 from the same weights; rounding differences stay near 1e-7.
 const TOLERANCE = 1e-5;
 
@@ -53,6 +58,13 @@ function relativeError(actual: Tensor, want: Tensor): number {
     const e = want.to('float64');
     return a.sub(e).abs().max().item() / e.abs().max().item();
   });
+}
+
+function randomInitConfig(name: PresetName): Record<string, unknown> {
+  const model = randomInit(PRESETS[name]);
+  const config = model.configJson();
+  model.dispose();
+  return config;
 }
 
 const ids2d = (rows: number[][]) => torch.tensor(rows, { dtype: 'int64' });
@@ -99,6 +111,15 @@ describe('checkpoints saved by transformers load with transformers’ logits (re
     assert.ok(!olmo2.shapes.has('model.layers.0.input_layernorm.weight'));
     const config = JSON.parse(await readFile(join(FIXTURES, 'transformers-5', 'olmo2', 'config.json'), 'utf8'));
     assert.equal(config.dtype, 'bfloat16');
+    const gemma3 = await keys('gemma3');
+    assert.deepEqual(gemma3.shapes.get('model.layers.0.self_attn.q_norm.weight'), [16]);
+    assert.ok(gemma3.shapes.has('model.layers.1.pre_feedforward_layernorm.weight'));
+    assert.ok(!gemma3.shapes.has('lm_head.weight'), 'tied embeddings');
+    // Gemma's norms are (1 + w): random around 0, not the 0 of the initialisation.
+    assert.ok(gemma3.qNormMean !== null && Math.abs(gemma3.qNormMean) > 1e-3);
+    const gemma3v4 = JSON.parse(await readFile(join(FIXTURES, 'transformers-4', 'gemma3', 'config.json'), 'utf8'));
+    assert.equal(gemma3v4.rope_local_base_freq, 10000);
+    assert.deepEqual(gemma3v4.rope_scaling, { rope_type: 'linear', factor: 2 });
     const qwen3Config = JSON.parse(await readFile(join(FIXTURES, 'transformers-4', 'qwen3', 'config.json'), 'utf8'));
     assert.deepEqual(qwen3Config.layer_types, ['full_attention', 'sliding_attention']);
     assert.equal(qwen3Config.rope_theta, 1000000);
@@ -134,9 +155,10 @@ describe('save, load, cache', () => {
   test('decoding with the KV cache gives the logits of the full sequence', () => {
     for (const name of TINY) {
       torch.manualSeed(11);
-      // A 4-token window on Qwen3's second layer and on every Phi-3 layer, shorter than the sequence.
+      // A 4-token window on Qwen3's second layer, on every Phi-3 layer and on Gemma's first layer.
       const extra = name === 'qwen3-tiny' ? { use_sliding_window: true, sliding_window: 4, max_window_layers: 1 } : {};
-      const model = randomInit({ ...PRESETS[name], ...extra, ...(name === 'phi3-tiny' ? { sliding_window: 4 } : {}) });
+      const window = name === 'olmo2-tiny' || name === 'qwen3-tiny' ? {} : { sliding_window: 4 };
+      const model = randomInit({ ...PRESETS[name], ...extra, ...window });
       const seq = [5, 9, 200, 31, 7, 7, 150, 3, 44, 18, 90, 2];
       torch.noGrad(() => {
         const full = model.forward(ids2d([seq]));
@@ -180,15 +202,75 @@ describe('settings that are not implemented are refused, naming them', () => {
 
   test('an activation that is not implemented, and a yarn-scaled Qwen3', () => {
     for (const name of TINY) {
+      const key = name.startsWith('gemma') ? 'hidden_activation' : 'hidden_act';
       assert.throws(
-        () => randomInit({ ...PRESETS[name], hidden_act: 'gelu_fast' }),
-        (e: unknown) => e instanceof ModelConfigError && /hidden_act/.test(e.message),
+        () => randomInit({ ...PRESETS[name], [key]: 'gelu_fast' }),
+        (e: unknown) => e instanceof ModelConfigError && e.message.includes(key),
       );
     }
     assert.throws(
       () =>
         randomInit({ ...PRESETS['qwen3-tiny'], rope_scaling: { rope_type: 'yarn', factor: 4, original_max_position_embeddings: 32768 } }),
       (e: unknown) => e instanceof ModelConfigError && e.key === 'rope_scaling' && /"yarn"/.test(e.message),
+    );
+  });
+});
+
+describe('Gemma', () => {
+  test('Gemma 3: RoPE per layer type in either format gives the same model; other layouts are refused', () => {
+    const gemma3 = PRESETS['gemma3-tiny'];
+    const inv = (m: CausalLM, type: 'full_attention' | 'sliding_attention') =>
+      (m as unknown as { invFreq: Record<string, Tensor> }).invFreq[type]?.toNumbers() as number[];
+    const v5 = randomInit({
+      ...gemma3,
+      rope_parameters: {
+        full_attention: { rope_type: 'linear', factor: 8, rope_theta: 1e6 },
+        sliding_attention: { rope_type: 'default', rope_theta: 1e4 },
+      },
+    });
+    const v4 = randomInit({ ...gemma3, rope_theta: 1e6, rope_local_base_freq: 1e4, rope_scaling: { rope_type: 'linear', factor: 8 } });
+    assert.deepEqual(inv(v5, 'full_attention'), inv(v4, 'full_attention'));
+    assert.deepEqual(inv(v5, 'sliding_attention'), inv(v4, 'sliding_attention'));
+    // head_dim 16: the last frequency is θ^(−14/16); full layers θ = 1e6 divided by 8, sliding θ = 1e4.
+    assert.ok(Math.abs((inv(v5, 'full_attention')[7] as number) / (1e6 ** (-14 / 16) / 8) - 1) < 1e-6);
+    assert.ok(Math.abs((inv(v5, 'sliding_attention')[7] as number) / 1e4 ** (-14 / 16) - 1) < 1e-6);
+    const saved = v5.configJson();
+    assert.equal(saved['rope_local_base_freq'], 1e4);
+    assert.deepEqual(saved['rope_scaling'], { rope_type: 'linear', factor: 8 });
+    assert.deepEqual(saved['layer_types'], ['sliding_attention', 'full_attention']); // pattern 2: every 2nd layer full
+    v5.dispose();
+    v4.dispose();
+    assert.throws(
+      () => randomInit({ ...gemma3, rope_parameters: { rope_type: 'default', rope_theta: 1e4 } }),
+      (e: unknown) => e instanceof ModelConfigError && e.key === 'rope_parameters' && /per layer type/.test(e.message),
+    );
+    assert.throws(
+      () => randomInit({ ...gemma3, use_bidirectional_attention: true }),
+      (e: unknown) => e instanceof ModelConfigError && e.key === 'use_bidirectional_attention',
+    );
+    assert.throws(
+      () => randomInit({ ...gemma3, layer_types: ['full_attention'] }),
+      (e: unknown) => e instanceof ModelConfigError && e.key === 'layer_types',
+    );
+  });
+
+  test('Gemma 2: soft-capping bounds the final logits by final_logit_softcapping', () => {
+    torch.manualSeed(2);
+    const model = randomInit({ ...PRESETS['gemma2-tiny'], final_logit_softcapping: 0.5, initializer_range: 1 });
+    const logits = torch.noGrad(() => model.forward(ids2d([[1, 2, 3, 4, 5, 6]])));
+    const top = logits.abs().max().item();
+    // cap·tanh(x / cap) lies in [−cap, cap] (tanh rounds to 1 in float32 for large x); with weights of std 1 the raw logits are far larger.
+    assert.ok(top <= 0.5 && top > 0.4, `max |logit| ${top}`);
+    model.dispose();
+    // transformers 5 refuses an integer in a float field: the saved config writes 30.0, not 30.
+    const text = configJsonText(randomInitConfig('gemma2-tiny'), floatKeysOf(GEMMA2_CONFIG_SCHEMA));
+    assert.match(text, /"final_logit_softcapping": 30\.0,/);
+    assert.match(text, /"attn_logit_softcapping": 50\.0,/);
+    assert.match(text, /"query_pre_attn_scalar": 16,/);
+    assert.deepEqual(JSON.parse(text), randomInitConfig('gemma2-tiny'));
+    assert.throws(
+      () => randomInit({ ...PRESETS['gemma2-tiny'], attn_logit_softcapping: 0 }),
+      (e: unknown) => e instanceof ModelConfigError && /attn_logit_softcapping/.test(e.message),
     );
   });
 });
@@ -218,10 +300,11 @@ describe('folders saved by this package load in transformers with equal logits (
       const models: [string, CausalLM][] = [];
       for (const name of TINY) {
         const model = randomInit(PRESETS[name]);
-        // Norm weights away from their initial ones, so a norm transformers applies differently shows.
+        // Norm weights away from their initial values, so a norm transformers applies differently shows.
+        const what = (n: string) => (n.startsWith('gemma') ? 0 : 1);
         torch.noGrad(() => {
           for (const [key, p] of model.namedParameters())
-            if (key.includes('norm')) p.copy_(torch.tidy(() => torch.randn(p.shape).mul(0.3).add(1)));
+            if (key.includes('norm')) p.copy_(torch.tidy(() => torch.randn(p.shape).mul(0.3).add(what(name))));
         });
         models.push([name, model]);
       }

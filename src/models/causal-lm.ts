@@ -19,6 +19,8 @@ export const ARCHITECTURES = [
   'Qwen3ForCausalLM',
   'Phi3ForCausalLM',
   'Olmo2ForCausalLM',
+  'Gemma2ForCausalLM',
+  'Gemma3ForCausalLM',
 ] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
 
@@ -64,6 +66,8 @@ export abstract class CausalLM<Config extends object = object> extends Module {
   abstract readonly lmHeadWeight: Tensor;
   /** Every parameter, by Hugging Face key. */
   readonly store: ParameterStore;
+  /** config.json keys transformers declares as floats, written as 30.0 rather than 30 (see configJsonText). */
+  readonly floatConfigKeys: readonly string[] = [];
   /** The resolved config.json of the architecture. */
   readonly config: Config;
   readonly vocabSize: number;

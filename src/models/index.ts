@@ -12,6 +12,14 @@ export {
   UnsupportedArchitectureError,
   UnsupportedDtypeError,
 } from './errors.js';
+export {
+  GemmaDecoderModel,
+  type GemmaFamilyConfig,
+  type GemmaLayerType,
+  type GemmaVariant,
+} from './gemma-decoder.js';
+export { GEMMA2_CONFIG_SCHEMA, type Gemma2Config, Gemma2ForCausalLM, resolveGemma2Config } from './gemma2.js';
+export { GEMMA3_TEXT_CONFIG_SCHEMA, Gemma3ForCausalLM, type Gemma3TextConfig, resolveGemma3TextConfig } from './gemma3.js';
 export { GPT2_CONFIG_SCHEMA, type GPT2Config, GPT2LMHeadModel, resolveGpt2Config } from './gpt2.js';
 export { LLAMA_CONFIG_SCHEMA, type LlamaConfig, LlamaForCausalLM, resolveLlamaConfig } from './llama.js';
 export { LlamaDecoderModel, type LlamaFamilyConfig, type LlamaFamilyVariant } from './llama-decoder.js';

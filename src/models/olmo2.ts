@@ -5,7 +5,7 @@
 // RMSNorm weights applied in float32 before the cast back (Olmo2RMSNorm).
 import { ACTIVATION_NAMES } from '../nn/activations.js';
 import type { ParameterStore } from '../nn/parameter-store.js';
-import { field, type Resolved, resolveConfig } from './config-schema.js';
+import { field, floatKeysOf, type Resolved, resolveConfig } from './config-schema.js';
 import { LlamaDecoderModel, type LlamaFamilyVariant, type WithLlamaFamilyDefaults, withLlamaFamilyDefaults } from './llama-decoder.js';
 
 /** Olmo2Config's keys this package reads, with transformers' defaults. */
@@ -59,6 +59,7 @@ function olmo2Variant(c: Olmo2Config): LlamaFamilyVariant {
 export class Olmo2ForCausalLM extends LlamaDecoderModel<Olmo2Config> {
   readonly architecture = 'Olmo2ForCausalLM' as const;
   readonly modelType = 'olmo2';
+  override readonly floatConfigKeys = floatKeysOf(OLMO2_CONFIG_SCHEMA);
 
   /** Builds the model, drawing every parameter from the store's source. `extra`: config.json keys kept for saving. */
   constructor(store: ParameterStore, config: Olmo2Config, extra: Record<string, unknown> = {}) {

@@ -7,7 +7,7 @@
 // 'su') and partial rotary factors below 1 are refused with a ModelConfigError naming them.
 import { ACTIVATION_NAMES } from '../nn/activations.js';
 import type { ParameterStore } from '../nn/parameter-store.js';
-import { field, type Resolved, requireConfig, resolveConfig } from './config-schema.js';
+import { field, floatKeysOf, type Resolved, requireConfig, resolveConfig } from './config-schema.js';
 import { LlamaDecoderModel, type LlamaFamilyVariant, type WithLlamaFamilyDefaults, withLlamaFamilyDefaults } from './llama-decoder.js';
 
 /** Phi3Config's keys this package reads, with transformers' defaults. */
@@ -70,6 +70,7 @@ function phi3Variant(c: Phi3Config): LlamaFamilyVariant {
 export class Phi3ForCausalLM extends LlamaDecoderModel<Phi3Config> {
   readonly architecture = 'Phi3ForCausalLM' as const;
   readonly modelType = 'phi3';
+  override readonly floatConfigKeys = floatKeysOf(PHI3_CONFIG_SCHEMA);
 
   /** Builds the model, drawing every parameter from the store's source. `extra`: config.json keys kept for saving. */
   constructor(store: ParameterStore, config: Phi3Config, extra: Record<string, unknown> = {}) {

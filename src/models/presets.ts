@@ -123,6 +123,37 @@ export const PRESETS = {
     eos_token_id: 2,
     pad_token_id: 0,
   },
+  /** A 2-layer Gemma 2 of width 64: a sliding layer then a full one, soft-capping at 50 (attention) and 30 (logits). */
+  'gemma2-tiny': {
+    architectures: ['Gemma2ForCausalLM'],
+    model_type: 'gemma2',
+    vocab_size: 256,
+    hidden_size: 64,
+    intermediate_size: 128,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    num_key_value_heads: 2,
+    head_dim: 16,
+    query_pre_attn_scalar: 16,
+    sliding_window: 16,
+    max_position_embeddings: 512,
+  },
+  /** A 2-layer Gemma 3 text model of width 64: per-head q/k norms, a sliding layer (θ 10⁴) then a full one (θ 10⁶). */
+  'gemma3-tiny': {
+    architectures: ['Gemma3ForCausalLM'],
+    model_type: 'gemma3_text',
+    vocab_size: 256,
+    hidden_size: 64,
+    intermediate_size: 128,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    num_key_value_heads: 2,
+    head_dim: 16,
+    query_pre_attn_scalar: 16,
+    sliding_window: 16,
+    sliding_window_pattern: 2,
+    max_position_embeddings: 512,
+  },
 } as const satisfies Record<string, Record<string, unknown>>;
 
 export type PresetName = keyof typeof PRESETS;

@@ -5,7 +5,7 @@
 // Sliding windows as Qwen2: only with use_sliding_window, from max_window_layers on.
 import { ACTIVATION_NAMES } from '../nn/activations.js';
 import type { ParameterStore } from '../nn/parameter-store.js';
-import { field, type Resolved, resolveConfig } from './config-schema.js';
+import { field, floatKeysOf, type Resolved, resolveConfig } from './config-schema.js';
 import { LlamaDecoderModel, type LlamaFamilyVariant, type WithLlamaFamilyDefaults, withLlamaFamilyDefaults } from './llama-decoder.js';
 import { qwenLayerTypes } from './qwen2.js';
 
@@ -68,6 +68,7 @@ function qwen3Variant(c: Qwen3Config): LlamaFamilyVariant {
 export class Qwen3ForCausalLM extends LlamaDecoderModel<Qwen3Config> {
   readonly architecture = 'Qwen3ForCausalLM' as const;
   readonly modelType = 'qwen3';
+  override readonly floatConfigKeys = floatKeysOf(QWEN3_CONFIG_SCHEMA);
 
   /** Builds the model, drawing every parameter from the store's source. `extra`: config.json keys kept for saving. */
   constructor(store: ParameterStore, config: Qwen3Config, extra: Record<string, unknown> = {}) {
