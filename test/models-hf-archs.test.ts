@@ -21,11 +21,13 @@ import {
   type PresetName,
   randomInit,
   type Tensor,
+  type TokenizedPair,
   torch,
 } from '../src/index.js';
 import { floatKeysOf } from '../src/models/config-schema.js';
 import { GEMMA2_CONFIG_SCHEMA } from '../src/models/gemma2.js';
 import { configJsonText } from '../src/models/save-pretrained.js';
+import { resolveTrainConfig, trainPreferences } from '../src/train/index.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const FIXTURES = join(HERE, 'fixtures', 'hf-archs');
@@ -172,6 +174,67 @@ describe('save, load, cache', () => {
         cache.dispose();
       });
       model.dispose();
+    }
+  });
+});
+
+describe('padding and training', () => {
+  test('a right-padded batch gives each row’s own logits on its real positions', () => {
+    for (const name of TINY) {
+      torch.manualSeed(7);
+      const model = randomInit({ ...PRESETS[name], ...(name === 'olmo2-tiny' || name === 'qwen3-tiny' ? {} : { sliding_window: 3 }) });
+      const rows = [
+        [3, 17, 42, 9, 100, 5, 61, 8],
+        [11, 12, 13],
+        [90, 4, 4, 4, 27],
+      ];
+      const width = 8;
+      const padded = ids2d(rows.map((r) => [...r, ...new Array(width - r.length).fill(0)]));
+      const mask = ids2d(rows.map((r) => [...r.map(() => 1), ...new Array(width - r.length).fill(0)]));
+      torch.noGrad(() => {
+        const batched = model.forward(padded, { attentionMask: mask });
+        rows.forEach((r, i) => {
+          const alone = model.forward(ids2d([r]));
+          const err = relativeError(batched.select(0, i).narrow(0, 0, r.length).unsqueeze(0), alone);
+          assert.ok(err <= TOLERANCE, `${name} row ${i}: relative error ${err}`);
+        });
+      });
+      model.dispose();
+    }
+  });
+
+  test('DPO trains every new architecture: step 1 loss is ln 2 (policy = reference), and the loss falls', async () => {
+    const pairs = [0, 1, 2, 3].map((i) => ({
+      chosen: { prompt: Int32Array.from([5 + i, 9, 40]), completion: Int32Array.from([7, 7, 8 + i]) },
+      rejected: { prompt: Int32Array.from([5 + i, 9, 40]), completion: Int32Array.from([60, 61 + i]) },
+      source: { file: 'generated', line: i + 1 },
+      metadata: {},
+    })) as TokenizedPair[];
+    for (const name of TINY) {
+      const build = () => {
+        torch.manualSeed(21);
+        return randomInit(PRESETS[name]);
+      };
+      const policy = build();
+      const reference = build();
+      const config = resolveTrainConfig({
+        loss_type: 'sigmoid',
+        beta: 0.1,
+        learning_rate: 1e-2,
+        per_device_train_batch_size: 4,
+        max_steps: 6,
+        logging_steps: 1,
+        save_strategy: 'no',
+        seed: 7,
+      });
+      const summary = await trainPreferences(config, { policy, reference, train: pairs }, { quiet: true });
+      const losses = summary.stepLosses;
+      assert.equal(losses.length, 6, name);
+      // −log σ(β·0) = ln 2 while the policy equals the reference.
+      assert.ok(Math.abs((losses[0] as number) - Math.LN2) < 1e-5, `${name}: first loss ${losses[0]}`);
+      assert.ok((losses[5] as number) < (losses[0] as number) - 0.01, `${name}: losses ${losses.join(', ')}`);
+      policy.dispose();
+      reference.dispose();
     }
   });
 });
