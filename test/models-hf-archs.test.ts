@@ -35,6 +35,7 @@ const VERSIONS = ['transformers-4', 'transformers-5'] as const;
 const MODELS = {
   qwen3: 'Qwen3ForCausalLM',
   phi3: 'Phi3ForCausalLM',
+  'phi3-longrope': 'Phi3ForCausalLM',
   olmo2: 'Olmo2ForCausalLM',
   gemma2: 'Gemma2ForCausalLM',
   gemma3: 'Gemma3ForCausalLM',
@@ -85,6 +86,16 @@ describe('checkpoints saved by transformers load with transformers’ logits (re
         assert.ok(err <= TOLERANCE, `relative error ${err}`);
         // The logits are not trivially small: a wrong model would be far off.
         assert.ok(want.abs().max().item() > 1, 'fixture logits reach beyond 1');
+        const short = tensors.get('input_ids_short');
+        if (short !== undefined) {
+          // LongRoPE within the original context: the short factors.
+          const errShort = torch.noGrad(() => relativeError(model.forward(short), tensors.get('logits_short') as Tensor));
+          t.diagnostic(`short-context relative error ${errShort}`);
+          assert.ok(errShort <= TOLERANCE, `short context: relative error ${errShort}`);
+          // The factor switch shows: the same 4 tokens get other logits inside a longer pass.
+          const switched = relativeError(want.narrow(1, 0, 4), tensors.get('logits_short') as Tensor);
+          assert.ok(switched > 1e-2, `long and short factors give nearly equal logits (${switched})`);
+        }
         model.dispose();
         for (const t of tensors.values()) t.dispose();
       });
@@ -257,18 +268,27 @@ describe('padding and training', () => {
 });
 
 describe('settings that are not implemented are refused, naming them', () => {
-  test('Phi-3: LongRoPE (longrope, su) and partial rotary factors', () => {
-    const phi3 = PRESETS['phi3-tiny'];
+  test('Phi-3: LongRoPE with an explicit factor or attention_factor, factor lists of the wrong length, partial rotary factors', () => {
+    const phi3 = PRESETS['phi3-tiny']; // head_dim 16: 8 rotated pairs
     const longrope = { short_factor: [1, 1, 1, 1, 1, 1, 1, 1], long_factor: [2, 2, 2, 2, 2, 2, 2, 2] };
-    for (const type of ['longrope', 'su']) {
+    for (const key of ['factor', 'attention_factor']) {
       assert.throws(
-        () => randomInit({ ...phi3, rope_scaling: { type, ...longrope } }),
-        (e: unknown) => e instanceof ModelConfigError && e.key === 'rope_scaling' && e.message.includes(`"${type}"`),
+        () => randomInit({ ...phi3, rope_scaling: { type: 'longrope', ...longrope, [key]: 2 } }),
+        (e: unknown) => e instanceof ModelConfigError && e.key === `rope_scaling.${key}`,
       );
     }
     assert.throws(
-      () => randomInit({ ...phi3, rope_parameters: { rope_type: 'longrope', rope_theta: 1e4, ...longrope } }),
-      (e: unknown) => e instanceof ModelConfigError && e.key === 'rope_parameters' && /"longrope"/.test(e.message),
+      () => randomInit({ ...phi3, rope_parameters: { rope_type: 'longrope', rope_theta: 1e4, ...longrope, long_factor: [2, 2] } }),
+      (e: unknown) => e instanceof ModelConfigError && e.key === 'rope_parameters.long_factor' && /head_dim \/ 2 = 8/.test(e.message),
+    );
+    assert.throws(
+      () => randomInit({ ...phi3, rope_scaling: { type: 'longrope', short_factor: longrope.short_factor } }),
+      (e: unknown) => e instanceof ModelConfigError && e.key === 'rope_scaling.long_factor',
+    );
+    // Llama, Qwen3 and the others still refuse longrope: only Phi-3 switches factors as transformers does.
+    assert.throws(
+      () => randomInit({ ...PRESETS['qwen3-tiny'], rope_scaling: { type: 'longrope', ...longrope } }),
+      (e: unknown) => e instanceof ModelConfigError && e.key === 'rope_scaling' && /"longrope"/.test(e.message),
     );
     assert.throws(
       () => randomInit({ ...phi3, partial_rotary_factor: 0.75 }),
@@ -388,6 +408,8 @@ describe('folders saved by this package load in transformers with equal logits (
         });
         models.push([name, model]);
       }
+      // LongRoPE as loaded from transformers' folder: our saved rope_scaling must satisfy transformers 4's Phi3Config too.
+      models.push(['fixture phi3-longrope', await AutoModelForCausalLM.fromPretrained(join(FIXTURES, 'transformers-5', 'phi3-longrope'))]);
       const folders: string[] = [];
       for (const [, model] of models) {
         const dir = await tempDir();

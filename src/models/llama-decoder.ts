@@ -21,7 +21,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import * as torch from '../tensor/torch.js';
 import { CausalLM, type ForwardOptions } from './causal-lm.js';
 import { requireConfig } from './config-schema.js';
-import { legacyRopeScaling, type RopeConfigKeys, resolveRopeParameters } from './rope-parameters.js';
+import { legacyRopeScaling, type RopeConfigKeys, type RopeOptions, resolveRopeParameters } from './rope-parameters.js';
 
 /** The resolved config keys every Llama-family architecture has (transformers' names and meanings). */
 export interface LlamaFamilyConfig {
@@ -157,8 +157,12 @@ export type WithLlamaFamilyDefaults<C> = Omit<C, 'num_key_value_heads' | 'head_d
  * key/value heads, an even head width for RoPE. rope_theta, rope_scaling and rope_parameters
  * are made consistent, so a saved config.json reads the same in transformers 4 and 5.
  */
-export function withLlamaFamilyDefaults<C extends UnresolvedFamily>(c: C, where: string): WithLlamaFamilyDefaults<C> {
-  const rope = resolveRopeParameters(c, where);
+export function withLlamaFamilyDefaults<C extends UnresolvedFamily>(
+  c: C,
+  where: string,
+  ropeOptions: RopeOptions = {},
+): WithLlamaFamilyDefaults<C> {
+  const rope = resolveRopeParameters(c, where, ropeOptions);
   const resolved = {
     ...c,
     num_key_value_heads: c.num_key_value_heads ?? c.num_attention_heads,
@@ -188,6 +192,8 @@ export abstract class LlamaDecoderModel<Config extends LlamaFamilyConfig = Llama
   readonly lmHeadWeight: Tensor;
   /** float32 [head_dim / 2] RoPE inverse frequencies (a buffer: derived from the config, never saved). */
   readonly invFreq: Tensor;
+  /** LongRoPE's frequencies with long_factor, used when a pass reaches beyond original_max_position_embeddings; else null. */
+  readonly invFreqLong: Tensor | null;
 
   constructor(store: ParameterStore, config: Config, variant: LlamaFamilyVariant, extra: Record<string, unknown> = {}) {
     const c = config;
@@ -201,6 +207,17 @@ export abstract class LlamaDecoderModel<Config extends LlamaFamilyConfig = Llama
     this.norm = this.child(new RMSNorm(base.sub('norm'), c.hidden_size, c.rms_norm_eps, variant.normStyle));
     this.lmHeadWeight = this.declareLmHead(c.tie_word_embeddings, 'model.embed_tokens.weight', c.initializer_range);
     this.invFreq = torch.keep(ropeInverseFrequencies(c.head_dim, c.rope_parameters));
+    this.invFreqLong =
+      c.rope_parameters.rope_type === 'longrope' ? torch.keep(ropeInverseFrequencies(c.head_dim, c.rope_parameters, true)) : null;
+  }
+
+  /** RoPE tables for `positions`: LongRoPE takes its long factors when the highest position + 1 exceeds the original context (transformers' longrope_frequency_update). */
+  #rope(positions: Tensor): { cos: Tensor; sin: Tensor } {
+    const rope = this.config.rope_parameters;
+    if (rope.rope_type !== 'longrope' || this.invFreqLong === null) return ropeCosSin(this.invFreq, positions, this.dtype);
+    const length = positions.numel === 0 ? 0 : positions.max().item() + 1;
+    const inv = length > rope.original_max_position_embeddings ? this.invFreqLong : this.invFreq;
+    return ropeCosSin(inv, positions, this.dtype, rope.attention_factor);
   }
 
   forward(inputIds: Tensor, options: ForwardOptions = {}): Tensor {
@@ -208,7 +225,7 @@ export abstract class LlamaDecoderModel<Config extends LlamaFamilyConfig = Llama
     const past = options.cache?.length ?? 0;
     return torch.tidy(() => {
       const positions = options.positionIds ?? defaultPositionIds(batch, time, past);
-      const { cos, sin } = ropeCosSin(this.invFreq, positions, this.dtype); // [B, T, D]
+      const { cos, sin } = this.#rope(positions); // [B, T, D]
       // One mask per distinct window (Qwen2 mixes full and sliding layers).
       const masks = new Map<number | null, Tensor>();
       const maskFor = (window: number | null): Tensor => {
@@ -227,6 +244,7 @@ export abstract class LlamaDecoderModel<Config extends LlamaFamilyConfig = Llama
 
   override dispose(): void {
     this.invFreq.dispose();
+    this.invFreqLong?.dispose();
     super.dispose();
   }
 }

@@ -3,8 +3,10 @@
 // fused gate_up_proj [2·I, C] (first half the gate), kept fused as the checkpoint stores them,
 // so loading and saving are plain lookups; dropout on each sublayer's output (resid_pdrop; like
 // transformers 5, embd_pdrop is read but not applied); a sliding window on every layer when set.
-// RoPE: default (the 4k-context models). LongRoPE (the 128k models: rope type 'longrope', older
-// 'su') and partial rotary factors below 1 are refused with a ModelConfigError naming them.
+// RoPE: default (the 4k-context models) or LongRoPE (the 128k models and Phi-3.5: rope type
+// 'longrope', older 'su'), switching to the long factors when a pass reaches beyond
+// original_max_position_embeddings, as transformers does. Partial rotary factors below 1
+// (Phi-4-mini) and explicit LongRoPE factor / attention_factor are refused with a ModelConfigError.
 import { ACTIVATION_NAMES } from '../nn/activations.js';
 import type { ParameterStore } from '../nn/parameter-store.js';
 import { field, floatKeysOf, type Resolved, requireConfig, resolveConfig } from './config-schema.js';
@@ -24,12 +26,14 @@ export const PHI3_CONFIG_SCHEMA = {
   attention_dropout: field.number(0, 'dropout probability on attention weights (training mode only)', { min: 0 }),
   hidden_act: field.choice('silu', ACTIVATION_NAMES, 'MLP gate activation (ACT2FN name)'),
   max_position_embeddings: field.int(4096, 'context length, in tokens (informational for default RoPE)', { min: 1 }),
-  original_max_position_embeddings: field.int(4096, 'context length before LongRoPE scaling, in tokens (informational here)', { min: 1 }),
+  original_max_position_embeddings: field.int(4096, 'context length before LongRoPE scaling, in tokens (longer passes use long_factor)', {
+    min: 1,
+  }),
   initializer_range: field.number(0.02, 'std of the normal initialisation of weights', { min: 0 }),
   rms_norm_eps: field.number(1e-5, 'RMSNorm epsilon', { above: 0 }),
   tie_word_embeddings: field.bool(false, 'the LM head reuses the token embedding (no lm_head.weight)'),
   rope_theta: field.number(10000, 'RoPE base θ (transformers < 5; rope_parameters.rope_theta comes first)', { above: 0 }),
-  rope_scaling: field.objectOrNull('RoPE scaling as transformers < 5 writes it: null (LongRoPE, type longrope or su, is refused)'),
+  rope_scaling: field.objectOrNull('RoPE scaling as transformers < 5 writes it: null or {type: longrope, short_factor, long_factor}'),
   rope_parameters: field.objectOrNull(
     'RoPE settings as transformers >= 5 writes them: {rope_type: default, rope_theta, partial_rotary_factor: 1} (see rope-parameters.ts)',
   ),
@@ -52,7 +56,19 @@ export function resolvePhi3Config(raw: Readonly<Record<string, unknown>>, where 
     where,
   );
   for (const key of ['resid_pdrop', 'embd_pdrop'] as const) requireConfig(c[key] < 1, key, 'must be below 1', where);
-  return withLlamaFamilyDefaults(c, where);
+  const resolved = withLlamaFamilyDefaults(c, where, { longrope: true });
+  const rope = resolved.rope_parameters;
+  if (rope.rope_type === 'longrope') {
+    for (const key of ['short_factor', 'long_factor'] as const) {
+      requireConfig(
+        rope[key].length === resolved.head_dim / 2,
+        `rope_parameters.${key}`,
+        `has ${rope[key].length} entries; one per rotated pair is needed (head_dim / 2 = ${resolved.head_dim / 2})`,
+        where,
+      );
+    }
+  }
+  return resolved;
 }
 
 /** Phi-3: no biases, fused projections, residual dropout, the sliding window on every layer. */
