@@ -36,6 +36,7 @@ const MODELS = {
   qwen3: 'Qwen3ForCausalLM',
   phi3: 'Phi3ForCausalLM',
   'phi3-longrope': 'Phi3ForCausalLM',
+  'phi3-partial-longrope': 'Phi3ForCausalLM',
   olmo2: 'Olmo2ForCausalLM',
   gemma2: 'Gemma2ForCausalLM',
   gemma3: 'Gemma3ForCausalLM',
@@ -268,7 +269,7 @@ describe('padding and training', () => {
 });
 
 describe('settings that are not implemented are refused, naming them', () => {
-  test('Phi-3: LongRoPE with an explicit factor or attention_factor, factor lists of the wrong length, partial rotary factors', () => {
+  test('Phi-3: LongRoPE with an explicit factor or attention_factor, factor lists of the wrong length, bad partial rotary factors', () => {
     const phi3 = PRESETS['phi3-tiny']; // head_dim 16: 8 rotated pairs
     const longrope = { short_factor: [1, 1, 1, 1, 1, 1, 1, 1], long_factor: [2, 2, 2, 2, 2, 2, 2, 2] };
     for (const key of ['factor', 'attention_factor']) {
@@ -279,7 +280,8 @@ describe('settings that are not implemented are refused, naming them', () => {
     }
     assert.throws(
       () => randomInit({ ...phi3, rope_parameters: { rope_type: 'longrope', rope_theta: 1e4, ...longrope, long_factor: [2, 2] } }),
-      (e: unknown) => e instanceof ModelConfigError && e.key === 'rope_parameters.long_factor' && /head_dim \/ 2 = 8/.test(e.message),
+      (e: unknown) =>
+        e instanceof ModelConfigError && e.key === 'rope_parameters.long_factor' && /partial_rotary_factor \/ 2 = 8/.test(e.message),
     );
     assert.throws(
       () => randomInit({ ...phi3, rope_scaling: { type: 'longrope', short_factor: longrope.short_factor } }),
@@ -290,12 +292,22 @@ describe('settings that are not implemented are refused, naming them', () => {
       () => randomInit({ ...PRESETS['qwen3-tiny'], rope_scaling: { type: 'longrope', ...longrope } }),
       (e: unknown) => e instanceof ModelConfigError && e.key === 'rope_scaling' && /"longrope"/.test(e.message),
     );
+    // head_dim 16 × 0.1 = 1.6 → 1 rotated feature: RoPE needs pairs. Above 1: more than the head.
+    for (const factor of [0.1, 1.5]) {
+      assert.throws(
+        () => randomInit({ ...phi3, partial_rotary_factor: factor }),
+        (e: unknown) => e instanceof ModelConfigError && e.key === 'partial_rotary_factor',
+      );
+    }
+    // 16 × 0.75 = 12 rotated features: 6 factors per LongRoPE list, not 8.
     assert.throws(
-      () => randomInit({ ...phi3, partial_rotary_factor: 0.75 }),
-      (e: unknown) => e instanceof ModelConfigError && e.key === 'partial_rotary_factor' && /0\.75/.test(e.message),
+      () => randomInit({ ...phi3, rope_parameters: { rope_type: 'longrope', rope_theta: 1e4, partial_rotary_factor: 0.75, ...longrope } }),
+      (e: unknown) => e instanceof ModelConfigError && e.key === 'rope_parameters.short_factor' && /= 6/.test(e.message),
     );
+    // Other architectures still refuse partial rotary factors.
     assert.throws(
-      () => randomInit({ ...phi3, rope_parameters: { rope_type: 'default', rope_theta: 1e4, partial_rotary_factor: 0.75 } }),
+      () =>
+        randomInit({ ...PRESETS['olmo2-tiny'], rope_parameters: { rope_type: 'default', rope_theta: 1e4, partial_rotary_factor: 0.75 } }),
       (e: unknown) => e instanceof ModelConfigError && e.key === 'rope_parameters.partial_rotary_factor',
     );
   });
@@ -409,7 +421,8 @@ describe('folders saved by this package load in transformers with equal logits (
         models.push([name, model]);
       }
       // LongRoPE as loaded from transformers' folder: our saved rope_scaling must satisfy transformers 4's Phi3Config too.
-      models.push(['fixture phi3-longrope', await AutoModelForCausalLM.fromPretrained(join(FIXTURES, 'transformers-5', 'phi3-longrope'))]);
+      for (const name of ['phi3-longrope', 'phi3-partial-longrope'])
+        models.push([`fixture ${name}`, await AutoModelForCausalLM.fromPretrained(join(FIXTURES, 'transformers-5', name))]);
       const folders: string[] = [];
       for (const [, model] of models) {
         const dir = await tempDir();

@@ -64,6 +64,8 @@ export interface LlamaFamilyVariant {
   normPlacement?: 'pre' | 'post' | undefined;
   /** Phi-3's fused qkv_proj and gate_up_proj. Default false. */
   fusedProjections?: boolean | undefined;
+  /** Features of each head that RoPE rotates (Phi-3's head_dim · partial_rotary_factor). Default head_dim. */
+  rotaryDim?: number | undefined;
   /** Dropout on each sublayer's output before the residual add (Phi-3's resid_pdrop); training only. Default 0. */
   residualDropout?: number | undefined;
 }
@@ -206,9 +208,10 @@ export abstract class LlamaDecoderModel<Config extends LlamaFamilyConfig = Llama
     );
     this.norm = this.child(new RMSNorm(base.sub('norm'), c.hidden_size, c.rms_norm_eps, variant.normStyle));
     this.lmHeadWeight = this.declareLmHead(c.tie_word_embeddings, 'model.embed_tokens.weight', c.initializer_range);
-    this.invFreq = torch.keep(ropeInverseFrequencies(c.head_dim, c.rope_parameters));
+    const rotaryDim = variant.rotaryDim ?? c.head_dim;
+    this.invFreq = torch.keep(ropeInverseFrequencies(rotaryDim, c.rope_parameters));
     this.invFreqLong =
-      c.rope_parameters.rope_type === 'longrope' ? torch.keep(ropeInverseFrequencies(c.head_dim, c.rope_parameters, true)) : null;
+      c.rope_parameters.rope_type === 'longrope' ? torch.keep(ropeInverseFrequencies(rotaryDim, c.rope_parameters, true)) : null;
   }
 
   /** RoPE tables for `positions`: LongRoPE takes its long factors when the highest position + 1 exceeds the original context (transformers' longrope_frequency_update). */

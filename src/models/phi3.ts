@@ -5,11 +5,13 @@
 // transformers 5, embd_pdrop is read but not applied); a sliding window on every layer when set.
 // RoPE: default (the 4k-context models) or LongRoPE (the 128k models and Phi-3.5: rope type
 // 'longrope', older 'su'), switching to the long factors when a pass reaches beyond
-// original_max_position_embeddings, as transformers does. Partial rotary factors below 1
-// (Phi-4-mini) and explicit LongRoPE factor / attention_factor are refused with a ModelConfigError.
+// original_max_position_embeddings, as transformers does; partial_rotary_factor < 1 (Phi-4-mini)
+// rotates only the first int(head_dim · factor) features of each head. An explicit LongRoPE factor
+// or attention_factor is refused with a ModelConfigError.
 import { ACTIVATION_NAMES } from '../nn/activations.js';
 import type { ParameterStore } from '../nn/parameter-store.js';
 import { field, floatKeysOf, type Resolved, requireConfig, resolveConfig } from './config-schema.js';
+import { ModelConfigError } from './errors.js';
 import { LlamaDecoderModel, type LlamaFamilyVariant, type WithLlamaFamilyDefaults, withLlamaFamilyDefaults } from './llama-decoder.js';
 
 /** Phi3Config's keys this package reads, with transformers' defaults. */
@@ -37,7 +39,13 @@ export const PHI3_CONFIG_SCHEMA = {
   rope_parameters: field.objectOrNull(
     'RoPE settings as transformers >= 5 writes them: {rope_type: default, rope_theta, partial_rotary_factor: 1} (see rope-parameters.ts)',
   ),
-  partial_rotary_factor: field.number(1, 'share of each head that is rotated (transformers < 5); only 1 is implemented', { above: 0 }),
+  partial_rotary_factor: field.number(
+    1,
+    'share of each head RoPE rotates (Phi-4-mini: 0.75; transformers 5 writes it in rope_parameters)',
+    {
+      above: 0,
+    },
+  ),
   sliding_window: field.intOrNull(null, 'attention window in tokens on every layer; null: full attention', { min: 1 }),
   bos_token_id: field.tokenIds(1, 'beginning-of-sequence token id'),
   eos_token_id: field.tokenIds(32000, 'end-of-sequence token id(s)'),
@@ -48,27 +56,42 @@ export type Phi3Config = WithLlamaFamilyDefaults<Resolved<typeof PHI3_CONFIG_SCH
 
 /** Reads a Phi-3 config.json object: defaults filled (heads, RoPE in either format), unsupported RoPE refused. */
 export function resolvePhi3Config(raw: Readonly<Record<string, unknown>>, where = 'config.json'): Phi3Config {
-  const c = resolveConfig(PHI3_CONFIG_SCHEMA, raw, where);
+  const schema = resolveConfig(PHI3_CONFIG_SCHEMA, raw, where);
+  // transformers 5 writes partial_rotary_factor inside the RoPE settings, 4.x at the top level;
+  // the RoPE settings come first (convert_rope_params_to_dict: rope_scaling, else rope_parameters).
+  const settings = [schema.rope_scaling, schema.rope_parameters].find((v) => v !== null && Object.keys(v).length > 0);
+  const nested = settings?.['partial_rotary_factor'];
+  if (nested !== undefined && nested !== null && typeof nested !== 'number') {
+    throw new ModelConfigError('rope_parameters.partial_rotary_factor', `expected a number, got ${JSON.stringify(nested)}`, where);
+  }
+  const c = { ...schema, partial_rotary_factor: nested ?? schema.partial_rotary_factor };
+  requireConfig(c.partial_rotary_factor <= 1, 'partial_rotary_factor', `must be at most 1, got ${c.partial_rotary_factor}`, where);
+  for (const key of ['resid_pdrop', 'embd_pdrop'] as const) requireConfig(c[key] < 1, key, 'must be below 1', where);
+  const resolved = withLlamaFamilyDefaults(c, where, { longrope: true, partialRotary: true });
+  const rotary = phi3RotaryDim(resolved);
   requireConfig(
-    c.partial_rotary_factor === 1,
+    rotary >= 2 && rotary % 2 === 0,
     'partial_rotary_factor',
-    `is ${c.partial_rotary_factor}: rotary embeddings on part of each head (Phi-4-mini) are not implemented (only 1.0)`,
+    `head_dim (${resolved.head_dim}) × ${c.partial_rotary_factor} = ${rotary} rotated features; an even number ≥ 2 is needed`,
     where,
   );
-  for (const key of ['resid_pdrop', 'embd_pdrop'] as const) requireConfig(c[key] < 1, key, 'must be below 1', where);
-  const resolved = withLlamaFamilyDefaults(c, where, { longrope: true });
   const rope = resolved.rope_parameters;
   if (rope.rope_type === 'longrope') {
     for (const key of ['short_factor', 'long_factor'] as const) {
       requireConfig(
-        rope[key].length === resolved.head_dim / 2,
+        rope[key].length === rotary / 2,
         `rope_parameters.${key}`,
-        `has ${rope[key].length} entries; one per rotated pair is needed (head_dim / 2 = ${resolved.head_dim / 2})`,
+        `has ${rope[key].length} entries; one per rotated pair is needed (head_dim · partial_rotary_factor / 2 = ${rotary / 2})`,
         where,
       );
     }
   }
   return resolved;
+}
+
+/** Features of each head that RoPE rotates: int(head_dim · partial_rotary_factor), as transformers' Phi3RotaryEmbedding. */
+function phi3RotaryDim(c: { head_dim: number; partial_rotary_factor: number }): number {
+  return Math.floor(c.head_dim * c.partial_rotary_factor);
 }
 
 /** Phi-3: no biases, fused projections, residual dropout, the sliding window on every layer. */
@@ -80,6 +103,7 @@ function phi3Variant(c: Phi3Config): LlamaFamilyVariant {
     slidingWindows: new Array(c.num_hidden_layers).fill(c.sliding_window),
     fusedProjections: true,
     residualDropout: c.resid_pdrop,
+    rotaryDim: phi3RotaryDim(c),
   };
 }
 

@@ -23,6 +23,8 @@ export interface RopeConfigKeys {
 export interface RopeOptions {
   /** Accept LongRoPE (only Phi-3 switches between its short and long factors as transformers does). */
   longrope?: boolean | undefined;
+  /** Leave partial_rotary_factor to the caller (Phi-3 rotates part of each head) instead of refusing it. */
+  partialRotary?: boolean | undefined;
 }
 
 const isSet = (v: Record<string, unknown> | null): v is Record<string, unknown> => v !== null && Object.keys(v).length > 0;
@@ -51,7 +53,7 @@ export function resolveRopeParameters(c: RopeConfigKeys, where: string, options:
   };
   const theta = num('rope_theta', raw['rope_theta'] ?? c.rope_theta);
   const partial = raw['partial_rotary_factor'];
-  if (partial !== undefined && partial !== null && partial !== 1) {
+  if (partial !== undefined && partial !== null && partial !== 1 && options.partialRotary !== true) {
     throw new ModelConfigError(
       `${source}.partial_rotary_factor`,
       `is ${JSON.stringify(partial)}: rotary embeddings on part of each head are not implemented (only 1.0)`,

@@ -90,13 +90,19 @@ export function ropeCosSin(invFreq: Tensor, positionIds: Tensor, dtype: torch.DT
   });
 }
 
-/** x·cos + rotate_half(x)·sin for x [B, H, T, d] and tables [B, T, d]. */
+/**
+ * x·cos + rotate_half(x)·sin for x [B, H, T, D] and tables [B, T, d]. When d < D (partial rotary
+ * embeddings, Phi-3's partial_rotary_factor) only the first d features rotate; the rest pass unchanged.
+ */
 export function applyRotary(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
   return torch.tidy(() => {
-    const half = x.size(-1) / 2;
-    const x1 = x.narrow(-1, 0, half);
-    const x2 = x.narrow(-1, half, half);
+    const width = x.size(-1);
+    const d = cos.size(-1);
+    const r = d < width ? x.narrow(-1, 0, d) : x;
+    const x1 = r.narrow(-1, 0, d / 2);
+    const x2 = r.narrow(-1, d / 2, d / 2);
     const rotated = torch.cat([x2.neg(), x1], -1);
-    return x.mul(cos.unsqueeze(1)).add(rotated.mul(sin.unsqueeze(1)));
+    const out = r.mul(cos.unsqueeze(1)).add(rotated.mul(sin.unsqueeze(1)));
+    return d < width ? torch.cat([out, x.narrow(-1, d, width - d)], -1) : out;
   });
 }
