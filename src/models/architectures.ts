@@ -5,17 +5,27 @@ import type { CheckpointLayout } from '../nn/checkpoint-source.js';
 import type { ParameterStore } from '../nn/parameter-store.js';
 import { ARCHITECTURES, type Architecture, type CausalLM } from './causal-lm.js';
 import { UnsupportedArchitectureError } from './errors.js';
+import { Gemma2ForCausalLM, resolveGemma2Config } from './gemma2.js';
+import { Gemma3ForCausalLM, resolveGemma3TextConfig } from './gemma3.js';
 import { GPT2_LAYOUT, GPT2LMHeadModel, resolveGpt2Config } from './gpt2.js';
 import { LlamaForCausalLM, resolveLlamaConfig } from './llama.js';
 import { LLAMA_FAMILY_LAYOUT } from './llama-decoder.js';
 import { MistralForCausalLM, resolveMistralConfig } from './mistral.js';
+import { Olmo2ForCausalLM, resolveOlmo2Config } from './olmo2.js';
+import { Phi3ForCausalLM, resolvePhi3Config } from './phi3.js';
 import { Qwen2ForCausalLM, resolveQwen2Config } from './qwen2.js';
+import { Qwen3ForCausalLM, resolveQwen3Config } from './qwen3.js';
 
 export interface ModelFor {
   GPT2LMHeadModel: GPT2LMHeadModel;
   LlamaForCausalLM: LlamaForCausalLM;
   MistralForCausalLM: MistralForCausalLM;
   Qwen2ForCausalLM: Qwen2ForCausalLM;
+  Qwen3ForCausalLM: Qwen3ForCausalLM;
+  Phi3ForCausalLM: Phi3ForCausalLM;
+  Olmo2ForCausalLM: Olmo2ForCausalLM;
+  Gemma2ForCausalLM: Gemma2ForCausalLM;
+  Gemma3ForCausalLM: Gemma3ForCausalLM;
 }
 
 interface ArchitectureEntry<A extends Architecture> {
@@ -50,6 +60,36 @@ export const ARCHITECTURE_TABLE: { [A in Architecture]: ArchitectureEntry<A> } =
     layout: LLAMA_FAMILY_LAYOUT,
     check: (raw, where) => void resolveQwen2Config(raw, where),
     build: (store, raw, where) => new Qwen2ForCausalLM(store, resolveQwen2Config(raw, where), { ...raw }),
+  },
+  Qwen3ForCausalLM: {
+    modelType: 'qwen3',
+    layout: LLAMA_FAMILY_LAYOUT,
+    check: (raw, where) => void resolveQwen3Config(raw, where),
+    build: (store, raw, where) => new Qwen3ForCausalLM(store, resolveQwen3Config(raw, where), { ...raw }),
+  },
+  Phi3ForCausalLM: {
+    modelType: 'phi3',
+    layout: LLAMA_FAMILY_LAYOUT,
+    check: (raw, where) => void resolvePhi3Config(raw, where),
+    build: (store, raw, where) => new Phi3ForCausalLM(store, resolvePhi3Config(raw, where), { ...raw }),
+  },
+  Olmo2ForCausalLM: {
+    modelType: 'olmo2',
+    layout: LLAMA_FAMILY_LAYOUT,
+    check: (raw, where) => void resolveOlmo2Config(raw, where),
+    build: (store, raw, where) => new Olmo2ForCausalLM(store, resolveOlmo2Config(raw, where), { ...raw }),
+  },
+  Gemma2ForCausalLM: {
+    modelType: 'gemma2',
+    layout: LLAMA_FAMILY_LAYOUT,
+    check: (raw, where) => void resolveGemma2Config(raw, where),
+    build: (store, raw, where) => new Gemma2ForCausalLM(store, resolveGemma2Config(raw, where), { ...raw }),
+  },
+  Gemma3ForCausalLM: {
+    modelType: 'gemma3_text',
+    layout: LLAMA_FAMILY_LAYOUT,
+    check: (raw, where) => void resolveGemma3TextConfig(raw, where),
+    build: (store, raw, where) => new Gemma3ForCausalLM(store, resolveGemma3TextConfig(raw, where), { ...raw }),
   },
 };
 

@@ -11,7 +11,17 @@ import * as torch from '../tensor/torch.js';
 import { type SavePretrainedOptions, savePretrained } from './save-pretrained.js';
 
 /** The `architectures` names of config.json this package implements. */
-export const ARCHITECTURES = ['GPT2LMHeadModel', 'LlamaForCausalLM', 'MistralForCausalLM', 'Qwen2ForCausalLM'] as const;
+export const ARCHITECTURES = [
+  'GPT2LMHeadModel',
+  'LlamaForCausalLM',
+  'MistralForCausalLM',
+  'Qwen2ForCausalLM',
+  'Qwen3ForCausalLM',
+  'Phi3ForCausalLM',
+  'Olmo2ForCausalLM',
+  'Gemma2ForCausalLM',
+  'Gemma3ForCausalLM',
+] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
 
 export interface ForwardOptions {
@@ -56,6 +66,8 @@ export abstract class CausalLM<Config extends object = object> extends Module {
   abstract readonly lmHeadWeight: Tensor;
   /** Every parameter, by Hugging Face key. */
   readonly store: ParameterStore;
+  /** config.json keys transformers declares as floats, written as 30.0 rather than 30 (see configJsonText). */
+  readonly floatConfigKeys: readonly string[] = [];
   /** The resolved config.json of the architecture. */
   readonly config: Config;
   readonly vocabSize: number;

@@ -39,6 +39,13 @@ export const field = {
     ...bound(o),
   }),
   number: (def: number, doc: string, o?: Opts): NumberField & { default: number } => ({ type: 'number', default: def, doc, ...bound(o) }),
+  numberOrNull: (def: number | null, doc: string, o?: Opts): NumberField & { default: number | null; nullable: true } => ({
+    type: 'number',
+    default: def,
+    nullable: true,
+    doc,
+    ...bound(o),
+  }),
   bool: (def: boolean, doc: string): BooleanField & { default: boolean } => ({ type: 'boolean', default: def, doc }),
   choice: <C extends string>(def: C, choices: readonly C[], doc: string): EnumField & { values: readonly C[]; default: C } => ({
     type: 'enum',
@@ -68,4 +75,11 @@ export function resolveConfig<S extends Schema>(schema: S, raw: Readonly<Record<
 /** Throws a ModelConfigError for `key` unless `ok`. */
 export function requireConfig(ok: boolean, key: string, message: string, where: string): void {
   if (!ok) throw new ModelConfigError(key, message, where);
+}
+
+/** The schema's non-integer number keys: what transformers' config classes declare as floats (see configJsonText). */
+export function floatKeysOf(schema: Schema): string[] {
+  return Object.entries(schema)
+    .filter(([, f]) => f.type === 'number' && !(f as NumberField).integer)
+    .map(([key]) => key);
 }

@@ -1,25 +1,27 @@
-// The decoder shared by the Llama family (Llama, Mistral, Qwen2): token embedding, pre-RMSNorm
-// blocks of rotary causal self-attention (multi-head or grouped-query) and a SwiGLU MLP, a final
-// RMSNorm and the LM head. It reads the resolved config under Hugging Face's own key names
-// (num_key_value_heads, head_dim, rope_parameters, ...). The families differ only in their
-// config keys and defaults, q/k/v/o biases and sliding-window layers: their files (llama.ts,
-// mistral.ts, qwen2.ts) hold the schema and say which biases and windows they use.
+// The decoder shared by the Llama family (Llama, Mistral, Qwen2, Qwen3, Phi-3, OLMo 2): token
+// embedding, RMSNorm blocks of rotary causal self-attention (multi-head or grouped-query) and a
+// SwiGLU MLP, a final RMSNorm and the LM head. It reads the resolved config under Hugging Face's
+// own key names (num_key_value_heads, head_dim, rope_parameters, ...). The families differ only
+// in their config keys and defaults and in what LlamaFamilyVariant lists (biases, sliding-window
+// layers, q/k norms, norm placement, fused projections): their files (llama.ts, mistral.ts,
+// qwen2.ts, qwen3.ts, phi3.ts, olmo2.ts) hold the schema and say which they use.
 import type { ActivationName } from '../nn/activations.js';
 import { blockedAttention, defaultPositionIds } from '../nn/attention-mask.js';
 import { CausalSelfAttention } from '../nn/causal-self-attention.js';
 import type { CheckpointLayout } from '../nn/checkpoint-source.js';
+import { Dropout } from '../nn/dropout.js';
 import { Embedding } from '../nn/embedding.js';
 import type { KVCache } from '../nn/kv-cache.js';
 import { Module } from '../nn/module.js';
 import type { ParameterStore, StorePath } from '../nn/parameter-store.js';
-import { RMSNorm } from '../nn/rms-norm.js';
+import { RMSNorm, type RMSNormStyle } from '../nn/rms-norm.js';
 import { type RopeParameters, ropeCosSin, ropeInverseFrequencies } from '../nn/rotary-embedding.js';
 import { SwiGluMlp } from '../nn/swiglu-mlp.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as torch from '../tensor/torch.js';
 import { CausalLM, type ForwardOptions } from './causal-lm.js';
 import { requireConfig } from './config-schema.js';
-import { legacyRopeScaling, type RopeConfigKeys, resolveRopeParameters } from './rope-parameters.js';
+import { legacyRopeScaling, type RopeConfigKeys, type RopeOptions, resolveRopeParameters } from './rope-parameters.js';
 
 /** The resolved config keys every Llama-family architecture has (transformers' names and meanings). */
 export interface LlamaFamilyConfig {
@@ -51,6 +53,21 @@ export interface LlamaFamilyVariant {
   mlpBias: boolean;
   /** Per layer: the sliding window in tokens, or null for full causal attention. */
   slidingWindows: (number | null)[];
+  /** RMSNorm of queries and keys before RoPE: per head (Qwen3) or over the projection (OLMo 2). Default none. */
+  qkNorm?: 'head' | 'projection' | undefined;
+  /** How RMSNorm weights apply (see rms-norm.ts). Default 'llama'. */
+  normStyle?: RMSNormStyle | undefined;
+  /**
+   * 'pre' (default): h = x + attn(input_layernorm(x)); out = h + mlp(post_attention_layernorm(h)).
+   * 'post' (OLMo 2): h = x + post_attention_layernorm(attn(x)); out = h + post_feedforward_layernorm(mlp(h)).
+   */
+  normPlacement?: 'pre' | 'post' | undefined;
+  /** Phi-3's fused qkv_proj and gate_up_proj. Default false. */
+  fusedProjections?: boolean | undefined;
+  /** Features of each head that RoPE rotates (Phi-3's head_dim · partial_rotary_factor). Default head_dim. */
+  rotaryDim?: number | undefined;
+  /** Dropout on each sublayer's output before the residual add (Phi-3's resid_pdrop); training only. Default 0. */
+  residualDropout?: number | undefined;
 }
 
 export const LLAMA_FAMILY_LAYOUT: CheckpointLayout = {
@@ -61,17 +78,25 @@ export const LLAMA_FAMILY_LAYOUT: CheckpointLayout = {
 };
 
 class LlamaDecoderLayer extends Module {
-  readonly inputLayernorm: RMSNorm;
+  /** The pre-attention norm ('pre' placement), else null. */
+  readonly inputLayernorm: RMSNorm | null;
   readonly selfAttn: CausalSelfAttention;
+  /** Before the MLP ('pre') or on the attention output ('post'). */
   readonly postAttentionLayernorm: RMSNorm;
   readonly mlp: SwiGluMlp;
+  /** On the MLP output ('post' placement), else null. */
+  readonly postFeedforwardLayernorm: RMSNorm | null;
+  readonly residDropout: Dropout;
   /** Sliding window of this layer (null: full attention). */
   readonly slidingWindow: number | null;
 
   constructor(path: StorePath, c: LlamaFamilyConfig, variant: LlamaFamilyVariant, layer: number) {
     super(path);
     this.slidingWindow = variant.slidingWindows[layer] ?? null;
-    this.inputLayernorm = this.child(new RMSNorm(path.sub('input_layernorm'), c.hidden_size, c.rms_norm_eps));
+    const style = variant.normStyle ?? 'llama';
+    const norm = (name: string) => this.child(new RMSNorm(path.sub(name), c.hidden_size, c.rms_norm_eps, style));
+    const post = variant.normPlacement === 'post';
+    this.inputLayernorm = post ? null : norm('input_layernorm');
     this.selfAttn = this.child(
       new CausalSelfAttention(path.sub('self_attn'), {
         hidden: c.hidden_size,
@@ -83,9 +108,11 @@ class LlamaDecoderLayer extends Module {
         dropout: c.attention_dropout,
         std: c.initializer_range,
         layer,
+        fusedQkv: variant.fusedProjections,
+        qkNorm: variant.qkNorm === undefined ? undefined : { over: variant.qkNorm, eps: c.rms_norm_eps, style },
       }),
     );
-    this.postAttentionLayernorm = this.child(new RMSNorm(path.sub('post_attention_layernorm'), c.hidden_size, c.rms_norm_eps));
+    this.postAttentionLayernorm = norm('post_attention_layernorm');
     this.mlp = this.child(
       new SwiGluMlp(path.sub('mlp'), {
         hidden: c.hidden_size,
@@ -93,14 +120,23 @@ class LlamaDecoderLayer extends Module {
         activation: c.hidden_act,
         bias: variant.mlpBias,
         std: c.initializer_range,
+        fused: variant.fusedProjections,
       }),
     );
+    this.postFeedforwardLayernorm = post ? norm('post_feedforward_layernorm') : null;
+    this.residDropout = this.child(new Dropout(path.sub('resid_dropout'), variant.residualDropout ?? 0));
   }
 
   forward(x: Tensor, cos: Tensor, sin: Tensor, blocked: Tensor, cache: KVCache | undefined): Tensor {
     return torch.tidy(() => {
-      const h = x.add(this.selfAttn.forward(this.inputLayernorm.forward(x), { cos, sin, blocked, cache }));
-      return h.add(this.mlp.forward(this.postAttentionLayernorm.forward(h)));
+      const attend = (y: Tensor) => this.residDropout.forward(this.selfAttn.forward(y, { cos, sin, blocked, cache }));
+      const mlp = (y: Tensor) => this.residDropout.forward(this.mlp.forward(y));
+      if (this.inputLayernorm === null) {
+        const h = x.add(this.postAttentionLayernorm.forward(attend(x)));
+        return h.add((this.postFeedforwardLayernorm as RMSNorm).forward(mlp(h)));
+      }
+      const h = x.add(attend(this.inputLayernorm.forward(x)));
+      return h.add(mlp(this.postAttentionLayernorm.forward(h)));
     });
   }
 }
@@ -123,8 +159,12 @@ export type WithLlamaFamilyDefaults<C> = Omit<C, 'num_key_value_heads' | 'head_d
  * key/value heads, an even head width for RoPE. rope_theta, rope_scaling and rope_parameters
  * are made consistent, so a saved config.json reads the same in transformers 4 and 5.
  */
-export function withLlamaFamilyDefaults<C extends UnresolvedFamily>(c: C, where: string): WithLlamaFamilyDefaults<C> {
-  const rope = resolveRopeParameters(c, where);
+export function withLlamaFamilyDefaults<C extends UnresolvedFamily>(
+  c: C,
+  where: string,
+  ropeOptions: RopeOptions = {},
+): WithLlamaFamilyDefaults<C> {
+  const rope = resolveRopeParameters(c, where, ropeOptions);
   const resolved = {
     ...c,
     num_key_value_heads: c.num_key_value_heads ?? c.num_attention_heads,
@@ -154,6 +194,8 @@ export abstract class LlamaDecoderModel<Config extends LlamaFamilyConfig = Llama
   readonly lmHeadWeight: Tensor;
   /** float32 [head_dim / 2] RoPE inverse frequencies (a buffer: derived from the config, never saved). */
   readonly invFreq: Tensor;
+  /** LongRoPE's frequencies with long_factor, used when a pass reaches beyond original_max_position_embeddings; else null. */
+  readonly invFreqLong: Tensor | null;
 
   constructor(store: ParameterStore, config: Config, variant: LlamaFamilyVariant, extra: Record<string, unknown> = {}) {
     const c = config;
@@ -164,9 +206,21 @@ export abstract class LlamaDecoderModel<Config extends LlamaFamilyConfig = Llama
     this.layers = Array.from({ length: c.num_hidden_layers }, (_, i) =>
       this.child(new LlamaDecoderLayer(base.sub('layers', i), c, variant, i)),
     );
-    this.norm = this.child(new RMSNorm(base.sub('norm'), c.hidden_size, c.rms_norm_eps));
+    this.norm = this.child(new RMSNorm(base.sub('norm'), c.hidden_size, c.rms_norm_eps, variant.normStyle));
     this.lmHeadWeight = this.declareLmHead(c.tie_word_embeddings, 'model.embed_tokens.weight', c.initializer_range);
-    this.invFreq = torch.keep(ropeInverseFrequencies(c.head_dim, c.rope_parameters));
+    const rotaryDim = variant.rotaryDim ?? c.head_dim;
+    this.invFreq = torch.keep(ropeInverseFrequencies(rotaryDim, c.rope_parameters));
+    this.invFreqLong =
+      c.rope_parameters.rope_type === 'longrope' ? torch.keep(ropeInverseFrequencies(rotaryDim, c.rope_parameters, true)) : null;
+  }
+
+  /** RoPE tables for `positions`: LongRoPE takes its long factors when the highest position + 1 exceeds the original context (transformers' longrope_frequency_update). */
+  #rope(positions: Tensor): { cos: Tensor; sin: Tensor } {
+    const rope = this.config.rope_parameters;
+    if (rope.rope_type !== 'longrope' || this.invFreqLong === null) return ropeCosSin(this.invFreq, positions, this.dtype);
+    const length = positions.numel === 0 ? 0 : positions.max().item() + 1;
+    const inv = length > rope.original_max_position_embeddings ? this.invFreqLong : this.invFreq;
+    return ropeCosSin(inv, positions, this.dtype, rope.attention_factor);
   }
 
   forward(inputIds: Tensor, options: ForwardOptions = {}): Tensor {
@@ -174,7 +228,7 @@ export abstract class LlamaDecoderModel<Config extends LlamaFamilyConfig = Llama
     const past = options.cache?.length ?? 0;
     return torch.tidy(() => {
       const positions = options.positionIds ?? defaultPositionIds(batch, time, past);
-      const { cos, sin } = ropeCosSin(this.invFreq, positions, this.dtype); // [B, T, D]
+      const { cos, sin } = this.#rope(positions); // [B, T, D]
       // One mask per distinct window (Qwen2 mixes full and sliding layers).
       const masks = new Map<number | null, Tensor>();
       const maskFor = (window: number | null): Tensor => {
@@ -193,6 +247,7 @@ export abstract class LlamaDecoderModel<Config extends LlamaFamilyConfig = Llama
 
   override dispose(): void {
     this.invFreq.dispose();
+    this.invFreqLong?.dispose();
     super.dispose();
   }
 }

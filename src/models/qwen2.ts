@@ -45,23 +45,33 @@ export type Qwen2Config = WithLlamaFamilyDefaults<Resolved<typeof QWEN2_CONFIG_S
 /** Reads a Qwen2 config.json object: defaults filled (heads, RoPE in either format, layer_types), cross-field rules checked. */
 export function resolveQwen2Config(raw: Readonly<Record<string, unknown>>, where = 'config.json'): Qwen2Config {
   const c = resolveConfig(QWEN2_CONFIG_SCHEMA, raw, where);
+  return withLlamaFamilyDefaults({ ...c, layer_types: qwenLayerTypes(c, raw, where) }, where);
+}
+
+/**
+ * Qwen2's and Qwen3's layer_types: as config.json lists them, else sliding from max_window_layers
+ * on when use_sliding_window (transformers' Qwen2Config / Qwen3Config __post_init__).
+ */
+export function qwenLayerTypes(
+  c: { use_sliding_window: boolean; sliding_window: number | null; max_window_layers: number; num_hidden_layers: number },
+  raw: Readonly<Record<string, unknown>>,
+  where: string,
+): ('full_attention' | 'sliding_attention')[] {
   const window = c.use_sliding_window ? c.sliding_window : null;
-  let layerTypes: ('full_attention' | 'sliding_attention')[];
   const given = raw['layer_types'];
   if (given === undefined || given === null) {
-    layerTypes = Array.from({ length: c.num_hidden_layers }, (_, i) =>
+    return Array.from({ length: c.num_hidden_layers }, (_, i) =>
       window !== null && i >= c.max_window_layers ? 'sliding_attention' : 'full_attention',
     );
-  } else if (
+  }
+  if (
     Array.isArray(given) &&
     given.length === c.num_hidden_layers &&
     given.every((t) => t === 'full_attention' || t === 'sliding_attention')
   ) {
-    layerTypes = given as ('full_attention' | 'sliding_attention')[];
-  } else {
-    throw new ModelConfigError('layer_types', `expected ${c.num_hidden_layers} entries of 'full_attention' or 'sliding_attention'`, where);
+    return given as ('full_attention' | 'sliding_attention')[];
   }
-  return withLlamaFamilyDefaults({ ...c, layer_types: layerTypes }, where);
+  throw new ModelConfigError('layer_types', `expected ${c.num_hidden_layers} entries of 'full_attention' or 'sliding_attention'`, where);
 }
 
 /** Qwen2: biases on q/k/v only; the sliding window (when use_sliding_window) on the layers layer_types marks. */

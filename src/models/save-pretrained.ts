@@ -24,7 +24,28 @@ export async function savePretrained(model: CausalLM, dir: string, options: Save
   } finally {
     for (const t of created) t.dispose();
   }
-  const config = new TextEncoder().encode(`${JSON.stringify(model.configJson(), null, 2)}\n`);
+  const config = new TextEncoder().encode(configJsonText(model.configJson(), model.floatConfigKeys));
   await writeFileAtomically(join(dir, 'config.json'), (fh) => writeFully(fh, config, 0));
   if (options.tokenizer !== undefined) await options.tokenizer.savePretrained(dir);
+}
+
+/**
+ * config.json's text. The top-level `floatKeys` holding a whole number are written with a decimal
+ * point (30.0, not 30): transformers 5 validates config field types strictly and refuses an
+ * integer where its config class declares a float (Gemma2Config.final_logit_softcapping).
+ */
+export function configJsonText(config: Readonly<Record<string, unknown>>, floatKeys: readonly string[]): string {
+  const tagged: Record<string, unknown> = { ...config };
+  const marks = new Map<string, string>();
+  for (const key of floatKeys) {
+    const v = tagged[key];
+    if (typeof v === 'number' && Number.isInteger(v) && Math.abs(v) < 1e15) {
+      const mark = `\u0000float:${key}\u0000`;
+      marks.set(JSON.stringify(mark), `${v}.0`);
+      tagged[key] = mark;
+    }
+  }
+  let text = JSON.stringify(tagged, null, 2);
+  for (const [mark, float] of marks) text = text.replace(mark, float);
+  return `${text}\n`;
 }

@@ -1,5 +1,5 @@
 // Scaled dot-product attention written with matmul and softmax (libtorch 1.13 has no fused
-// kernel): softmax(q·kᵀ·scale, masked) · v. Grouped-query attention repeats each key/value head
+// kernel): softmax(q·kᵀ·scale, optionally soft-capped, masked) · v. Grouped-query attention repeats each key/value head
 // for its group of consecutive query heads (transformers' repeat_kv, i.e. repeat_interleave).
 import type { Tensor } from '../tensor/tensor.js';
 import * as torch from '../tensor/torch.js';
@@ -15,6 +15,11 @@ const MOST_NEGATIVE: Partial<Record<torch.DType, number>> = {
 export interface AttentionOptions {
   /** Multiplies q·kᵀ (1/√head_dim as a rule). */
   scale: number;
+  /**
+   * Attention logit soft-capping (Gemma 2's attn_logit_softcapping): scaled scores s become
+   * cap·tanh(s / cap) before masking, bounding them to (−cap, cap). Omitted or null: none.
+   */
+  softcap?: number | null | undefined;
   /** bool [B or 1, 1, T, S], true where attention is not allowed (see blockedAttention). */
   blocked: Tensor;
   /** Softmax in float32 and cast back (the Llama family); false: in the working dtype (GPT-2). */
@@ -45,7 +50,9 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
     const groups = heads / kvHeads;
     const keys = repeatKv(k, groups);
     const values = repeatKv(v, groups);
-    const scores = q.matmul(keys.transpose(-2, -1)).mul(options.scale); // [B, H, T, S]
+    let scores = q.matmul(keys.transpose(-2, -1)).mul(options.scale); // [B, H, T, S]
+    const cap = options.softcap;
+    if (cap !== undefined && cap !== null) scores = scores.div(cap).tanh().mul(cap);
     // The dtype's most negative finite value, as transformers: a row with every key blocked
     // (a padding query) gets uniform weights instead of NaN.
     const masked = scores.maskedFill(options.blocked, MOST_NEGATIVE[scores.dtype] as number);

@@ -23,13 +23,31 @@ export type RopeParameters =
       high_freq_factor: number;
       /** Context length (tokens) of the model before scaling. */
       original_max_position_embeddings: number;
+    }
+  | {
+      /**
+       * LongRoPE (Ding et al. 2024, arXiv 2402.13753; Phi-3 128k, Phi-3.5): frequency i divided by
+       * short_factor[i], or by long_factor[i] when the pass reaches beyond
+       * original_max_position_embeddings; cos and sin multiplied by attention_factor
+       * (transformers' _compute_longrope_parameters and longrope_frequency_update).
+       */
+      rope_type: 'longrope';
+      rope_theta: number;
+      short_factor: number[];
+      long_factor: number[];
+      original_max_position_embeddings: number;
+      /** Multiplies cos and sin: given, else √(1 + ln(factor) / ln(original_max_position_embeddings)) when factor > 1, else 1. */
+      attention_factor: number;
     };
 
 /** The rope_type values ropeInverseFrequencies implements. */
 export const ROPE_TYPES = ['default', 'linear', 'llama3'] as const;
 
-/** float32 [headDim / 2]: the inverse frequency of each rotated pair, in radians per position. */
-export function ropeInverseFrequencies(headDim: number, rope: RopeParameters): Tensor {
+/**
+ * float32 [headDim / 2]: the inverse frequency of each rotated pair, in radians per position.
+ * `long` picks LongRoPE's long_factor (ignored by the other types).
+ */
+export function ropeInverseFrequencies(headDim: number, rope: RopeParameters, long = false): Tensor {
   return torch.tidy(() => {
     const half = Math.floor(headDim / 2);
     // 1 / θ^(2i/d), in float32 as transformers computes it.
@@ -38,6 +56,8 @@ export function ropeInverseFrequencies(headDim: number, rope: RopeParameters): T
     switch (rope.rope_type) {
       case 'default':
         return inv;
+      case 'longrope':
+        return inv.div(torch.tensor(long ? rope.long_factor : rope.short_factor, { dtype: 'float32' }));
       case 'linear':
         return inv.div(rope.factor);
       case 'llama3': {
@@ -60,22 +80,29 @@ export function ropeInverseFrequencies(headDim: number, rope: RopeParameters): T
   });
 }
 
-/** cos and sin tables [B, T, headDim] for int64 positions [B, T], cast to `dtype`. */
-export function ropeCosSin(invFreq: Tensor, positionIds: Tensor, dtype: torch.DType): { cos: Tensor; sin: Tensor } {
+/** cos and sin tables [B, T, headDim] for int64 positions [B, T], times `scaling` in float32 (LongRoPE), cast to `dtype`. */
+export function ropeCosSin(invFreq: Tensor, positionIds: Tensor, dtype: torch.DType, scaling = 1): { cos: Tensor; sin: Tensor } {
   return torch.tidy(() => {
     const freqs = positionIds.to('float32').unsqueeze(-1).mul(invFreq); // [B, T, d/2]
     const angles = torch.cat([freqs, freqs], -1); // [B, T, d]
-    return { cos: angles.cos().to(dtype), sin: angles.sin().to(dtype) };
+    if (scaling === 1) return { cos: angles.cos().to(dtype), sin: angles.sin().to(dtype) };
+    return { cos: angles.cos().mul(scaling).to(dtype), sin: angles.sin().mul(scaling).to(dtype) };
   });
 }
 
-/** x·cos + rotate_half(x)·sin for x [B, H, T, d] and tables [B, T, d]. */
+/**
+ * x·cos + rotate_half(x)·sin for x [B, H, T, D] and tables [B, T, d]. When d < D (partial rotary
+ * embeddings, Phi-3's partial_rotary_factor) only the first d features rotate; the rest pass unchanged.
+ */
 export function applyRotary(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
   return torch.tidy(() => {
-    const half = x.size(-1) / 2;
-    const x1 = x.narrow(-1, 0, half);
-    const x2 = x.narrow(-1, half, half);
+    const width = x.size(-1);
+    const d = cos.size(-1);
+    const r = d < width ? x.narrow(-1, 0, d) : x;
+    const x1 = r.narrow(-1, 0, d / 2);
+    const x2 = r.narrow(-1, d / 2, d / 2);
     const rotated = torch.cat([x2.neg(), x1], -1);
-    return x.mul(cos.unsqueeze(1)).add(rotated.mul(sin.unsqueeze(1)));
+    const out = r.mul(cos.unsqueeze(1)).add(rotated.mul(sin.unsqueeze(1)));
+    return d < width ? torch.cat([out, x.narrow(-1, d, width - d)], -1) : out;
   });
 }
