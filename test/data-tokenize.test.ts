@@ -157,6 +157,22 @@ describe('chat rows', () => {
     });
   }
 
+  test('enable_thinking reaches the chat template: false puts the empty think block at the end of the prompt, completions unchanged', async () => {
+    const dataset = await loadPreferenceDataset(fixture('conversational.jsonl'));
+    const plain = tokenizePreferencePairs(dataset.pairs, chatTokenizer());
+    const thinkOff = tokenizePreferencePairs(dataset.pairs, chatTokenizer(), { enable_thinking: false });
+    const a = ids(plain.pairs[0]);
+    const b = ids(thinkOff.pairs[0]);
+    // The fake tokenizer writes "<think>\n\n</think>\n\n" one id per character: 19 more prompt ids.
+    const [promptA, promptB] = [a.chosen[0] as number[], b.chosen[0] as number[]];
+    assert.equal(promptB.length, promptA.length + '<think>\n\n</think>\n\n'.length);
+    assert.deepEqual(promptB.slice(0, PROMPT.length), PROMPT);
+    assert.deepEqual(b.chosen[1], [11, 4, 7]);
+    assert.deepEqual(b.rejected[1], [12, 4, 7]);
+    assert.deepEqual(thinkOff.report.kinds(), []);
+    assert.deepEqual(ids(tokenizePreferencePairs(dataset.pairs, chatTokenizer(), { enable_thinking: true }).pairs[0]), a);
+  });
+
   test('an EOS that the template does not write ("</s>" = 2) is appended after "<|im_end|>\\n": [11, 4, 7, 2]', async () => {
     const dataset = await loadPreferenceDataset(fixture('conversational.jsonl'));
     const tokenizer = new FakeTokenizer({ vocab: CHAT_VOCAB, eos: '</s>', chatTemplate: 'chatml' });

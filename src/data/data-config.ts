@@ -107,6 +107,13 @@ export const DATA_CONFIG_SCHEMA = {
     default: 'error',
     doc: "A structurally invalid row: 'error' stops with file, line and reason; 'skip' drops it; 'warn' drops it and logs it. Drops are counted.",
   },
+  enable_thinking: {
+    type: 'boolean',
+    default: null,
+    doc:
+      "Passed to the chat template as enable_thinking (Qwen3's switch: false adds an empty <think></think> block after the " +
+      "generation prompt, as transformers' apply_chat_template(enable_thinking=False)); null: the template's own default.",
+  },
   shuffle: {
     type: 'boolean',
     default: true,

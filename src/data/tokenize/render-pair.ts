@@ -17,15 +17,24 @@ export interface RenderedPair {
   rejected: string;
 }
 
-function applyTemplate(tokenizer: Tokenizer, pair: PreferencePair, messages: readonly ChatMessage[], addGenerationPrompt: boolean): string {
+/** Extra variables for the chat template (e.g. Qwen3's enable_thinking), from the data config. */
+export type TemplateKwargs = Readonly<Record<string, unknown>> | undefined;
+
+function applyTemplate(
+  tokenizer: Tokenizer,
+  pair: PreferencePair,
+  messages: readonly ChatMessage[],
+  addGenerationPrompt: boolean,
+  kwargs: TemplateKwargs,
+): string {
   try {
-    return tokenizer.applyChatTemplate(messages, { addGenerationPrompt });
+    return tokenizer.applyChatTemplate(messages, { addGenerationPrompt, ...(kwargs ? { chatTemplateKwargs: kwargs } : {}) });
   } catch (e) {
     throw new BadRowError(pair.source, `the chat template cannot render this dialogue (${e instanceof Error ? e.message : String(e)})`);
   }
 }
 
-export function renderPair(pair: PreferencePair, tokenizer: Tokenizer): RenderedPair {
+export function renderPair(pair: PreferencePair, tokenizer: Tokenizer, kwargs?: TemplateKwargs): RenderedPair {
   if (pair.kind === 'text') {
     return { rendering: 'text', prompt: pair.prompt, chosen: pair.prompt + pair.chosen, rejected: pair.prompt + pair.rejected };
   }
@@ -41,8 +50,8 @@ export function renderPair(pair: PreferencePair, tokenizer: Tokenizer): Rendered
   }
   return {
     rendering: 'chat_template',
-    prompt: applyTemplate(tokenizer, pair, pair.prompt, true),
-    chosen: applyTemplate(tokenizer, pair, [...pair.prompt, ...pair.chosen], false),
-    rejected: applyTemplate(tokenizer, pair, [...pair.prompt, ...pair.rejected], false),
+    prompt: applyTemplate(tokenizer, pair, pair.prompt, true, kwargs),
+    chosen: applyTemplate(tokenizer, pair, [...pair.prompt, ...pair.chosen], false, kwargs),
+    rejected: applyTemplate(tokenizer, pair, [...pair.prompt, ...pair.rejected], false, kwargs),
   };
 }

@@ -45,6 +45,7 @@ export function tokenizePreferencePairs(
     truncationMode: resolved.truncation_mode,
     bos: specials.bos,
   };
+  const kwargs = resolved.enable_thinking === null ? undefined : { enable_thinking: resolved.enable_thinking };
   const report = new OddRowReport();
   const out: TokenizedPair[] = [];
   const lengths: PairTokenLengths[] = [];
@@ -52,7 +53,7 @@ export function tokenizePreferencePairs(
   for (const pair of pairs) {
     let tokens: ReturnType<typeof tokenizePair>;
     try {
-      const rendered = renderPair(pair, tokenizer);
+      const rendered = renderPair(pair, tokenizer, kwargs);
       rendering = rendered.rendering;
       tokens = tokenizePair(rendered, tokenizer, specials);
     } catch (e) {
