@@ -6,8 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { PRESETS, randomInit, type TokenizedPair, torch } from '../src/index.js';
 import { resolveTrainConfig, trainPreferences } from '../src/train/index.js';
+import { makePairs, tinyModel } from './helpers/tiny-training.js';
 
 const dirs: string[] = [];
 after(async () => {
@@ -19,29 +19,7 @@ async function tempDir(): Promise<string> {
   return d;
 }
 
-/** n pairs of token ids (vocabulary 3..255) from a fixed linear congruential sequence. */
-function makePairs(n: number, seed: number): TokenizedPair[] {
-  let x = seed;
-  const next = (k: number) => {
-    x = (x * 1103515245 + 12345) % 2147483648;
-    return x % k;
-  };
-  const ids = (len: number) => Int32Array.from({ length: len }, () => 3 + next(253));
-  return Array.from({ length: n }, (_, i) => {
-    const prompt = ids(3 + next(3));
-    return {
-      chosen: { prompt, completion: ids(2 + next(5)) },
-      rejected: { prompt, completion: ids(2 + next(5)) },
-      source: { file: 'generated', line: i + 1 },
-      metadata: {},
-    } as TokenizedPair;
-  });
-}
-
-function model(seed: number) {
-  torch.manualSeed(seed);
-  return randomInit(PRESETS['llama-tiny']);
-}
+const model = tinyModel;
 
 test('bco_running_delta: 6 steps straight equal 3 steps, stop, resume, 3 steps', async () => {
   const settings = {

@@ -7,38 +7,17 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { type CausalLM, ModelCompatibilityError, PRESETS, randomInit, type TokenizedPair, torch } from '../src/index.js';
+import { ModelCompatibilityError, PRESETS, randomInit, type TokenizedPair, torch } from '../src/index.js';
 import { AdamW } from '../src/optim/adamw.js';
 import { CheckpointError, resolveTrainConfig, type TrainConfig, trainPreferences } from '../src/train/index.js';
 import { RUN_LOCK_FILE, RunFolder, RunFolderError } from '../src/train/run-folder.js';
 import { holdOut } from '../src/train/training-data.js';
+import { makePairs, tinyModel } from './helpers/tiny-training.js';
 import { tempDirsRemovedAfterAll } from './helpers/tmp-dir.js';
 
 const tempDir = tempDirsRemovedAfterAll('alpha-dpo-run-');
 
-/** n pairs of token ids from a fixed linear congruential sequence (as test/train.test.ts). */
-function makePairs(n: number, seed: number): TokenizedPair[] {
-  let x = seed;
-  const next = (k: number) => {
-    x = (x * 1103515245 + 12345) % 2147483648;
-    return x % k;
-  };
-  const ids = (len: number) => Int32Array.from({ length: len }, () => 3 + next(253));
-  return Array.from({ length: n }, (_, i) => {
-    const prompt = ids(3 + next(3));
-    return {
-      chosen: { prompt, completion: ids(2 + next(5)) },
-      rejected: { prompt, completion: ids(2 + next(5)) },
-      source: { file: 'generated', line: i + 1 },
-      metadata: {},
-    } as TokenizedPair;
-  });
-}
-
-function model(seed: number): CausalLM {
-  torch.manualSeed(seed);
-  return randomInit(PRESETS['llama-tiny']);
-}
+const model = tinyModel;
 
 function config(overrides: Record<string, unknown>): TrainConfig {
   return resolveTrainConfig({

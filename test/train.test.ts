@@ -6,35 +6,14 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type CausalLM, PRESETS, randomInit, type Tensor, type TokenizedPair, torch } from '../src/index.js';
+import { type Tensor, torch } from '../src/index.js';
 import { readTrainConfigFile, resolveTrainConfig, type TrainConfig, trainPreferences } from '../src/train/index.js';
+import { makePairs, tinyModel } from './helpers/tiny-training.js';
 import { tempDirsRemovedAfterAll } from './helpers/tmp-dir.js';
 
 const tempDir = tempDirsRemovedAfterAll('alpha-dpo-train-');
 
-/** n pairs of random token ids (vocabulary 3..255), from a fixed linear congruential sequence. */
-function makePairs(n: number, seed: number): TokenizedPair[] {
-  let x = seed;
-  const next = (k: number) => {
-    x = (x * 1103515245 + 12345) % 2147483648;
-    return x % k;
-  };
-  const ids = (len: number) => Int32Array.from({ length: len }, () => 3 + next(253));
-  return Array.from({ length: n }, (_, i) => {
-    const prompt = ids(3 + next(3));
-    return {
-      chosen: { prompt, completion: ids(2 + next(5)) },
-      rejected: { prompt, completion: ids(2 + next(5)) },
-      source: { file: 'generated', line: i + 1 },
-      metadata: {},
-    } as TokenizedPair;
-  });
-}
-
-function model(seed: number): CausalLM {
-  torch.manualSeed(seed);
-  return randomInit(PRESETS['llama-tiny']);
-}
+const model = tinyModel;
 
 function config(overrides: Record<string, unknown>): TrainConfig {
   return resolveTrainConfig({

@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { lossRequirements } from '../losses/preference-loss.js';
 import { AutoModelForCausalLM } from '../models/auto.js';
 import { AutoTokenizer } from '../tokenizers/auto-tokenizer.js';
-import { evaluatePreferences } from '../train/evaluate.js';
+import { evaluatePreferences, evaluationSettings } from '../train/evaluate.js';
 import { checkModelFolder } from '../train/train.js';
 import { parseOverrides, resolveTrainConfig, TrainConfigError } from '../train/train-config.js';
 import { loadTrainingPairs } from '../train/training-data.js';
@@ -64,13 +64,7 @@ export async function runEvaluate(args: string[], io: CommandIO): Promise<number
   const policy = await AutoModelForCausalLM.fromPretrained(own.model);
   const reference = need.reference ? await AutoModelForCausalLM.fromPretrained(own.ref as string) : null;
   try {
-    const settings = {
-      loss_type: config.loss_type,
-      loss: config.loss,
-      ln: config.ln,
-      batchSize: config.per_device_eval_batch_size,
-      data: config.data,
-    };
+    const settings = evaluationSettings(config);
     const metrics = (await evaluatePreferences(policy, reference ? { model: reference } : null, pairs, settings, { tokenizer })) ?? {};
     out(`loss ${JSON.stringify(config.loss_type)}, ${config.ln ? 'averaged' : 'summed'} log-probs, ${pairs.length} pairs\n`);
     const width = Math.max(...Object.keys(metrics).map((k) => k.length));

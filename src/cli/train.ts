@@ -2,6 +2,7 @@
 // It owns what only a command line has: the YAML file and flags, the config of the run being
 // resumed, and Ctrl-C / SIGTERM (finish the step, checkpoint, exit 130 / 143).
 import { listCheckpoints, readCheckpoint } from '../train/checkpoint.js';
+import { CHANGEABLE_ON_RESUME } from '../train/restore.js';
 import { train } from '../train/train.js';
 import { mergeTrainConfigSources, parseOverrides, readTrainConfigFile, TrainConfigError, trainConfigHelp } from '../train/train-config.js';
 import { type CommandIO, lineWriter } from './command.js';
@@ -15,25 +16,6 @@ TRL's and the α-DPO reference code's; --key value overrides the file (values re
 the checkpoint or output folder named) with the settings that run was started with.
 Ctrl-C or SIGTERM: the current step finishes, a checkpoint is written, exit 130 (143).
 `;
-
-/** Keys a resumed run may be given new values for (they do not change what is trained). */
-const RESUME_MAY_CHANGE = new Set([
-  'output_dir',
-  'run_name',
-  'logging_steps',
-  'logging_first_step',
-  'eval_strategy',
-  'evaluation_strategy',
-  'eval_steps',
-  'do_eval',
-  'eval_on_start',
-  'save_strategy',
-  'save_steps',
-  'save_total_limit',
-  'report_to',
-  'max_steps',
-  'num_train_epochs',
-]);
 
 interface TrainArgs {
   file: string;
@@ -83,7 +65,7 @@ async function resumedConfig(
   delete saved.resume_from_checkpoint;
   if (Object.keys(saved).length === 0) return { ...fromFile, ...args.overrides, resume_from_checkpoint: checkpoint };
   const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-  const conflicts = Object.entries(args.overrides).filter(([k, v]) => !RESUME_MAY_CHANGE.has(k) && !same(saved[k], v));
+  const conflicts = Object.entries(args.overrides).filter(([k, v]) => !CHANGEABLE_ON_RESUME.has(k) && !same(saved[k], v));
   if (conflicts.length > 0) {
     const lines = conflicts.map(
       ([k, v]) => `  ${k}: the run has ${JSON.stringify(saved[k] ?? null)}, the command line ${JSON.stringify(v)}`,

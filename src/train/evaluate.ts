@@ -13,6 +13,7 @@ import type { CausalLM } from '../models/causal-lm.js';
 import * as torch from '../tensor/torch.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { batchLogps, type ReferenceSource } from './batch-logps.js';
+import type { TrainConfig } from './train-config.js';
 
 export interface EvaluationSettings {
   loss_type: LossType | LossType[];
@@ -23,6 +24,11 @@ export interface EvaluationSettings {
   batchSize: number;
   /** Padding and pad_to_multiple_of come from here; order is always the data's own. */
   data?: DataConfig;
+}
+
+/** The evaluation settings a training config implies. */
+export function evaluationSettings(config: TrainConfig): EvaluationSettings {
+  return { loss_type: config.loss_type, loss: config.loss, ln: config.ln, batchSize: config.per_device_eval_batch_size, data: config.data };
 }
 
 export interface EvaluateOptions {

@@ -21,7 +21,7 @@ import * as torch from '../tensor/torch.js';
 import { type SavableTokenizer, savableTokenizer, type Tokenizer } from '../tokenizers/tokenizer.js';
 import type { ReferenceSource } from './batch-logps.js';
 import { saveCheckpoint } from './checkpoint.js';
-import { evaluatePreferences } from './evaluate.js';
+import { evaluatePreferences, evaluationSettings } from './evaluate.js';
 import { type MetricRecord, type MetricSink, MetricsLog, MetricWindow } from './metrics-log.js';
 import { ProgressReporter } from './progress.js';
 import { referenceTable } from './reference-cache.js';
@@ -299,13 +299,7 @@ async function evaluateAndLog(run: Run): Promise<void> {
   const { config, inputs, counters: c } = run;
   if (!run.evalPairs) return;
   const reference: ReferenceSource = run.step.need.reference ? { model: inputs.reference as CausalLM } : null;
-  const settings = {
-    loss_type: config.loss_type,
-    loss: config.loss,
-    ln: config.ln,
-    batchSize: config.per_device_eval_batch_size,
-    data: config.data,
-  };
+  const settings = evaluationSettings(config);
   const result = await evaluatePreferences(inputs.policy, reference, run.evalPairs, settings, {
     state: run.step.lossState,
     tokenizer: inputs.tokenizer ?? null,

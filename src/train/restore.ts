@@ -9,8 +9,11 @@ import * as torch from '../tensor/torch.js';
 import { CheckpointError, listCheckpoints, loadCheckpointWeights, readCheckpoint, type TrainerState } from './checkpoint.js';
 import type { TrainConfig } from './train-config.js';
 
-/** Keys that may change between a run and its resumption: they do not change what is trained. */
-const CHANGEABLE_ON_RESUME = new Set([
+/**
+ * Keys that may change between a run and its resumption: they do not change what is trained (the
+ * data itself is checked by the data cursor's fingerprint, so a moved dataset path is fine).
+ */
+export const CHANGEABLE_ON_RESUME: ReadonlySet<string> = new Set([
   'resume_from_checkpoint',
   'output_dir',
   'overwrite_output_dir',
@@ -18,6 +21,7 @@ const CHANGEABLE_ON_RESUME = new Set([
   'logging_steps',
   'logging_first_step',
   'eval_strategy',
+  'evaluation_strategy',
   'eval_steps',
   'do_eval',
   'eval_on_start',
