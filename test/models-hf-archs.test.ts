@@ -6,7 +6,6 @@
 // logits (skipped with the reason when no Python with transformers is found).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -28,6 +27,7 @@ import { floatKeysOf } from '../src/models/config-schema.js';
 import { GEMMA2_CONFIG_SCHEMA } from '../src/models/gemma2.js';
 import { configJsonText } from '../src/models/save-pretrained.js';
 import { resolveTrainConfig, trainPreferences } from '../src/train/index.js';
+import { relativeError, transformersPythons } from './helpers/transformers-interop.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const FIXTURES = join(HERE, 'fixtures', 'hf-archs');
@@ -56,13 +56,6 @@ async function tempDir(): Promise<string> {
 }
 
 /** max |a − e| / max |e|, in float64. */
-function relativeError(actual: Tensor, want: Tensor): number {
-  return torch.tidy(() => {
-    const a = actual.to('float64');
-    const e = want.to('float64');
-    return a.sub(e).abs().max().item() / e.abs().max().item();
-  });
-}
 
 function randomInitConfig(name: PresetName): Record<string, unknown> {
   const model = randomInit(PRESETS[name]);
@@ -386,19 +379,6 @@ describe('Gemma', () => {
     );
   });
 });
-
-/** Pythons with transformers: ALPHA_DPO_TRANSFORMERS_PYTHON (paths separated by ':'), else the machine's known venvs. */
-function transformersPythons(): { pythons: string[]; reason: string } {
-  const env = process.env['ALPHA_DPO_TRANSFORMERS_PYTHON'];
-  const candidates = env ? env.split(':').filter((p) => p !== '') : ['/work/venv/bin/python', '/work/venv-tf4/bin/python'];
-  const pythons = candidates.filter(
-    (p) => existsSync(p) && spawnSync(p, ['-c', 'import transformers, safetensors, torch'], { stdio: 'ignore' }).status === 0,
-  );
-  return {
-    pythons,
-    reason: `no Python with transformers, torch and safetensors among ${candidates.join(', ')} (set ALPHA_DPO_TRANSFORMERS_PYTHON)`,
-  };
-}
 
 describe('folders saved by this package load in transformers with equal logits (rel. error ≤ 1e-5)', () => {
   const { pythons, reason } = transformersPythons();

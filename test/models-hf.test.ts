@@ -7,7 +7,6 @@
 // venv (skipped with the reason when no venv with transformers is found).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -24,6 +23,7 @@ import {
   torch,
 } from '../src/index.js';
 import { configDtype } from '../src/models/pretrained.js';
+import { relativeError, transformersPythons } from './helpers/transformers-interop.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const FIXTURES = join(HERE, 'fixtures', 'hf-checkpoints');
@@ -53,13 +53,6 @@ async function editConfig(dir: string, edit: (c: Record<string, unknown>) => voi
 }
 
 /** max |a − e| / max |e|, in float64. */
-function relativeError(actual: Tensor, want: Tensor): number {
-  return torch.tidy(() => {
-    const a = actual.to('float64');
-    const e = want.to('float64');
-    return a.sub(e).abs().max().item() / e.abs().max().item();
-  });
-}
 
 async function expected(version: string, name: string): Promise<{ ids: Tensor; logits: Tensor }> {
   const { tensors } = await loadSafetensors(join(FIXTURES, version, `${name}.expected.safetensors`));
@@ -204,19 +197,6 @@ describe('RoPE settings in either format', () => {
     );
   });
 });
-
-/** Pythons with transformers: ALPHA_DPO_TRANSFORMERS_PYTHON (paths separated by ':'), else the machine's known venvs. */
-function transformersPythons(): { pythons: string[]; reason: string } {
-  const env = process.env['ALPHA_DPO_TRANSFORMERS_PYTHON'];
-  const candidates = env ? env.split(':').filter((p) => p !== '') : ['/work/venv/bin/python', '/work/venv-tf4/bin/python'];
-  const pythons = candidates.filter(
-    (p) => existsSync(p) && spawnSync(p, ['-c', 'import transformers, safetensors, torch'], { stdio: 'ignore' }).status === 0,
-  );
-  return {
-    pythons,
-    reason: `no Python with transformers, torch and safetensors among ${candidates.join(', ')} (set ALPHA_DPO_TRANSFORMERS_PYTHON)`,
-  };
-}
 
 describe('folders saved by this package load in transformers with equal logits (rel. error ≤ 1e-5)', () => {
   const { pythons, reason } = transformersPythons();
