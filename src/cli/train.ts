@@ -1,8 +1,8 @@
 // `alpha-dpo train CONFIG.yaml [--key value ...] [--resume [DIR]]`: a thin shell over train().
 // It owns what only a command line has: the YAML file and flags, the config of the run being
 // resumed, and Ctrl-C / SIGTERM (finish the step, checkpoint, exit 130 / 143).
-import { listCheckpoints, readCheckpoint } from '../train/checkpoint.js';
-import { CHANGEABLE_ON_RESUME } from '../train/restore.js';
+import { readTrainerState } from '../train/checkpoint.js';
+import { CHANGEABLE_ON_RESUME, checkpointToResume } from '../train/restore.js';
 import { train } from '../train/train.js';
 import { mergeTrainConfigSources, parseOverrides, readTrainConfigFile, TrainConfigError, trainConfigHelp } from '../train/train-config.js';
 import { type CommandIO, lineWriter } from './command.js';
@@ -38,16 +38,6 @@ function parseTrainArgs(args: string[]): TrainArgs {
   return { file, overrides: parseOverrides(rest), resume };
 }
 
-/** The checkpoint `resume` names: a checkpoint folder, or the newest complete one in an output folder. */
-async function findCheckpoint(resume: string, outputDir: unknown): Promise<string> {
-  const folder = resume === 'latest' ? outputDir : resume;
-  if (typeof folder !== 'string') throw new TrainConfigError('output_dir', 'is required to find the checkpoint to resume.');
-  const inFolder = (await listCheckpoints(folder)).at(-1);
-  if (inFolder) return inFolder.path;
-  if (resume !== 'latest') return resume; // a checkpoint folder itself (readCheckpoint says if it is not one)
-  throw new TrainConfigError('resume_from_checkpoint', `no complete checkpoint in ${folder} to resume; start without --resume.`);
-}
-
 /**
  * The config of a resumed run: the one it was started with (stored in its checkpoints), so the
  * flags given when it started need not be repeated. New values are allowed for the keys that do
@@ -58,9 +48,9 @@ async function resumedConfig(
   fromFile: Record<string, unknown>,
   log: (line: string) => void,
 ): Promise<Record<string, unknown>> {
-  const checkpoint = await findCheckpoint(args.resume as string, args.overrides.output_dir ?? fromFile.output_dir);
-  const { state, optimizerTensors } = await readCheckpoint(checkpoint);
-  for (const t of optimizerTensors.values()) t.dispose();
+  const outputDir = args.overrides.output_dir ?? fromFile.output_dir;
+  const checkpoint = await checkpointToResume(args.resume as string, typeof outputDir === 'string' ? outputDir : null);
+  const state = await readTrainerState(checkpoint);
   const saved = { ...state.config };
   delete saved.resume_from_checkpoint;
   if (Object.keys(saved).length === 0) return { ...fromFile, ...args.overrides, resume_from_checkpoint: checkpoint };

@@ -19,12 +19,17 @@ export interface BatchLogpsSettings {
   need: ReturnType<typeof lossRequirements>;
 }
 
+/** Per-sequence log-probs as the loss takes them: averaged over completion tokens (ln) or summed. */
+function sequenceValues(sums: Tensor, lengths: Tensor, settings: BatchLogpsSettings): Tensor {
+  return settings.ln ? sums.div(lengths) : sums;
+}
+
 function referenceLogps(
   source: ReferenceSource,
   batch: PreferenceBatch,
   settings: BatchLogpsSettings,
 ): { sequence: Tensor; tokens: Tensor | null } {
-  const perSequence = (sums: Tensor, lengths: Tensor) => (settings.ln ? sums.div(lengths) : sums);
+  const perSequence = (sums: Tensor, lengths: Tensor) => sequenceValues(sums, lengths, settings);
   if (source === null) throw new Error('internal: the loss needs reference log-probs and no reference source was given');
   if ('table' in source) {
     const pick = (values: Float64Array) => batch.indices.map((i) => values[i] as number);
@@ -47,7 +52,7 @@ export function batchLogps(
   const b = batch.pairCount;
   const { need } = settings;
   const policyScores = scoreBatch(policy, batch, { tokens: need.tokens, wpo: need.wpo });
-  const policySeq = settings.ln ? policyScores.sums.div(policyScores.lengths) : policyScores.sums;
+  const policySeq = sequenceValues(policyScores.sums, policyScores.lengths, settings);
   const logps: PreferenceLogps = {
     policyChosen: chosenRows(policySeq, b),
     policyRejected: rejectedRows(policySeq, b),

@@ -125,6 +125,13 @@ export class CheckpointError extends AlphaDpoError {}
 
 /** Reads a checkpoint's trainer state and optimiser moments (the caller disposes the tensors). */
 export async function readCheckpoint(dir: string): Promise<{ state: TrainerState; optimizerTensors: Map<string, Tensor> }> {
+  const state = await readTrainerState(dir);
+  const { tensors } = await loadSafetensors(join(dir, OPTIMIZER_FILE));
+  return { state, optimizerTensors: tensors };
+}
+
+/** A checkpoint's trainer_state.json, validated (no weights or optimiser moments are read). */
+export async function readTrainerState(dir: string): Promise<TrainerState> {
   let state: unknown;
   try {
     state = JSON.parse(await readFile(join(dir, TRAINER_STATE_FILE), 'utf8'));
@@ -134,8 +141,7 @@ export async function readCheckpoint(dir: string): Promise<{ state: TrainerState
     );
   }
   checkTrainerState(dir, state);
-  const { tensors } = await loadSafetensors(join(dir, OPTIMIZER_FILE));
-  return { state, optimizerTensors: tensors };
+  return state;
 }
 
 /** Copies a checkpoint's weights (Hugging Face layout) into `model`'s parameters. */

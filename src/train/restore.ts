@@ -68,14 +68,18 @@ export function configDifferences(saved: Record<string, unknown>, now: TrainConf
   return out;
 }
 
-/** The checkpoint folder resume_from_checkpoint names ('latest': the newest complete one in output_dir). */
-export async function checkpointToResume(config: TrainConfig): Promise<string> {
-  const dir = config.resume_from_checkpoint as string;
-  if (dir !== 'latest') return dir;
-  if (config.output_dir === null) throw new CheckpointError("resume_from_checkpoint: 'latest' needs output_dir.");
-  const found = (await listCheckpoints(config.output_dir)).at(-1);
-  if (!found) throw new CheckpointError(`no complete checkpoint in ${config.output_dir} to resume; start without --resume.`);
-  return found.path;
+/**
+ * The checkpoint folder `resume` names: 'latest' is the newest complete one in `outputDir`; an
+ * output folder holding checkpoints gives its newest; anything else is taken as a checkpoint
+ * folder itself (reading it says if it is not one).
+ */
+export async function checkpointToResume(resume: string, outputDir: string | null): Promise<string> {
+  const folder = resume === 'latest' ? outputDir : resume;
+  if (folder === null) throw new CheckpointError("resume_from_checkpoint: 'latest' needs output_dir.");
+  const found = (await listCheckpoints(folder)).at(-1);
+  if (found) return found.path;
+  if (resume !== 'latest') return resume;
+  throw new CheckpointError(`no complete checkpoint in ${folder} to resume; start without --resume.`);
 }
 
 export interface Restored {
@@ -86,7 +90,7 @@ export interface Restored {
 
 /** Loads the checkpoint into `policy` and `optimizer`, restores the RNG, and returns the trainer state. */
 export async function restoreFromCheckpoint(config: TrainConfig, policy: CausalLM, optimizer: AdamW): Promise<Restored> {
-  const dir = await checkpointToResume(config);
+  const dir = await checkpointToResume(config.resume_from_checkpoint as string, config.output_dir);
   const { state, optimizerTensors } = await readCheckpoint(dir);
   try {
     if (state.resolved_config) {

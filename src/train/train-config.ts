@@ -434,6 +434,16 @@ export interface ResolveTrainConfigOptions {
   required?: readonly RequiredTrainKey[];
 }
 
+/** The `required` keys `config` leaves unset ('dataset' is satisfied by dataset_mixer too), each with its message. */
+export function missingTrainKeys(
+  config: Pick<TrainConfig, 'model_name_or_path' | 'output_dir' | 'dataset' | 'dataset_mixer'>,
+  required: readonly RequiredTrainKey[],
+): { key: RequiredTrainKey; detail: string }[] {
+  return required
+    .filter((key) => (key === 'dataset' ? config.dataset === null && config.dataset_mixer === null : config[key] === null))
+    .map((key) => ({ key, detail: key === 'dataset' ? 'is required (or dataset_mixer).' : 'is required.' }));
+}
+
 /**
  * Validates a config (from YAML, CLI flags or code): unknown keys (with the nearest known ones,
  * or "not supported yet" for TRL/PEFT keys alpha-dpo lacks), types, ranges and every rule that
@@ -507,11 +517,7 @@ export function resolveTrainConfig(input: Record<string, unknown>, options: Reso
   if (c.eval_on_start && evalStrategy === 'no') {
     problem('eval_on_start', `evaluation is off (${c.do_eval === false ? 'do_eval: false' : "eval_strategy: 'no'"}): remove one of them.`);
   }
-  for (const key of options.required ?? []) {
-    if (key === 'dataset' ? c.dataset === null && c.dataset_mixer === null : c[key] === null) {
-      problem(key, key === 'dataset' ? 'is required (or dataset_mixer).' : 'is required.');
-    }
-  }
+  for (const { key, detail } of missingTrainKeys(c, options.required ?? [])) problem(key, detail);
   throwIfProblems(TrainConfigError, problems);
 
   const ignored = [...train.notes];

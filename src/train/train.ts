@@ -7,7 +7,7 @@ import { AutoModelForCausalLM } from '../models/auto.js';
 import type { CausalLM } from '../models/causal-lm.js';
 import { AutoTokenizer } from '../tokenizers/auto-tokenizer.js';
 import { type PreferenceTrainerInputs, type TrainOptions, type TrainSummary, trainPreferences } from './preference-trainer.js';
-import { resolveTrainConfig, type TrainConfig, TrainConfigError } from './train-config.js';
+import { missingTrainKeys, resolveTrainConfig, type TrainConfig, TrainConfigError } from './train-config.js';
 import { loadTrainingPairs } from './training-data.js';
 
 /** A path that does not exist here but reads like `org/name` was meant for the Hugging Face hub. */
@@ -60,11 +60,9 @@ export async function train(config: TrainConfig | Record<string, unknown>, optio
   const resolved = isResolved(config)
     ? config
     : resolveTrainConfig(config, { required, ...(options.configWhere ? { where: options.configWhere } : {}) });
-  for (const key of ['model_name_or_path', 'output_dir'] as const) {
-    if (resolved[key] === null) throw new TrainConfigError(key, 'is required.');
-  }
-  if (resolved.dataset === null && resolved.dataset_mixer === null)
-    throw new TrainConfigError('dataset', 'is required (or dataset_mixer).');
+  // A raw config had its required keys checked with every other problem; a resolved one is checked here.
+  const [missing] = missingTrainKeys(resolved, required);
+  if (missing) throw new TrainConfigError(missing.key, missing.detail);
   checkModelFolder('model_name_or_path', resolved.model_name_or_path as string);
   if (resolved.ref_model_name_or_path !== null) checkModelFolder('ref_model_name_or_path', resolved.ref_model_name_or_path);
   for (const { key, why } of resolved.ignored) log(`note: '${key}' has no effect here: ${why}`);
