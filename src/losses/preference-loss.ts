@@ -9,7 +9,7 @@ import { LossInputError, NonFiniteLossError } from './errors.js';
 import { ldDpoLogps } from './ld-dpo.js';
 import { hasRpoTerm, planLoss } from './loss-plan.js';
 import type { LossType } from './registry.js';
-import { perPair, tokenMeanNll } from './shared-terms.js';
+import { plusChosenNll } from './shared-terms.js';
 import type {
   LossContext,
   LossNeed,
@@ -109,9 +109,7 @@ export function preferenceLoss(
     if (hasRpoTerm(plan.config)) {
       // RPO (arXiv 2404.19733, v3): + rpo_alpha·NLL, NLL the chosen token mean (nats/token); added after the list
       // is combined and before WPO weighting, as TRL ≤ 0.28 trl/trainer/dpo_trainer.py DPOTrainer.get_batch_loss_metrics.
-      const nll = tokenMeanNll(context);
-      total = total.add(perPair(nll.mul(plan.config.rpo_alpha as number), total));
-      metrics.nll_loss = nll;
+      ({ losses: total, nll: metrics.nll_loss } = plusChosenNll(context, total, plan.config.rpo_alpha as number));
     }
     if (plan.config.use_weighting) {
       // WPO (Zhou et al. 2024, Eq. 2): w = exp(w_chosen + w_rejected), no gradient, no clamp (TRL ≥ 0.29; TRL ≤ 0.28 clamped w at 1).

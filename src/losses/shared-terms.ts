@@ -48,6 +48,16 @@ export function tokenMeanNll(context: LossContext): Tensor {
   return chosenNll.sum().div(chosenLengths.sum());
 }
 
+/**
+ * `losses` + weight × the chosen completions' token-mean NLL (nats/token), the batch-level term
+ * repeated over the pairs as TRL adds it (CPO's cpo_alpha, RPO's rpo_alpha); the NLL is returned
+ * for the `nll_loss` metric.
+ */
+export function plusChosenNll(context: LossContext, losses: Tensor, weight: number): { losses: Tensor; nll: Tensor } {
+  const nll = tokenMeanNll(context);
+  return { losses: losses.add(perPair(nll.mul(weight), losses)), nll };
+}
+
 /** The scalar `value` repeated over the batch, keeping its gradient (TRL's expand of a batch-level term). */
 export function perPair(value: Tensor, like: Tensor): Tensor {
   return value.expand([like.size(0)]);

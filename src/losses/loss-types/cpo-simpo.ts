@@ -1,6 +1,6 @@
 // CPO-SimPO: SimPO's margin loss on per-token averages plus CPO's NLL of the chosen completions
 // (TRL CPOConfig loss_type "simpo"); AlphaPO's reward shape with alpha.
-import { alphapoTerms, perPair, setting, smoothedLogisticLoss, tokenMeanNll } from '../shared-terms.js';
+import { alphapoTerms, plusChosenNll, setting, smoothedLogisticLoss, type tokenMeanNll } from '../shared-terms.js';
 import type { LossDefinition } from '../types.js';
 
 export const cpoSimpoLoss: LossDefinition = {
@@ -21,11 +21,7 @@ export const cpoSimpoLoss: LossDefinition = {
     const logits = r.chosen.sub(r.rejected).sub(config.gamma_beta_ratio).mul(beta);
     let losses = smoothedLogisticLoss(logits, config.label_smoothing);
     const metrics: Record<string, ReturnType<typeof tokenMeanNll>> = {};
-    if (config.cpo_alpha > 0) {
-      const nll = tokenMeanNll(context);
-      losses = losses.add(perPair(nll.mul(config.cpo_alpha), losses));
-      metrics.nll_loss = nll;
-    }
+    if (config.cpo_alpha > 0) ({ losses, nll: metrics.nll_loss } = plusChosenNll(context, losses, config.cpo_alpha));
     return { losses, chosenRewards: r.chosenRewards, rejectedRewards: r.rejectedRewards, metrics };
   },
 };

@@ -1,5 +1,5 @@
 // CPO: reference-free DPO-style logistic loss plus the chosen completions' NLL (AlphaPO's reward shape with alpha).
-import { alphapoTerms, perPair, setting, smoothedLogisticLoss, tokenMeanNll } from '../shared-terms.js';
+import { alphapoTerms, plusChosenNll, setting, smoothedLogisticLoss, type tokenMeanNll } from '../shared-terms.js';
 import type { LossDefinition } from '../types.js';
 
 export const cpoLoss: LossDefinition = {
@@ -18,11 +18,7 @@ export const cpoLoss: LossDefinition = {
     const r = alphapoTerms(context, beta);
     let losses = smoothedLogisticLoss(r.chosen.sub(r.rejected).mul(beta), config.label_smoothing);
     const metrics: Record<string, ReturnType<typeof tokenMeanNll>> = {};
-    if (config.cpo_alpha > 0) {
-      const nll = tokenMeanNll(context);
-      losses = losses.add(perPair(nll.mul(config.cpo_alpha), losses));
-      metrics.nll_loss = nll;
-    }
+    if (config.cpo_alpha > 0) ({ losses, nll: metrics.nll_loss } = plusChosenNll(context, losses, config.cpo_alpha));
     return { losses, chosenRewards: r.chosenRewards, rejectedRewards: r.rejectedRewards, metrics };
   },
 };
