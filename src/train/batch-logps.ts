@@ -7,7 +7,7 @@ import type { PreferenceLogps } from '../losses/types.js';
 import type { CausalLM } from '../models/causal-lm.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as torch from '../tensor/torch.js';
-import { chosenRows, rejectedRows, scoreBatch } from './batch-scores.js';
+import { chosenRows, rejectedRows, type ScoringOptions, scoreBatch } from './batch-scores.js';
 import type { ReferenceTable } from './reference-cache.js';
 
 /** Where reference log-probs come from: a frozen model, a precomputed table, or nowhere (reference-free losses). */
@@ -17,6 +17,8 @@ export interface BatchLogpsSettings {
   /** true: per-token averages (SimPO, α-DPO); false: sums (DPO). */
   ln: boolean;
   need: ReturnType<typeof lossRequirements>;
+  /** How the batch is laid out for the forward passes (scoringOptions(config)); default: the plain padded batch. */
+  scoring?: ScoringOptions | undefined;
 }
 
 /** Per-sequence log-probs as the loss takes them: averaged over completion tokens (ln) or summed. */
@@ -38,7 +40,7 @@ function referenceLogps(
     const lengths = torch.tensor([...pick(chosenLength), ...pick(rejectedLength)]);
     return { sequence: perSequence(sums, lengths), tokens: null };
   }
-  const scores = torch.noGrad(() => scoreBatch(source.model, batch, { tokens: settings.need.tokens, wpo: false }));
+  const scores = torch.noGrad(() => scoreBatch(source.model, batch, { tokens: settings.need.tokens, wpo: false }, settings.scoring));
   return { sequence: perSequence(scores.sums, scores.lengths), tokens: scores.tokens?.logps ?? null };
 }
 
@@ -51,7 +53,7 @@ export function batchLogps(
 ): PreferenceLogps {
   const b = batch.pairCount;
   const { need } = settings;
-  const policyScores = scoreBatch(policy, batch, { tokens: need.tokens, wpo: need.wpo });
+  const policyScores = scoreBatch(policy, batch, { tokens: need.tokens, wpo: need.wpo }, settings.scoring);
   const policySeq = sequenceValues(policyScores.sums, policyScores.lengths, settings);
   const logps: PreferenceLogps = {
     policyChosen: chosenRows(policySeq, b),
