@@ -22,7 +22,7 @@ function relativeError(a: Tensor, b: Tensor): number {
 const pair = (chosen: [number[], number[]], rejected: [number[], number[]]): TokenizedPair => ({
   chosen: { prompt: Int32Array.from(chosen[0]), completion: Int32Array.from(chosen[1]) },
   rejected: { prompt: Int32Array.from(rejected[0]), completion: Int32Array.from(rejected[1]) },
-  source: { file: 'test', line: 1 },
+  source: { file: 'test', index: 0, line: 1 },
   metadata: {},
 });
 
@@ -45,7 +45,22 @@ function batchOf(pairs: TokenizedPair[]): PreferenceBatch {
 describe('packPairs', () => {
   // Pair 0: prompt [1 2 3], chosen [4 5], rejected [6]. Pair 1: prompts differ in their last
   // token ([7 8] vs [7 9]), completions [10] and [11 12]. Collated T₀ = 5 (pair 0's chosen).
-  const pairs = [pair([[1, 2, 3], [4, 5]], [[1, 2, 3], [6]]), pair([[7, 8], [10]], [[7, 9], [11, 12]])];
+  const pairs = [
+    pair(
+      [
+        [1, 2, 3],
+        [4, 5],
+      ],
+      [[1, 2, 3], [6]],
+    ),
+    pair(
+      [[7, 8], [10]],
+      [
+        [7, 9],
+        [11, 12],
+      ],
+    ),
+  ];
   const arrays = collateArrays(pairs, { paddingValue: 0, padToMultipleOf: null });
   const rows = collatedRows(arrays, 4, arrays.length);
 
@@ -180,9 +195,33 @@ const ARCHS: [PresetName, Record<string, unknown>][] = [
 // than the prompt); completions that start with the same token (shared prefix longer than the
 // prompt). Lengths 4 to 9, so the padded batch pads every row but one.
 const PAIRS = [
-  pair([[5, 6, 7, 8], [9, 10, 11, 12, 13]], [[5, 6, 7, 8], [14, 15]]),
-  pair([[20, 21, 22], [23]], [[20, 21, 24], [25, 26, 27]]),
-  pair([[30, 31], [32, 33, 34]], [[30, 31], [32, 35]]),
+  pair(
+    [
+      [5, 6, 7, 8],
+      [9, 10, 11, 12, 13],
+    ],
+    [
+      [5, 6, 7, 8],
+      [14, 15],
+    ],
+  ),
+  pair(
+    [[20, 21, 22], [23]],
+    [
+      [20, 21, 24],
+      [25, 26, 27],
+    ],
+  ),
+  pair(
+    [
+      [30, 31],
+      [32, 33, 34],
+    ],
+    [
+      [30, 31],
+      [32, 35],
+    ],
+  ),
 ];
 
 const OPTIONS: [string, ScoringOptions][] = [
@@ -219,7 +258,13 @@ describe('scoreBatch: every layout gives the padded batch’s log-probs and grad
         assert.ok(relativeError(tok.logps, want.logps) < 2e-6, `${at}: per-token ${relativeError(tok.logps, want.logps)}`);
         assert.deepEqual(tok.mask.toNumbers(), want.mask.toNumbers(), `${at}: mask`);
         // WPO's weight is a difference of two log-probs of ~5 nats each: its round-off is absolute, not relative.
-        const wpoDiff = torch.tidy(() => (got.wpo as Tensor).sub(plain.wpo as Tensor).abs().max().item());
+        const wpoDiff = torch.tidy(() =>
+          (got.wpo as Tensor)
+            .sub(plain.wpo as Tensor)
+            .abs()
+            .max()
+            .item(),
+        );
         assert.ok(wpoDiff < 1e-5, `${at}: wpo differs by ${wpoDiff}`);
         const grad = gradients(model, () => scoreBatch(model, batch, need, options).sums.mul(weights).sum());
         assert.ok(relativeError(grad, plainGrad) < 2e-5, `${at}: gradient ${relativeError(grad, plainGrad)}`);
@@ -228,5 +273,4 @@ describe('scoreBatch: every layout gives the padded batch’s log-probs and grad
       model.dispose();
     });
   }
-
 });

@@ -22,7 +22,12 @@ export interface LinearTokenLogpsResult {
 }
 
 /** hidden [N, C], weight [V, C] (the LM head), targets int64 [N] in [0, V). */
-export function linearTokenLogps(hidden: Tensor, weight: Tensor, targets: Tensor, options: LinearTokenLogpsOptions): LinearTokenLogpsResult {
+export function linearTokenLogps(
+  hidden: Tensor,
+  weight: Tensor,
+  targets: Tensor,
+  options: LinearTokenLogpsOptions,
+): LinearTokenLogpsResult {
   const cap = options.softcap;
   if (options.chunk > 0) {
     const [logps, collision] = torch.linearTokenLogps(hidden, weight, targets, options.chunk, cap ?? 0);

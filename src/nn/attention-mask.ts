@@ -95,12 +95,20 @@ function layoutMask(sequenceIds: Tensor, branchIds: Tensor, positions: Tensor, s
   return torch.tidy(() => {
     const [batch, time] = sequenceIds.shape as [number, number];
     const index = torch.arange(0, time);
-    let blocked = index.view([1, time]).gt(index.view([time, 1])).view([1, time, time]); // key after query
+    let blocked = index
+      .view([1, time])
+      .gt(index.view([time, 1]))
+      .view([1, time, time]); // key after query
     blocked = blocked.logicalOr(sequenceIds.view([batch, time, 1]).ne(sequenceIds.view([batch, 1, time])));
     const keyBranch = branchIds.view([batch, 1, time]);
     blocked = blocked.logicalOr(keyBranch.ne(0).logicalAnd(keyBranch.ne(branchIds.view([batch, time, 1]))));
     if (slidingWindow !== null && slidingWindow !== undefined) {
-      blocked = blocked.logicalOr(positions.view([batch, time, 1]).sub(positions.view([batch, 1, time])).ge(slidingWindow));
+      blocked = blocked.logicalOr(
+        positions
+          .view([batch, time, 1])
+          .sub(positions.view([batch, 1, time]))
+          .ge(slidingWindow),
+      );
     }
     return blocked.view([batch, 1, time, time]);
   });

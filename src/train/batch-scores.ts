@@ -71,7 +71,12 @@ export function scoreBatch(
 }
 
 /** The same scores from the packed layout and the LM head at completion tokens only. */
-function scorePacked(model: CausalLM, batch: PreferenceBatch, need: { tokens: boolean; wpo: boolean }, options: ScoringOptions): BatchScores {
+function scorePacked(
+  model: CausalLM,
+  batch: PreferenceBatch,
+  need: { tokens: boolean; wpo: boolean },
+  options: ScoringOptions,
+): BatchScores {
   const rows = 2 * batch.pairCount;
   const time = batch.labels.size(1);
   const arrays = {

@@ -129,7 +129,11 @@ async function trainingReference(
   if (!need.reference) return null;
   const model = inputs.reference as CausalLM;
   if (!config.precompute_ref_log_probs) return { model };
-  const ref = await referenceTable(model, inputs.train, { batchSize: config.per_device_eval_batch_size, log, scoring: scoringOptions(config) });
+  const ref = await referenceTable(model, inputs.train, {
+    batchSize: config.per_device_eval_batch_size,
+    log,
+    scoring: scoringOptions(config),
+  });
   log(`reference log-probs ${ref.cached ? 'read from the cache' : 'computed and cached'}: ${ref.path}`);
   return { table: ref.table };
 }
