@@ -273,4 +273,18 @@ describe('scoreBatch: every layout gives the padded batch’s log-probs and grad
       model.dispose();
     });
   }
+
+  test('no tensor outlives the tidy scope around a packed, chunked scoring pass', () => {
+    torch.manualSeed(5);
+    const model = randomInit(PRESETS['llama-tiny']);
+    const batch = batchOf(PAIRS);
+    const before = torch.liveTensorCount();
+    const sums = torch.tidy(() =>
+      scoreBatch(model, batch, { tokens: true, wpo: true }, { prefixSharing: true, paddingFree: true, vocabChunk: 64 }).sums.toNumbers(),
+    );
+    assert.equal(sums.length, 6);
+    assert.equal(torch.liveTensorCount(), before);
+    batch.dispose();
+    model.dispose();
+  });
 });
