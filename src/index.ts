@@ -42,6 +42,7 @@ export {
   UnsupportedArchitectureError,
   UnsupportedDtypeError,
 } from './models/index.js';
+export { AdapterError, LoraAdapter, type LoraSettings, loadAdapter, saveAdapter } from './models/index.js';
 export { AddonLoadError, TorchError } from './native/errors.js';
 export { CheckpointWeightsError } from './nn/errors.js';
 export * as nn from './nn/index.js';
