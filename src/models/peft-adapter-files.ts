@@ -108,7 +108,7 @@ export async function loadAdapterWeights(adapter: LoraAdapter, dir: string): Pro
           const value = adapter.isTransposedOnDisk(name) ? saved.transpose(0, 1) : saved;
           if (value.shape.join() !== t.shape.join()) {
             throw new AdapterError(
-              `${file}: ${key} has shape [${saved.shape}], this model needs [${adapter.isTransposedOnDisk(name) ? [...t.shape].reverse() : t.shape}]; ` +
+              `${file}: ${key} has shape [${saved.shape.join(', ')}], this model needs [${(adapter.isTransposedOnDisk(name) ? [...t.shape].reverse() : t.shape).join(', ')}]; ` +
                 'the adapter was trained on a base model of another size.',
             );
           }
