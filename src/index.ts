@@ -18,6 +18,7 @@ export {
 export * from './io/safetensors.js';
 export * from './losses/index.js';
 export {
+  AdapterError,
   ARCHITECTURES,
   type Architecture,
   AutoModelForCausalLM,
@@ -27,6 +28,9 @@ export {
   type FromPretrainedOptions,
   GPT2LMHeadModel,
   LlamaForCausalLM,
+  LoraAdapter,
+  type LoraSettings,
+  loadAdapter,
   MistralForCausalLM,
   ModelCompatibilityError,
   ModelConfigError,
@@ -38,11 +42,11 @@ export {
   type RandomInitOptions,
   randomInit,
   type SavePretrainedOptions,
+  saveAdapter,
   UnsafeCheckpointError,
   UnsupportedArchitectureError,
   UnsupportedDtypeError,
 } from './models/index.js';
-export { AdapterError, LoraAdapter, type LoraSettings, loadAdapter, saveAdapter } from './models/index.js';
 export { AddonLoadError, TorchError } from './native/errors.js';
 export { CheckpointWeightsError } from './nn/errors.js';
 export * as nn from './nn/index.js';

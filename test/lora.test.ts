@@ -3,7 +3,17 @@
 // gives the base back bit for bit, targets follow PEFT's name rules, and bad settings are refused.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { AdapterError, type CausalLM, LoraAdapter, type LoraSettings, PRESETS, type PresetName, randomInit, type Tensor, torch } from '../src/index.js';
+import {
+  AdapterError,
+  type CausalLM,
+  LoraAdapter,
+  type LoraSettings,
+  PRESETS,
+  type PresetName,
+  randomInit,
+  type Tensor,
+  torch,
+} from '../src/index.js';
 
 const settings = (over: Partial<LoraSettings> = {}): LoraSettings => ({
   r: 4,
@@ -20,7 +30,7 @@ function model(name: PresetName, seed = 1): CausalLM {
   return randomInit(PRESETS[name]);
 }
 
-const ids = () => torch.tensor([[5n, 9n, 2n, 17n, 3n, 40n]]);
+const ids = () => torch.tensor([[5, 9, 2, 17, 3, 40]], { dtype: 'int64' });
 
 function logits(m: CausalLM): Float32Array {
   return torch.tidy(() => torch.noGrad(() => m.forward(ids()).toArray() as Float32Array));
@@ -30,7 +40,8 @@ function logits(m: CausalLM): Float32Array {
 function randomiseB(adapter: LoraAdapter, seed: number): void {
   torch.manualSeed(seed);
   torch.noGrad(() => {
-    for (const [name, t] of adapter.namedParameters()) if (name.endsWith('lora_B.weight')) t.copy_(torch.tidy(() => torch.randn(t.shape).mul(0.1)));
+    for (const [name, t] of adapter.namedParameters())
+      if (name.endsWith('lora_B.weight')) t.copy_(torch.tidy(() => torch.randn(t.shape).mul(0.1)));
   });
 }
 
@@ -82,7 +93,10 @@ describe('LoRA layers', () => {
       [true, 16 / 2],
     ] as const) {
       const m = model('llama-tiny');
-      const adapter = LoraAdapter.attach(m, settings({ r: 4, lora_alpha: 16, use_rslora: rslora, target_modules: ['model.layers.0.self_attn.q_proj'] }));
+      const adapter = LoraAdapter.attach(
+        m,
+        settings({ r: 4, lora_alpha: 16, use_rslora: rslora, target_modules: ['model.layers.0.self_attn.q_proj'] }),
+      );
       assert.deepEqual(adapter.targets, ['model.layers.0.self_attn.q_proj']);
       const named = new Map(adapter.namedParameters());
       const a = named.get('model.layers.0.self_attn.q_proj.lora_A.weight') as Tensor;
@@ -112,10 +126,17 @@ describe('LoRA layers', () => {
     const adapter = LoraAdapter.attach(m, settings());
     for (const [name, t] of adapter.namedParameters()) {
       const values = t.toNumbers();
-      if (name.endsWith('lora_B.weight')) assert.ok(values.every((v) => v === 0), name);
+      if (name.endsWith('lora_B.weight'))
+        assert.ok(
+          values.every((v) => v === 0),
+          name,
+        );
       else {
         const bound = 1 / Math.sqrt(t.shape[1] as number);
-        assert.ok(values.every((v) => Math.abs(v) <= bound), name);
+        assert.ok(
+          values.every((v) => Math.abs(v) <= bound),
+          name,
+        );
         // A uniform on [−b, b] has standard deviation b/√3; over ≥ 256 draws the sample is within 20%.
         const std = Math.sqrt(values.reduce((s, v) => s + v * v, 0) / values.length);
         assert.ok(Math.abs(std / (bound / Math.sqrt(3)) - 1) < 0.2, `${name}: std ${std}`);
@@ -123,9 +144,15 @@ describe('LoRA layers', () => {
       assert.equal(t.dtype, 'float32');
       assert.equal(t.requiresGrad, true);
     }
-    assert.ok(m.namedParameters().every(([, t]) => !t.requiresGrad), 'the base weights are frozen');
+    assert.ok(
+      m.namedParameters().every(([, t]) => !t.requiresGrad),
+      'the base weights are frozen',
+    );
     adapter.dispose();
-    assert.ok(m.namedParameters().every(([, t]) => t.requiresGrad), 'disposing the adapter makes the model trainable again');
+    assert.ok(
+      m.namedParameters().every(([, t]) => t.requiresGrad),
+      'disposing the adapter makes the model trainable again',
+    );
     m.dispose();
   });
 
@@ -144,7 +171,7 @@ describe('LoRA layers', () => {
     m.dispose();
   });
 
-  test("modules_to_save trains a module in full; switched off it holds the base values", () => {
+  test('modules_to_save trains a module in full; switched off it holds the base values', () => {
     const m = model('llama-tiny');
     const base = logits(m);
     const adapter = LoraAdapter.attach(m, settings({ target_modules: ['q_proj'], modules_to_save: ['norm'] }));
@@ -166,15 +193,23 @@ describe('LoRA layers', () => {
     assert.throws(
       () => LoraAdapter.attach(m, settings({ target_modules: ['c_attn'] })),
       (e: unknown) =>
-        e instanceof AdapterError && /matches none/.test(e.message) && /q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj/.test(e.message),
+        e instanceof AdapterError &&
+        /matches none/.test(e.message) &&
+        /q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj/.test(e.message),
     );
-    assert.throws(() => LoraAdapter.attach(m, settings({ r: 0 })), (e: unknown) => e instanceof AdapterError && /r \(lora_r\)/.test(e.message));
+    assert.throws(
+      () => LoraAdapter.attach(m, settings({ r: 0 })),
+      (e: unknown) => e instanceof AdapterError && /r \(lora_r\)/.test(e.message),
+    );
     assert.throws(() => LoraAdapter.attach(m, settings({ r: -2 })), AdapterError);
     assert.throws(
       () => LoraAdapter.attach(m, settings({ target_modules: ['embed_tokens'] })),
       (e: unknown) => e instanceof AdapterError && /not a linear layer/.test(e.message),
     );
-    assert.ok(m.namedParameters().every(([, t]) => t.requiresGrad), 'a refused adapter leaves the model as it was');
+    assert.ok(
+      m.namedParameters().every(([, t]) => t.requiresGrad),
+      'a refused adapter leaves the model as it was',
+    );
     m.dispose();
   });
 });

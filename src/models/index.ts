@@ -27,7 +27,6 @@ export { LoraAdapter } from './lora-adapter.js';
 export { AdapterError, type LoraSettings, loraScaling } from './lora-config.js';
 export { MISTRAL_CONFIG_SCHEMA, type MistralConfig, MistralForCausalLM, resolveMistralConfig } from './mistral.js';
 export { OLMO2_CONFIG_SCHEMA, type Olmo2Config, Olmo2ForCausalLM, resolveOlmo2Config } from './olmo2.js';
-export { PHI3_CONFIG_SCHEMA, type Phi3Config, Phi3ForCausalLM, resolvePhi3Config } from './phi3.js';
 export {
   ADAPTER_CONFIG_FILE,
   ADAPTER_WEIGHTS_FILE,
@@ -37,6 +36,7 @@ export {
   type SaveAdapterOptions,
   saveAdapter,
 } from './peft-adapter-files.js';
+export { PHI3_CONFIG_SCHEMA, type Phi3Config, Phi3ForCausalLM, resolvePhi3Config } from './phi3.js';
 export { PRESET_NAMES, PRESETS, type PresetName } from './presets.js';
 export { configDtype, type FromPretrainedOptions, type RandomInitOptions, randomInit, readModelConfig } from './pretrained.js';
 export { QWEN2_CONFIG_SCHEMA, type Qwen2Config, Qwen2ForCausalLM, resolveQwen2Config } from './qwen2.js';

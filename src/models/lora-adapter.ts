@@ -151,18 +151,26 @@ export class LoraAdapter {
 
   /**
    * Runs `fn` on the base model: adapter off and evaluation mode (no dropout), both restored
-   * afterwards, as TRL computes the reference under disable_adapter().
+   * when `fn` returns (or its promise settles), as TRL computes the reference under disable_adapter().
    */
   withBaseModel<T>(fn: () => T): T {
     const training = this.model.training;
-    this.setEnabled(false);
-    this.model.eval();
-    try {
-      return fn();
-    } finally {
+    const restore = () => {
       this.model.train(training);
       this.setEnabled(true);
+    };
+    this.setEnabled(false);
+    this.model.eval();
+    let result: T;
+    try {
+      result = fn();
+    } catch (e) {
+      restore();
+      throw e;
     }
+    if (result instanceof Promise) return result.finally(restore) as T;
+    restore();
+    return result;
   }
 
   /** [name, tensor] of every trainable tensor: each branch's A and B, then the modules_to_save parameters. */

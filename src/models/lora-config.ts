@@ -113,7 +113,9 @@ export function parseAdapterConfig(raw: unknown, where: string): LoraSettings & 
   };
   const targets = c.target_modules;
   if (!(typeof targets === 'string' || isStringList(targets))) {
-    throw new AdapterError(`${where}: target_modules must be a list of module names or one regular expression, got ${JSON.stringify(targets)}.`);
+    throw new AdapterError(
+      `${where}: target_modules must be a list of module names or one regular expression, got ${JSON.stringify(targets)}.`,
+    );
   }
   const save = c.modules_to_save ?? null;
   if (save !== null && !isStringList(save)) throw new AdapterError(`${where}: modules_to_save must be a list of module names or null.`);
@@ -129,4 +131,15 @@ export function parseAdapterConfig(raw: unknown, where: string): LoraSettings & 
   };
   checkLoraSettings(settings, where);
   return settings;
+}
+
+/**
+ * PEFT's default target_modules per model_type, used when none are given
+ * (peft/utils/constants.py TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING); null where PEFT
+ * has none (Phi-3, OLMo 2), which, as in PEFT, means the targets must be named.
+ */
+export function defaultLoraTargets(modelType: string): string[] | null {
+  if (modelType === 'gpt2') return ['c_attn'];
+  if (['llama', 'mistral', 'qwen2', 'qwen3', 'gemma2', 'gemma3_text'].includes(modelType)) return ['q_proj', 'v_proj'];
+  return null;
 }

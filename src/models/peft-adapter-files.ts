@@ -58,10 +58,14 @@ export async function readAdapterConfig(dir: string): Promise<ReturnType<typeof 
   try {
     files = await readdir(dir);
   } catch {
-    throw new AdapterError(`${dir}: no such adapter folder. A PEFT adapter folder holds ${ADAPTER_CONFIG_FILE} and ${ADAPTER_WEIGHTS_FILE}.`);
+    throw new AdapterError(
+      `${dir}: no such adapter folder. A PEFT adapter folder holds ${ADAPTER_CONFIG_FILE} and ${ADAPTER_WEIGHTS_FILE}.`,
+    );
   }
   if (!files.includes(ADAPTER_CONFIG_FILE)) {
-    throw new AdapterError(`${dir}: no ${ADAPTER_CONFIG_FILE} here; a PEFT adapter folder holds ${ADAPTER_CONFIG_FILE} and ${ADAPTER_WEIGHTS_FILE}.`);
+    throw new AdapterError(
+      `${dir}: no ${ADAPTER_CONFIG_FILE} here; a PEFT adapter folder holds ${ADAPTER_CONFIG_FILE} and ${ADAPTER_WEIGHTS_FILE}.`,
+    );
   }
   if (!files.includes(ADAPTER_WEIGHTS_FILE)) {
     const pickles = files.filter((f) => PICKLE.test(f)).sort();
