@@ -129,7 +129,7 @@ describe('LoRA training', () => {
     }
     const [live, cached] = losses as [number[], number[]];
     // float64 sums in the table against float32 live sums: equal to ~1e-6.
-    live.forEach((l, i) => assert.ok(Math.abs(l - (cached[i] as number)) < 1e-5, `step ${i + 1}: ${l} vs ${cached[i]}`));
+    for (const [i, l] of live.entries()) assert.ok(Math.abs(l - (cached[i] as number)) < 1e-5, `step ${i + 1}: ${l} vs ${cached[i]}`);
     delete process.env.ALPHA_DPO_CACHE;
   });
 

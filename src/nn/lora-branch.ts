@@ -4,6 +4,7 @@
 // PEFT casts x to lora_A's dtype) and the sum is cast back to the layer's dtype, as PEFT does.
 // GPT-2's Conv1D layers hold W as [in, out] on disk, but A and B keep these shapes there too:
 // PEFT's fan_in_fan_out only transposes the merged delta, which our [out, in] Linear never needs.
+import type { Device } from '../tensor/options.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as torch from '../tensor/torch.js';
 import type { Linear, LinearAdapter } from './linear.js';
@@ -42,8 +43,9 @@ export class LoraBranch implements LinearAdapter {
     this.dropout = options.dropout;
     // kaiming_uniform_ with a = √5: gain √(2/(1+a²)) = √(1/3), bound = gain·√(3/fan_in) = 1/√in.
     const bound = 1 / Math.sqrt(inFeatures);
-    this.a = torch.keep(torch.empty([options.r, inFeatures], { dtype: options.dtype }).uniform_(-bound, bound)).requiresGrad_(true);
-    this.b = torch.keep(torch.zeros([out, options.r], { dtype: options.dtype })).requiresGrad_(true);
+    const device = layer.weight.device as Device; // beside the layer's weight
+    this.a = torch.keep(torch.empty([options.r, inFeatures], { dtype: options.dtype, device }).uniform_(-bound, bound)).requiresGrad_(true);
+    this.b = torch.keep(torch.zeros([out, options.r], { dtype: options.dtype, device })).requiresGrad_(true);
   }
 
   /** The layer's output with the branch added (or `y` itself when the adapter is switched off). */
