@@ -147,6 +147,27 @@ describe('LoRA on the command line', () => {
     for (const m of [withAdapter, plain, base]) m.dispose();
   });
 
+  test('adapter_name_or_path continues the trained adapter: its first loss is the trained one, below ln 2', async () => {
+    const lines: string[] = [];
+    const code = await runTrain(
+      [
+        join(HERE, '..', 'examples', 'alpha-dpo-lora.yaml'),
+        ...['--model_name_or_path', join(root, 'model'), '--dataset', join(root, 'data'), '--output_dir', join(root, 'continued')],
+        ...['--max_steps', '1', '--gradient_accumulation_steps', '1', '--save_strategy', 'no', '--eval_strategy', 'no'],
+        ...['--loss_type', 'sigmoid', '--beta', '0.1', '--gamma_beta_ratio', 'null', '--alpha', 'null', '--ln', 'null'],
+        ...['--adapter_name_or_path', out()],
+      ],
+      into(lines),
+    );
+    assert.equal(code, 0, lines.join('\n'));
+    const text = lines.join('\n');
+    assert.match(text, /note: 'lora_r' has no effect here: the adapter in .* brings its own setting/);
+    assert.match(text, /LoRA r=4 on 14 layers/, 'r comes from the adapter folder (4), not the YAML (32)');
+    const summary = JSON.parse(await readFile(join(root, 'continued', 'train_summary.json'), 'utf8'));
+    // A fresh adapter starts at exactly ln 2 (B = 0); a trained one does not.
+    assert.ok(Math.abs(summary.finalLoss - Math.LN2) > 1e-4, `first loss ${summary.finalLoss}`);
+  });
+
   test('use_peft mistakes fail before any work: lora keys without use_peft, r = 0, targets that match nothing', async () => {
     const base = ['--model_name_or_path', join(root, 'model'), '--dataset', join(root, 'data'), '--output_dir', join(root, 'bad')];
     const example = join(HERE, '..', 'examples', 'alpha-dpo-lora.yaml');

@@ -68,25 +68,29 @@ export const LORA_CONFIG_SCHEMA = {
     type: 'string',
     default: null,
     doc:
-      'A PEFT LoRA adapter folder to continue training (needs use_peft); its adapter_config.json sets r, alpha, dropout and targets, ' +
-      'and the lora_* keys must be left unset.',
+      'A PEFT LoRA adapter folder to continue training (needs use_peft); its adapter_config.json sets r, alpha, dropout and targets ' +
+      '(lora_* keys beside it have no effect, with a note).',
     source: 'LLaMA-Factory',
   },
 } as const satisfies Record<string, Field>;
 
-/** The LoRA keys' cross-field rules: lora_* and adapter_name_or_path need use_peft; an adapter folder brings its own settings. */
-export function loraConfigProblems(
+/**
+ * The LoRA keys' cross-field rules: lora_* and adapter_name_or_path need use_peft (problems); with
+ * adapter_name_or_path the adapter's own adapter_config.json sets r, alpha, dropout and targets, so
+ * lora_* keys given beside it have no effect (notes, so a LoRA config can continue its own adapter).
+ */
+export function loraConfigRules(
   values: { use_peft: boolean; adapter_name_or_path: string | null },
   given: readonly string[],
-): [string, string][] {
+): { problems: [string, string][]; notes: { key: string; why: string }[] } {
   const loraKeys = given.filter((k) => k.startsWith('lora_') || k === 'use_rslora');
-  const out: [string, string][] = [];
   if (!values.use_peft) {
-    for (const key of [...loraKeys, ...given.filter((k) => k === 'adapter_name_or_path')])
-      out.push([key, 'has no effect without use_peft: true (set it to train a LoRA adapter, or remove this key).']);
-  } else if (values.adapter_name_or_path !== null) {
-    for (const key of loraKeys)
-      out.push([key, 'adapter_name_or_path brings its own LoRA settings (its adapter_config.json): remove this key.']);
+    const keys = [...loraKeys, ...given.filter((k) => k === 'adapter_name_or_path')];
+    return { problems: keys.map((k) => [k, 'has no effect without use_peft: true (set it to train a LoRA adapter, or remove this key).']), notes: [] };
   }
-  return out;
+  if (values.adapter_name_or_path === null) return { problems: [], notes: [] };
+  return {
+    problems: [],
+    notes: loraKeys.map((key) => ({ key, why: `the adapter in ${values.adapter_name_or_path} brings its own setting (its adapter_config.json).` })),
+  };
 }
