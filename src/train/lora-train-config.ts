@@ -86,11 +86,17 @@ export function loraConfigRules(
   const loraKeys = given.filter((k) => k.startsWith('lora_') || k === 'use_rslora');
   if (!values.use_peft) {
     const keys = [...loraKeys, ...given.filter((k) => k === 'adapter_name_or_path')];
-    return { problems: keys.map((k) => [k, 'has no effect without use_peft: true (set it to train a LoRA adapter, or remove this key).']), notes: [] };
+    return {
+      problems: keys.map((k) => [k, 'has no effect without use_peft: true (set it to train a LoRA adapter, or remove this key).']),
+      notes: [],
+    };
   }
   if (values.adapter_name_or_path === null) return { problems: [], notes: [] };
   return {
     problems: [],
-    notes: loraKeys.map((key) => ({ key, why: `the adapter in ${values.adapter_name_or_path} brings its own setting (its adapter_config.json).` })),
+    notes: loraKeys.map((key) => ({
+      key,
+      why: `the adapter in ${values.adapter_name_or_path} brings its own setting (its adapter_config.json).`,
+    })),
   };
 }
