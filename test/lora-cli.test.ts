@@ -8,6 +8,7 @@ import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { runEvaluate } from '../src/cli/evaluate.js';
 import { runGenerate } from '../src/cli/generate.js';
 import { runMerge } from '../src/cli/merge.js';
 import { runScore } from '../src/cli/score.js';
@@ -96,6 +97,13 @@ describe('LoRA on the command line', () => {
     const scoreArgs = ['--model', join(root, 'model'), '--data', join(root, 'data', 'test.jsonl')];
     assert.equal(await runScore([...scoreArgs, '--adapter', out(), '--out', scored], into([])), 0);
     assert.equal(await runScore([...scoreArgs, '--out', scoredBase], into([])), 0);
+    // evaluate --adapter: DPO metrics of the adapter against its own base (adapter off).
+    const evaluated: string[] = [];
+    const evalArgs = ['--model', join(root, 'model'), '--data', join(root, 'data', 'test.jsonl'), '--adapter', out()];
+    assert.equal(await runEvaluate(evalArgs, into(evaluated)), 0, evaluated.join('\n'));
+    assert.match(evaluated.join('\n'), /loss "sigmoid", summed log-probs, 4 pairs/);
+    const margin = Number(/eval_rewards\/margins\s+(\S+)/.exec(evaluated.join('\n'))?.[1]);
+    assert.ok(Number.isFinite(margin) && margin !== 0, `the trained adapter's margin against its base: ${margin}`);
     const first = (f: string) => readFile(f, 'utf8').then((t) => JSON.parse(t.split('\n')[0] as string).chosen_logps as number);
     assert.notEqual(await first(scored), await first(scoredBase), 'the adapter changes the scores');
   });
