@@ -55,6 +55,7 @@ const snapshot = (m: CausalLM) => m.namedParameters().map(([n, t]) => [n, t.toNu
 
 describe('LoRA training', () => {
   test('only the adapter trains: frozen base unchanged, no base gradients, optimiser state for the adapter alone; step 1 loss is ln 2', async () => {
+    const live = torch.liveTensorCount();
     const policy = loraModel(1, 2);
     const before = snapshot(policy);
     const adapterBefore = (policy.adapter as LoraAdapter).namedParameters().map(([, t]) => t.toNumbers());
@@ -67,7 +68,12 @@ describe('LoRA training', () => {
         quiet: true,
         onGradients: (_step, params: readonly Tensor[]) => {
           gradientCount = params.length;
-          baseGrads = policy.namedParameters().filter(([, t]) => t.grad !== null).length;
+          // Each .grad read is a new handle: dispose it so the live-tensor count below stays exact.
+          baseGrads = policy.namedParameters().filter(([, t]) => {
+            const g = t.grad;
+            g?.dispose();
+            return g !== null;
+          }).length;
         },
       },
     );
@@ -84,6 +90,7 @@ describe('LoRA training', () => {
     assert.ok(Math.abs((summary.stepLosses[0] as number) - Math.LN2) < 1e-6, `step 1 loss ${summary.stepLosses[0]}`);
     assert.ok((summary.stepLosses[2] as number) < Math.LN2, `the loss falls: ${summary.stepLosses}`);
     policy.dispose();
+    assert.equal(torch.liveTensorCount(), live, 'the model, its adapter and the run leave no tensor behind');
   });
 
   test('the adapter-off reference equals a separate base-model reference: identical losses (α-DPO, 4 steps)', async () => {
