@@ -7,6 +7,7 @@
         "native/src/tensor_handle.cc",
         "native/src/convert.cc",
         "native/src/core.cc",
+        "native/src/distributed.cc",
         "native/src/ops.generated.cc"
       ],
       "include_dirs": [
@@ -16,7 +17,8 @@
       "defines": [
         "NAPI_VERSION=8",
         "NAPI_CPP_EXCEPTIONS",
-        "_GLIBCXX_USE_CXX11_ABI=<!(node scripts/find-libtorch.mjs --abi)"
+        "_GLIBCXX_USE_CXX11_ABI=<!(node scripts/find-libtorch.mjs --abi)",
+        "<!@(node scripts/find-libtorch.mjs --c10d)"
       ],
       "cflags!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++20"],
