@@ -168,8 +168,25 @@ describe('data-parallel training (2 processes, gloo on loopback)', { skip: noC10
         [s1.mean as number, s1.std as number, s1.variance as number],
         'α-DPO running mean, std, variance',
       );
-      // Only rank 0 wrote: one metrics file, with one record per step.
       assert.ok((await readdir(two)).includes('model.safetensors'));
+      if (loss === 'alpha-dpo') {
+        // The one-process checkpoint counts global batches of 4 pairs; 2 processes × 4 pairs would read 8 per step.
+        const port2 = String(await freePort());
+        const r = await start([
+          config,
+          '--output_dir',
+          one,
+          '--resume',
+          '--max_steps',
+          '6',
+          '--nproc_per_node',
+          '2',
+          '--master_port',
+          port2,
+        ]).done;
+        assert.notEqual(r.code, 0);
+        assert.match(r.output, /global batches of 4 pairs .* this run has 4 × 2 processes = 8: resume it with 1 process/);
+      }
     });
   }
 

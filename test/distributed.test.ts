@@ -158,6 +158,18 @@ describe('torch.distributed across two processes (gloo, loopback)', { skip: noC1
   });
 });
 
+describe('torch.distributed: a rank that hangs', { skip: noC10d }, () => {
+  test('the other fails after the timeout, saying every rank is alive and one is stuck', async () => {
+    const [zero, one] = await runRanks('peer-hangs', 2, 3);
+    assert.equal(one?.code, 0, one?.stderr);
+    assert.equal(zero?.code, 1, zero?.stdout);
+    assert.match(
+      zero?.stderr ?? '',
+      /allReduce failed on rank 0 of 2 \(timeout 3 s\): every other rank is still alive, so one of them is stuck/,
+    );
+  });
+});
+
 describe('the launcher flags and the data shards', () => {
   test('takeLaunchArgs takes torchrun flags (either spelling) and leaves the rest', () => {
     const { launch, rest } = takeLaunchArgs(['c.yaml', '--nproc-per-node', '2', '--beta', '0.1', '--master_port=1234']);

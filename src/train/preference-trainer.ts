@@ -230,11 +230,15 @@ function dataStreamShape(config: TrainConfig, dp: DataParallel | null, cursor: u
   const batchSize = config.per_device_train_batch_size * worldSize;
   const saved = (cursor as { batchSize?: unknown } | undefined)?.batchSize;
   if (typeof saved === 'number' && saved !== batchSize) {
+    const per = config.per_device_train_batch_size;
+    const needed = saved % per === 0 ? `${saved / per} process${saved / per === 1 ? '' : 'es'}` : null;
     throw new TrainConfigError(
       'per_device_train_batch_size',
-      `the checkpoint's data cursor counts batches of ${saved} pairs (per_device_train_batch_size × processes when it was written), but this run's batches ` +
-        `have ${config.per_device_train_batch_size} × ${worldSize} = ${batchSize}: resume with per_device_train_batch_size × processes = ${saved} ` +
-        `(e.g. ${saved % worldSize === 0 ? `per_device_train_batch_size ${saved / worldSize} with ${worldSize} processes` : `${saved} processes of 1 pair`}).`,
+      `the checkpoint's data cursor counts global batches of ${saved} pairs (per_device_train_batch_size × processes when it was written), ` +
+        `but this run has ${per} × ${worldSize} process${worldSize === 1 ? '' : 'es'} = ${batchSize}: ` +
+        (needed
+          ? `resume it with ${needed} (--nproc_per_node, or WORLD_SIZE).`
+          : 'resume it with the per_device_train_batch_size and processes it was written with.'),
     );
   }
   return { batchSize, ...(dp ? { shard: { rank: dp.rank, worldSize: dp.worldSize } } : {}) };

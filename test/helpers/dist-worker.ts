@@ -47,6 +47,15 @@ try {
       process.stderr.write(`failed all-reduce took ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
     }
     process.stdout.write('{"unexpected":"the all-reduce succeeded without rank 1"}\n');
+  } else if (scenario === 'peer-hangs') {
+    // Rank 1 stays alive but never joins the second all-reduce (it sleeps past rank 0's timeout).
+    torch.distributed.allReduce(torch.ones([4]), 'sum');
+    if (rank === 1) {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, (timeout + 5) * 1000);
+      process.exit(0);
+    }
+    torch.distributed.allReduce(torch.ones([4]), 'sum');
+    process.stdout.write('{"unexpected":"the all-reduce succeeded without rank 1"}\n');
   } else {
     throw new Error(`unknown scenario ${scenario}`);
   }
