@@ -11,7 +11,8 @@ import { PreferenceBatches } from '../src/data/batch/preference-batches.js';
 import { DataConfigError } from '../src/data/errors.js';
 import { torch } from '../src/index.js';
 import { DistributedError } from '../src/tensor/distributed.js';
-import { TrainConfigError } from '../src/train/train-config.js';
+import { joinProcessGroupFromEnv } from '../src/train/process-group.js';
+import { resolveTrainConfig, TrainConfigError } from '../src/train/train-config.js';
 import { freePort } from './helpers/free-port.js';
 import { makePairs } from './helpers/tiny-training.js';
 
@@ -199,6 +200,23 @@ describe('the launcher flags and the data shards', () => {
       for (const p of [all, ...parts]) p.dispose();
     }
     assert.deepEqual(shards[1]?.cursor, whole.cursor);
+  });
+
+  test("ddp_backend 'nccl' is refused while the trainer keeps the models on the CPU", () => {
+    const saved = { RANK: process.env.RANK, WORLD_SIZE: process.env.WORLD_SIZE };
+    Object.assign(process.env, { RANK: '0', WORLD_SIZE: '2' });
+    try {
+      const config = resolveTrainConfig({ loss_type: 'sigmoid', beta: 0.1, ddp_backend: 'nccl' });
+      assert.throws(
+        () => joinProcessGroupFromEnv(config, () => {}),
+        (e: unknown) => e instanceof TrainConfigError && /'nccl' reduces CUDA tensors.*use 'gloo'/.test(e.message),
+      );
+      assert.equal(torch.distributed.isInitialized(), false);
+    } finally {
+      for (const [k, v] of Object.entries(saved))
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+    }
   });
 
   test('a last batch too small to give every process a pair is refused with what to do', () => {

@@ -45,8 +45,14 @@ export function joinProcessGroupFromEnv(config: TrainConfig, log: (line: string)
       `WORLD_SIZE is ${worldSize} but RANK is not set: start workers with alpha-dpo train --nproc_per_node N, torchrun, or set RANK (e.g. from SLURM_PROCID).`,
     );
   }
-  shareCores();
   const backend = config.ddp_backend ?? 'gloo';
+  if (backend === 'nccl') {
+    throw new TrainConfigError(
+      'ddp_backend',
+      "'nccl' reduces CUDA tensors, but the trainer keeps the models on the CPU: use 'gloo' (the default). torch.distributed with 'nccl' is available to your own code in an addon built against a CUDA libtorch.",
+    );
+  }
+  shareCores();
   if (rank === 0) log(`joining a ${backend} process group of ${worldSize} at ${process.env.MASTER_ADDR}:${process.env.MASTER_PORT}`);
   torch.distributed.initProcessGroup({ backend, rank, worldSize, timeout: config.ddp_timeout });
   return { rank, worldSize, leave: () => void torch.distributed.destroyProcessGroup() };

@@ -394,7 +394,7 @@ export const TRAIN_CONFIG_SCHEMA = {
     type: 'enum',
     values: ['gloo', 'nccl'],
     default: null,
-    doc: "torch.distributed backend of a multi-process run (docs/distributed.md): 'gloo' (CPU tensors; the default) or 'nccl' (CUDA).",
+    doc: "torch.distributed backend of a multi-process run (docs/distributed.md): 'gloo' (CPU tensors; the default). 'nccl' (CUDA tensors) is refused while the trainer keeps the models on the CPU.",
     source: TF,
   },
   ddp_timeout: {
