@@ -288,4 +288,31 @@ describe('data-parallel training (2 processes, gloo on loopback)', { skip: noC10
     assert.ok((await readdir(out)).includes(`checkpoint-${stopped[1]}`), `checkpoint-${stopped[1]} written`);
     for (const pid of workers) assert.throws(() => process.kill(pid, 0), /ESRCH/, `worker ${pid} is gone`);
   });
+
+  test('the launcher killed with SIGKILL: its workers notice and exit (no orphans)', async () => {
+    const config = await writeConfig('orphans', 'sigmoid', ['max_steps: 100000', 'save_strategy: "no"', 'per_device_train_batch_size: 2']);
+    const out = join(root, 'orphans');
+    const launcher = start([config, '--output_dir', out, '--nproc_per_node', '2', '--master_port', String(await freePort())]);
+    while (!(await readFile(join(out, 'metrics.jsonl'), 'utf8').catch(() => '')).includes('"step":2,')) {
+      assert.equal(launcher.child.exitCode, null, 'the launcher ended before step 2');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const workers = execFileSync('ps', ['-o', 'pid=', '--ppid', String(launcher.child.pid)], { encoding: 'utf8' })
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    assert.equal(workers.length, 2, 'two workers');
+    launcher.child.kill('SIGKILL');
+    await launcher.done;
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    // No time limit: a worker that never noticed would hang this test, which is the failure it reports.
+    while (workers.some(alive)) await new Promise((r) => setTimeout(r, 100));
+  });
 });
