@@ -119,11 +119,16 @@ async function stepBench(): Promise<void> {
     ].join('\n'),
   );
   const cli = join(ROOT, 'src', 'cli', 'main.ts');
+  // The one process gets every core (Debian's libtorch 1.13 would start with 1 thread on 2 cores); the launcher gives each of the two cores / 2.
+  const threads = String(cpus().length);
   const tps = async (args: string[], out: string) => {
+    const env: Record<string, string> = args.includes('--nproc_per_node')
+      ? {}
+      : { OMP_NUM_THREADS: threads, OPENBLAS_NUM_THREADS: threads };
     await exec(
       process.execPath,
       ['--import', 'tsx', cli, 'train', config, '--output_dir', out, '--overwrite_output_dir', 'true', ...args],
-      {},
+      env,
     );
     return JSON.parse(await readFile(join(out, 'train_summary.json'), 'utf8')).tokensPerSecond as number;
   };
