@@ -67,6 +67,7 @@ export interface Contrast {
   b: string;
   /** Gold win rate of a − b at the end, paired by seed and prompt. */
   difference: BootstrapInterval;
+  /** Holm-adjusted p over the primary contrasts; NaN for a secondary one. */
   holmP: number;
   welch: WelchResult;
   /** P(a run of a has a higher final gold win rate than a run of b). */
@@ -92,6 +93,8 @@ export interface StudyAnalysis {
 
 export const KL_TARGETS = [2, 5, 10] as const;
 export const REFERENCE_METHOD = 'α-DPO';
+/** The design's primary contrasts are α-DPO against these; Holm's correction runs over them. Others are secondary (unadjusted). */
+export const PRIMARY_COMPARATORS: readonly string[] = ['SimPO', 'DPO'];
 
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const last = (r: RunRecord) => r.checkpoints[r.checkpoints.length - 1] as CheckpointSummary;
@@ -275,8 +278,9 @@ function contrasts(preset: StudyPreset, methods: readonly MethodResult[], record
         seeds: seeds.length,
       });
     }
-    const adjusted = holmAdjust(found.map((c) => c.difference.pValue));
-    found.forEach((c, i) => {
+    const primary = found.filter((c) => PRIMARY_COMPARATORS.includes(c.b));
+    const adjusted = holmAdjust(primary.map((c) => c.difference.pValue));
+    primary.forEach((c, i) => {
       c.holmP = adjusted[i] as number;
     });
     out.push(...found);

@@ -119,7 +119,7 @@ export function studySections(plan: StudyPlan, analysis: StudyAnalysis): Section
       String(c.seeds),
       ci(c.difference),
       c.difference.pValue.toPrecision(2),
-      c.holmP.toPrecision(2),
+      Number.isNaN(c.holmP) ? '— (secondary)' : c.holmP.toPrecision(2),
       Number.isFinite(c.welch.pValue) ? c.welch.pValue.toPrecision(2) : 'n/a',
       pct(c.superiority),
     ]),

@@ -82,6 +82,13 @@ const FULL_GRIDS: readonly StudyMethod[] = [
     grid: { beta: [2, 10], gamma_beta_ratio: [0.3, 0.5, 1], ln: [true], learning_rate: [3e-5, 1e-4, 3e-4] },
   },
   { name: 'α-DPO', lossType: 'alpha-dpo', baseFrom: 'SimPO', grid: { alpha: [0.05, 0.1, 0.2, 0.5], normalization: ['ema'] } },
+  // The secondary arm: the bias-corrected normalisation instead of the reference code's (docs/alpha-dpo.md).
+  {
+    name: 'α-DPO (debiased)',
+    lossType: 'alpha-dpo',
+    baseFrom: 'SimPO',
+    grid: { alpha: [0.05, 0.1, 0.2, 0.5], normalization: ['ema-debiased'] },
+  },
 ];
 
 const SMALL_MODEL: StudyModelShape = { hiddenSize: 64, intermediateSize: 192, layers: 2, heads: 4 };

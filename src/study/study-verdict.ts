@@ -18,16 +18,20 @@ export function studyVerdict(plan: StudyPlan, analysis: StudyAnalysis): string[]
     const d = c.difference;
     const where = c.condition === 'control' ? ' with the unbiased (λ = 0) judge' : '';
     const ci = `95% CI [${signed(d.low)}, ${signed(d.high)}] points`;
-    if ((d.low > 0 || d.high < 0) && c.holmP < 0.05) {
+    const p = Number.isNaN(c.holmP) ? d.pValue : c.holmP;
+    const pText = Number.isNaN(c.holmP)
+      ? `secondary contrast, unadjusted p = ${d.pValue.toPrecision(2)}`
+      : `Holm-adjusted p = ${c.holmP.toPrecision(2)}`;
+    if ((d.low > 0 || d.high < 0) && p < 0.05) {
       out.push(
         `${c.a} ${d.estimate > 0 ? 'beat' : 'fell behind'} ${c.b}${where}: its gold win rate against SFT differs by ${signed(d.estimate)} points ` +
-          `(${ci}; Holm-adjusted p = ${c.holmP.toPrecision(2)}; Welch over seed means p = ${fmtP(c.welch.pValue)}; ` +
+          `(${ci}; ${pText}; Welch over seed means p = ${fmtP(c.welch.pValue)}; ` +
           `a run of ${c.a} beat a run of ${c.b} in ${pts(c.superiority)}% of run pairs, ${c.seeds} seeds).`,
       );
     } else {
       out.push(
         `${c.a} against ${c.b}${where}: no difference detected at this power (${c.seeds} seeds × ${prompts} prompts): ` +
-          `the gold win rate differs by ${signed(d.estimate)} points, ${ci}, Holm-adjusted p = ${c.holmP.toPrecision(2)}; ` +
+          `the gold win rate differs by ${signed(d.estimate)} points, ${ci}, ${pText}; ` +
           `a run of ${c.a} beat a run of ${c.b} in ${pts(c.superiority)}% of run pairs. A true difference as large as the interval's ends cannot be ruled out.`,
       );
     }
