@@ -3,7 +3,7 @@
 // same seed gives the same report byte for byte; a second run resumes from the cache without
 // training; α-DPO with α = 0 reproduces SimPO's run exactly.
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -63,6 +63,8 @@ describe('LenTrap tiny preset', () => {
     assert.deepEqual(await readdir(join(first, 'runs')), runsBefore);
     assert.equal(await readFile(join(first, 'report.md'), 'utf8'), md);
 
+    await assert.rejects(study(['lentrap', '--preset', 'quick', '--out', first]), /already holds a study with other settings/);
+
     const report = await study(['report', first]);
     assert.equal(report.code, 0);
     assert.match(report.err, /6 finished runs reported/);
@@ -93,5 +95,17 @@ describe('LenTrap tiny preset', () => {
     await assert.rejects(study(['lentrap', '--preset', 'tiny']), /needs --out DIR/);
     await assert.rejects(study(['report', join(tmpdir(), 'no-such-study-dir')]), /has no study.json/);
     await assert.rejects(study(['nope']), /unknown study 'nope'/);
+    const dir = await tempDir();
+    const methods = join(dir, 'methods.json');
+    await writeFile(methods, JSON.stringify([{ name: 'X', loss_type: 'nope', grid: { beta: [1] } }]));
+    await assert.rejects(
+      study(['lentrap', '--preset', 'tiny', '--out', dir, '--methods', methods]),
+      /unknown loss_type 'nope'; known: alpha-dpo/,
+    );
+    await writeFile(methods, JSON.stringify([{ name: 'X', grid: {} }]));
+    await assert.rejects(
+      study(['lentrap', '--preset', 'tiny', '--out', dir, '--methods', methods]),
+      /needs "name", "loss_type" and "grid"/,
+    );
   });
 });

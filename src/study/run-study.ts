@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { type EvalSet, type ScoredSamples, sampleAndScore } from './evaluate-checkpoint.js';
 import { cacheKey, readJsonIfPresent, writeJsonAtomic } from './run-cache.js';
 import { selectConfig } from './study-analysis.js';
+import { StudyConfigError } from './study-errors.js';
 import { type EvalSplit, evalSamplingSeed, type RunRecord, type RunSpec, runStudyRun } from './study-run.js';
 import { checkMethods, gridConfigs, type JudgeCondition, type MethodConfig, type StudyMethod, type StudyPreset } from './study-settings.js';
 import { buildStudyWorld, judgeFor, type StudyWorld } from './study-world.js';
@@ -78,6 +79,7 @@ export async function runStudy(options: RunStudyOptions): Promise<{ records: Run
   const { preset, outDir } = options;
   const log = options.log ?? (() => {});
   checkMethods(preset.methods);
+  await checkSameStudy(outDir, preset);
   const world = await buildStudyWorld(outDir, preset, log);
   const sftDir = join(outDir, 'cache', `sft-${world.sftKey}`);
   const plan: StudyPlan = {
@@ -197,6 +199,19 @@ export async function runStudy(options: RunStudyOptions): Promise<{ records: Run
     return { records, stopped };
   } finally {
     world.sft.dispose();
+  }
+}
+
+/** A folder holds one study: the same preset apart from its methods (methods may be added or changed; their runs are keyed apart). */
+async function checkSameStudy(outDir: string, preset: StudyPreset): Promise<void> {
+  const existing = await readJsonIfPresent<StudyPlan>(join(outDir, PLAN_FILE));
+  if (!existing) return;
+  const { methods: _a, ...before } = existing.preset;
+  const { methods: _b, ...now } = preset;
+  if (cacheKey(before) !== cacheKey(now)) {
+    throw new StudyConfigError(
+      `${outDir} already holds a study with other settings (preset '${existing.preset.name}'): resume it with the same preset, or give another --out folder.`,
+    );
   }
 }
 

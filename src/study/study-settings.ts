@@ -62,12 +62,12 @@ export interface StudyPreset {
 }
 
 const ONE_CONFIG: readonly StudyMethod[] = [
-  { name: 'DPO', lossType: 'sigmoid', grid: { beta: [0.1], ln: [false], learning_rate: [1e-4] } },
-  { name: 'SimPO', lossType: 'simpo', grid: { beta: [2], gamma_beta_ratio: [0.5], ln: [true], learning_rate: [1e-4] } },
+  { name: 'DPO', lossType: 'sigmoid', grid: { beta: [0.1], ln: [false], learning_rate: [3e-4] } },
+  { name: 'SimPO', lossType: 'simpo', grid: { beta: [2], gamma_beta_ratio: [0.5], ln: [true], learning_rate: [3e-4] } },
   {
     name: 'α-DPO',
     lossType: 'alpha-dpo',
-    grid: { beta: [2], gamma_beta_ratio: [0.5], alpha: [0.1], normalization: ['ema'], ln: [true], learning_rate: [1e-4] },
+    grid: { beta: [2], gamma_beta_ratio: [0.5], alpha: [0.1], normalization: ['ema'], ln: [true], learning_rate: [3e-4] },
   },
 ];
 
@@ -120,8 +120,8 @@ export const PRESETS: Record<'tiny' | 'quick' | 'full', StudyPreset> = {
     worldSeed: 0,
     world: DEFAULT_WORLD_SHAPE,
     model: SMALL_MODEL,
-    sft: { steps: 300, batchSize: 64, learningRate: 3e-3 },
-    trainPrompts: 1536,
+    sft: { steps: 200, batchSize: 64, learningRate: 3e-3 },
+    trainPrompts: 1024,
     samplesPerPrompt: 4,
     validationPrompts: 256,
     testPrompts: 256,
