@@ -19,6 +19,7 @@ import { checkpointSteps } from '../src/study/study-run.js';
 import { checkMethods, gridConfigs } from '../src/study/study-settings.js';
 import { hierarchicalBootstrap, holmAdjust, studentTwoSidedP, welchTest } from '../src/study/study-statistics.js';
 import { bestWorstPairs } from '../src/study/study-world.js';
+import { escapeXml, niceTicks, svgChart } from '../src/study/svg-chart.js';
 import {
   createWorld,
   promptTokens,
@@ -341,5 +342,36 @@ describe('study plumbing', () => {
     assert.equal(canonicalJson({ b: 1, a: [1, { d: 2, c: 3 }] }), '{"a":[1,{"c":3,"d":2}],"b":1}');
     assert.equal(cacheKey({ a: 1, b: 2 }), cacheKey({ b: 2, a: 1 }));
     assert.notEqual(cacheKey({ a: 1, b: 2 }), cacheKey({ a: 1, b: 3 }));
+  });
+});
+
+describe('SVG charts', () => {
+  test('ticks are round steps of 1, 2 or 5 × 10^k covering the range', () => {
+    // (0.93 − 0) / 5 = 0.186 → step 0.2; (37 − 12) / 5 = 5 → step 5.
+    assert.deepEqual(niceTicks(0, 0.93), [0, 0.2, 0.4, 0.6, 0.8]);
+    assert.deepEqual(niceTicks(12, 37), [15, 20, 25, 30, 35]);
+    assert.deepEqual(niceTicks(3, 3), [3]);
+  });
+
+  test('a chart has one marker per finite point, one line per connected series, escaped text', () => {
+    const svg = svgChart(
+      [
+        {
+          name: 'α<DPO>',
+          line: true,
+          points: [
+            { x: 0, y: 0 },
+            { x: 1, y: 1, label: 'a & b' },
+            { x: 2, y: Number.NaN },
+          ],
+        },
+        { name: 'seeds', line: false, points: [{ x: 0.5, y: 0.5 }] },
+      ],
+      { title: 'T', xLabel: 'x', yLabel: 'y', yReference: 0.5 },
+    );
+    assert.equal(svg.match(/<circle /g)?.length, 3);
+    assert.equal(svg.match(/<polyline /g)?.length, 1);
+    assert.ok(svg.includes('α&lt;DPO&gt;') && svg.includes('<title>a &amp; b</title>'));
+    assert.equal(escapeXml('"<&>"'), '&quot;&lt;&amp;&gt;&quot;');
   });
 });
