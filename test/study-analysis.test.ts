@@ -93,4 +93,37 @@ describe('study analysis', () => {
     assert.match(verdict, /α-DPO beat SimPO: its gold win rate against SFT differs by \+12\.0 points/);
     assert.match(verdict, /α-DPO against DPO: no difference detected at this power \(3 seeds × 256 prompts\)/);
   });
+
+  test('the verdict reports the oracle pick and the λ = 0 control when the study has them', () => {
+    // SimPO tuned: the judge picks β = 2 (LC 0.7, gold 0.6), the oracle β = 10 (gold 0.65); confirmation
+    // wins 0.55 (judge pick) and 0.60 (oracle pick): the practitioner's pick costs 5 points.
+    const tuned = [
+      record('SimPO', 100, 0.6, { split: 'validation', lcWin: 0.7, config: { beta: 2 } }),
+      record('SimPO', 100, 0.65, { split: 'validation', lcWin: 0.6, config: { beta: 10 } }),
+    ];
+    const confirm = [0, 1].flatMap((s) => [
+      record('SimPO', s, 0.55, { config: { beta: 2 } }),
+      record('SimPO', s, 0.6, { config: { beta: 10 } }),
+    ]);
+    // The control condition: SimPO at 0.58, 3 points above its biased-judge run.
+    const control = [0, 1].map((s) => ({ ...record('SimPO', s, 0.58, { config: { beta: 2 } }), key: `control-${s}` }));
+    for (const r of control) r.spec = { ...r.spec, condition: 'control' };
+    const controlTuned = tuned.map((r) => ({ ...r, key: `control-${r.key}`, spec: { ...r.spec, condition: 'control' as const } }));
+    const twoConditions = {
+      ...preset,
+      conditions: ['biased', 'control'] as const,
+      methods: preset.methods.filter((m) => m.name === 'SimPO'),
+    };
+    const analysis = analyseStudy(twoConditions, [...tuned, ...confirm, ...controlTuned, ...control]);
+    const plan = {
+      preset: twoConditions,
+      world: { calibration: { judge: { lambda: 0.5 }, longerWinsBiased: 0.68 } },
+    } as unknown as StudyPlan;
+    const verdict = studyVerdict(plan, analysis).join('\n');
+    assert.match(
+      verdict,
+      /SimPO picked by the judge's LC win rate reached a gold win rate of 55\.0%, the oracle's pick 60\.0% \(judge − oracle: −5\.0 points\)/,
+    );
+    assert.match(verdict, /unbiased judge \(λ = 0\) instead, the gold win rate changes by \(points\): SimPO \+3\.0/);
+  });
 });

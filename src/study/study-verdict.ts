@@ -50,6 +50,26 @@ export function studyVerdict(plan: StudyPlan, analysis: StudyAnalysis): string[]
       `left a gap to the gold win rate of ${gaps} points. Mean length went from ${biased[0]?.trajectory[0]?.length.toFixed(1)} words (SFT) to ` +
       `${biased.map((m) => `${m.method} ${m.metrics.length.estimate.toFixed(1)}`).join(', ')}.`,
   );
+  // What the practitioner's selection cost against the oracle's, where tuning made them differ.
+  for (const m of analysis.methods.filter((x) => x.condition === 'biased' && x.selections.length === 1 && x.selections[0] === 'oracle')) {
+    const judged = biased.find((x) => x.method === m.method);
+    if (!judged) continue;
+    out.push(
+      `${m.method} picked by the judge's LC win rate reached a gold win rate of ${pts(judged.metrics.goldWin.estimate)}%, the oracle's pick ` +
+        `${pts(m.metrics.goldWin.estimate)}% (judge − oracle: ${signed(judged.metrics.goldWin.estimate - m.metrics.goldWin.estimate)} points).`,
+    );
+  }
+  // The λ = 0 control: how much the judge's length bias cost each method.
+  const control = analysis.methods.filter((m) => m.condition === 'control' && m.selections.includes('judge'));
+  const costs = control.flatMap((c) => {
+    const b = biased.find((x) => x.method === c.method);
+    return b ? [`${c.method} ${signed(c.metrics.goldWin.estimate - b.metrics.goldWin.estimate)}`] : [];
+  });
+  if (costs.length > 0) {
+    out.push(
+      `Trained on pairs labelled by the unbiased judge (λ = 0) instead, the gold win rate changes by (points): ${costs.join(', ')}.`,
+    );
+  }
   if (seeds < 5) {
     out.push(
       `With ${seeds} seed${seeds === 1 ? '' : 's'} the intervals are wide; the full preset (10 seeds, tuned grids, λ = 0 control) is the test that can detect a few points.`,
