@@ -251,7 +251,8 @@ export function studySections(plan: StudyPlan, analysis: StudyAnalysis): Section
       `Seeds: ${plan.preset.seeds.join(', ')}. Runs finished: ${analysis.runsDone}.`,
     `Configurations: ${methods.map((m) => `${rowName(m)} (${m.selections.join(' and ')} selection) ${JSON.stringify(m.config)}`).join('; ')}.`,
   ];
-  push('Setup', setup.join('\n\n'), setup.map((p) => `<p>${escapeXml(p)}</p>`).join('\n'));
+  const code = (text: string) => escapeXml(text).replace(/`([^`]+)`/g, '<code>$1</code>');
+  push('Setup', setup.join('\n\n'), setup.map((p) => `<p>${code(p)}</p>`).join('\n'));
   return sections;
 }
 
