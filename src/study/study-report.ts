@@ -244,7 +244,7 @@ export function studySections(plan: StudyPlan, analysis: StudyAnalysis): Section
       `${plan.preset.trainPrompts} training prompts × ${plan.preset.samplesPerPrompt} SFT samples → ${pairs.pairs} best/worst pairs (${pairs.tiedPrompts} prompts tied).`,
     `Judge: λ = ${w.calibration.judge.lambda.toFixed(3)}, μ_L = ${w.calibration.judge.meanLength.toFixed(2)}, σ_L = ${w.calibration.judge.sdLength.toFixed(2)} words; ` +
       `longer wins ${pct(w.calibration.longerWinsBiased)}% of ${w.calibration.comparedPairs} SFT sample pairs of unequal length (λ = 0: ${pct(w.calibration.longerWinsControl)}%). ` +
-      `Chosen responses average ${pairs.meanChosenLength.toFixed(1)} tokens against ${pairs.meanRejectedLength.toFixed(1)} rejected; the chosen one is longer in ${pct(pairs.chosenLonger)}% of pairs.`,
+      `Chosen responses average ${pairs.meanChosenLength.toFixed(1)} words against ${pairs.meanRejectedLength.toFixed(1)} rejected; the chosen one is longer in ${pct(pairs.chosenLonger)}% of pairs.`,
     `Gold reward τ = ${w.tau.toFixed(3)} nats/token; SFT samples' mean q ${w.calibration.sftMeanQ.toFixed(3)}, mean length ${w.calibration.sftMeanLength.toFixed(1)} words.`,
     `Runs: ${plan.preset.batchSize} pairs per step, one epoch, AdamW, cosine, 10% warm-up, clipping 1; ${plan.preset.checkpoints} evaluations per run on ` +
       `${plan.preset.testPrompts} test prompts × ${plan.preset.evalSamplesPerPrompt} samples, each against the SFT sample drawn with the same random numbers. ` +
