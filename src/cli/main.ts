@@ -52,6 +52,11 @@ const COMMANDS: Record<string, Entry> = {
             \`report OUTPUT_DIR --out report.html\``,
     load: async () => (await import('./report.js')).runReport,
   },
+  merge: {
+    summary: `fold a LoRA adapter into its base model: --model BASE --adapter DIR --out OUT
+            (a plain Hugging Face folder); \`merge --help\``,
+    load: async () => (await import('./merge.js')).runMerge,
+  },
   study: {
     summary: `the LenTrap benchmark (α-DPO vs SimPO vs DPO with a known gold reward and a length-biased
             judge), resumable, with a report: \`study lentrap --preset quick --out DIR\`, \`study report DIR\``,
