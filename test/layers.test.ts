@@ -27,6 +27,7 @@ const RANK: Record<string, number> = {
   train: 7,
   report: 6,
   demo: 8,
+  study: 8.5,
   cli: 9,
   'index.ts': 10,
 };

@@ -57,6 +57,11 @@ const COMMANDS: Record<string, Entry> = {
             (a plain Hugging Face folder); \`merge --help\``,
     load: async () => (await import('./merge.js')).runMerge,
   },
+  study: {
+    summary: `the LenTrap benchmark (α-DPO vs SimPO vs DPO with a known gold reward and a length-biased
+            judge), resumable, with a report: \`study lentrap --preset quick --out DIR\`, \`study report DIR\``,
+    load: async () => (await import('./study.js')).runStudyCommand,
+  },
   score: {
     summary: `per-pair chosen/rejected log-probs (summed and per-token mean) of a preference
             dataset: --model DIR --data FILE --out OUT.jsonl; \`score --help\``,

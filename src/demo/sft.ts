@@ -28,6 +28,14 @@ export interface SftOptions {
   /** Called every `logEvery` steps and at the last. */
   log?: ((line: string) => void) | undefined;
   logEvery?: number;
+  /** Draws one batch from the seeded stream; default: the letter-sort demonstrations (sftBatch). Other tasks (the study) pass their own. */
+  nextBatch?: (rng: SeededRandom, batchSize: number) => SftBatch;
+}
+
+/** One SFT batch: [B, T] right-padded ids, and labels (−100 outside completions). */
+export interface SftBatch {
+  ids: number[][];
+  labels: number[][];
 }
 
 export interface SftResult {
@@ -40,7 +48,7 @@ export interface SftResult {
 export const SFT_STREAM = 1;
 
 /** One batch as [B, T] int64 ids (right-padded) and labels (−100 outside completions). */
-export function sftBatch(tokenizer: Tokenizer, rng: SeededRandom, batchSize: number): { ids: number[][]; labels: number[][] } {
+export function sftBatch(tokenizer: Tokenizer, rng: SeededRandom, batchSize: number): SftBatch {
   const rows = Array.from({ length: batchSize }, () => {
     const prompt = randomPrompt(rng);
     return { prompt: encodePrompt(tokenizer, prompt), completion: encodeCompletion(tokenizer, noisyDemonstration(prompt, rng)) };
@@ -54,7 +62,9 @@ export function sftBatch(tokenizer: Tokenizer, rng: SeededRandom, batchSize: num
 }
 
 /** Trains `model` in place; returns the loss at the start and the end. */
-export function supervisedFineTune(model: CausalLM, tokenizer: Tokenizer, options: SftOptions): SftResult {
+export function supervisedFineTune(model: CausalLM, tokenizer: Tokenizer | null, options: SftOptions): SftResult {
+  if (!tokenizer && !options.nextBatch) throw new TypeError('supervisedFineTune needs a tokenizer or options.nextBatch');
+  const nextBatch = options.nextBatch ?? ((rng: SeededRandom, size: number) => sftBatch(tokenizer as Tokenizer, rng, size));
   const rng = SeededRandom.forStream(options.seed, SFT_STREAM);
   const params = model.parameters();
   const optimizer = new AdamW(params, { lr: options.learningRate, weightDecay: options.weightDecay });
@@ -69,7 +79,7 @@ export function supervisedFineTune(model: CausalLM, tokenizer: Tokenizer, option
   model.train();
   try {
     for (let step = 0; step < options.steps; step++) {
-      const batch = sftBatch(tokenizer, rng, options.batchSize);
+      const batch = nextBatch(rng, options.batchSize);
       const loss = torch.tidy(() => {
         const ids = torch.tensor(batch.ids, { dtype: 'int64' });
         const labels = torch.tensor(batch.labels, { dtype: 'int64' });
