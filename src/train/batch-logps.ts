@@ -1,10 +1,12 @@
 // The log-probs one training or evaluation batch gives the loss: the policy's (with gradients),
 // the reference's (live under no-grad, or read from the precomputed table), completion lengths,
-// and per-token terms only when the loss asks for them (lossRequirements()).
+// and per-token terms only when the loss asks for them (lossRequirements()). For a loss on
+// unpaired examples the batch's rows are the examples and their KL rows (PreferenceBatch.desirable).
 import type { PreferenceBatch } from '../data/batch/preference-batches.js';
 import type { lossRequirements } from '../losses/preference-loss.js';
-import type { PreferenceLogps } from '../losses/types.js';
+import type { PreferenceLogps, UnpairedLogps } from '../losses/types.js';
 import type { CausalLM } from '../models/causal-lm.js';
+import type { Device } from '../tensor/options.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as torch from '../tensor/torch.js';
 import { chosenRows, rejectedRows, scoreBatch } from './batch-scores.js';
@@ -44,6 +46,46 @@ function referenceLogps(
 
 /** Sequence log-probs of a batch in the form preferenceLoss takes. Call inside torch.tidy. */
 export function batchLogps(
+  policy: CausalLM,
+  reference: ReferenceSource,
+  batch: PreferenceBatch,
+  settings: BatchLogpsSettings,
+): PreferenceLogps | UnpairedLogps {
+  return settings.need.examples === 'unpaired'
+    ? unpairedBatchLogps(policy, reference, batch, settings)
+    : pairBatchLogps(policy, reference, batch, settings);
+}
+
+/** Rows [0, B) are the examples, [B, 2B) their KL rows (data/batch/unpaired-rows.ts). */
+function unpairedBatchLogps(
+  policy: CausalLM,
+  reference: ReferenceSource,
+  batch: PreferenceBatch,
+  settings: BatchLogpsSettings,
+): UnpairedLogps {
+  if (batch.desirable === null) throw new Error('internal: a loss on unpaired examples was given a batch of pairs');
+  const b = batch.pairCount;
+  const scores = scoreBatch(policy, batch, { tokens: false, wpo: false });
+  const policySeq = sequenceValues(scores.sums, scores.lengths, settings);
+  const logps: UnpairedLogps = {
+    policy: chosenRows(policySeq, b),
+    desirable: torch
+      .tensor(
+        batch.desirable.map((d) => (d ? 1 : 0)),
+        { dtype: 'bool' },
+      )
+      .to(policySeq.device as Device),
+  };
+  if (settings.need.kl) logps.policyKl = rejectedRows(policySeq, b);
+  if (settings.need.reference) {
+    const ref = referenceLogps(reference, batch, settings).sequence;
+    logps.reference = chosenRows(ref, b);
+    if (settings.need.kl) logps.referenceKl = rejectedRows(ref, b);
+  }
+  return logps;
+}
+
+function pairBatchLogps(
   policy: CausalLM,
   reference: ReferenceSource,
   batch: PreferenceBatch,

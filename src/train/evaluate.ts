@@ -64,6 +64,7 @@ export async function evaluatePreferences(
     ...(options.tokenizer ? { tokenizer: options.tokenizer } : {}),
   });
   const sums: Record<string, number> = {};
+  const weights: Record<string, number> = {};
   let count = 0;
   const wasTraining = policy.training;
   policy.eval();
@@ -80,7 +81,11 @@ export async function evaluatePreferences(
             return { loss: out.losses.mean().item(), metrics: out.metrics };
           }),
         );
-        for (const [name, v] of Object.entries({ loss: r.loss, ...r.metrics })) sums[name] = (sums[name] ?? 0) + v * batch.pairCount;
+        // Each metric weighted by the batch's rows, over the batches that report it (an unpaired batch of one label has no rewards/rejected).
+        for (const [name, v] of Object.entries({ loss: r.loss, ...r.metrics })) {
+          sums[name] = (sums[name] ?? 0) + v * batch.pairCount;
+          weights[name] = (weights[name] ?? 0) + batch.pairCount;
+        }
         count += batch.pairCount;
         options.onProgress?.(count, pairs.length);
       } finally {
@@ -92,6 +97,6 @@ export async function evaluatePreferences(
     policy.train(wasTraining);
   }
   const out: Record<string, number> = {};
-  for (const [name, v] of Object.entries(sums)) out[`eval_${name}`] = v / count;
+  for (const [name, v] of Object.entries(sums)) out[`eval_${name}`] = v / (weights[name] as number);
   return out;
 }
