@@ -231,6 +231,24 @@ describe('KL rows (unpairedRows)', () => {
   });
 });
 
+describe('data convert on unpaired data', () => {
+  test('writes prompt, completion, label and the metadata; reading the file back gives the same examples', async () => {
+    await withTempDir('alpha-dpo-unpaired-', async (dir) => {
+      const out = join(dir, 'out.jsonl');
+      const code = await runCommand('data', runData, ['convert', fixture('unpaired.jsonl'), '--on_bad_row', 'skip', '--out', out], {
+        out: () => {},
+        err: () => {},
+      });
+      assert.equal(code, 0);
+      const again = await loadPreferenceDataset(out);
+      const before = await loadPreferenceDataset(fixture('unpaired.jsonl'), { on_bad_row: 'skip' });
+      const view = (d: typeof again) => d.examples.map((e) => [e.prompt, e.completion, e.label, e.metadata]);
+      assert.equal(again.format, 'unpaired');
+      assert.deepEqual(view(again), view(before));
+    });
+  });
+});
+
 describe('data inspect on unpaired data', () => {
   test('unpaired.jsonl: 2 desirable and 2 undesirable examples, no pairs, the bad row counted', async () => {
     let out = '';

@@ -6,6 +6,7 @@ import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { runEvaluate } from '../src/cli/evaluate.js';
 import { runTrain } from '../src/cli/train.js';
 import { AutoModelForCausalLM, PRESETS, randomInit, torch } from '../src/index.js';
 import { makeTempDir, removeTempDir } from './helpers/tmp-dir.js';
@@ -183,6 +184,20 @@ describe('alpha-dpo train with loss_type: kto', () => {
     // Step 1, policy = reference: desirable 1 − σ(0) = 0.5, undesirable σ(0) = 0.5.
     assert.ok(Math.abs((steps[0]!.loss as number) - 0.5) < 1e-6);
     assert.ok(!('kl' in (steps[0] as object)));
+  });
+
+  test('alpha-dpo evaluate --loss_type kto: a model against itself gives loss 0.5 and kl 0 (hand derivation)', async () => {
+    const model = join(root, 'model');
+    const json = join(root, 'kto-eval.json');
+    const lines: string[] = [];
+    const args = ['--model', model, '--ref', model, '--data', join(root, 'data', 'test.jsonl'), '--loss_type', 'kto', '--beta', '0.1'];
+    assert.equal(await runEvaluate([...args, '--per_device_eval_batch_size', '3', '--json', json], into(lines)), 0, lines.join('\n'));
+    const r = JSON.parse(await readFile(json, 'utf8')) as Record<string, number>;
+    // Policy = reference: every ρ = 0 and z₀ = max(0, 0) = 0, so each loss is 1 − σ(0) = 0.5 and every reward 0.
+    assert.equal(r.pairs, 6);
+    assert.ok(Math.abs((r.eval_loss as number) - 0.5) < 1e-6, String(r.eval_loss));
+    assert.equal(r.eval_kl, 0);
+    assert.equal(r['eval_rewards/chosen'], 0);
   });
 
   test('config mistakes fail before anything loads: shuffle and a batch of one for kto; unpaired data for a pair loss', async () => {
