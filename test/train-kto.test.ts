@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runEvaluate } from '../src/cli/evaluate.js';
+import { runScore } from '../src/cli/score.js';
 import { runTrain } from '../src/cli/train.js';
 import { AutoModelForCausalLM, PRESETS, randomInit, torch } from '../src/index.js';
 import { makeTempDir, removeTempDir } from './helpers/tmp-dir.js';
@@ -214,5 +215,9 @@ describe('alpha-dpo train with loss_type: kto', () => {
       'max_steps: 1',
     ]);
     await assert.rejects(runTrain([pairLoss], into([])), /holds unpaired examples.*takes preference pairs: use kto or apo_zero_unpaired/);
+    await assert.rejects(
+      runScore(['--model', join(root, 'model'), '--data', data, '--out', join(root, 'scored.jsonl')], into([])),
+      /holds unpaired examples.*score compares the two completions of preference pairs/,
+    );
   });
 });
