@@ -4,10 +4,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
+  evaluatePreferences,
   lossRequirements,
   PreferenceBatches,
   type TokenizedExample,
   type TokenizedPair,
+  TrainConfigError,
   torch,
   type UnpairedLogps,
   unpairedRows,
@@ -71,6 +73,27 @@ describe('batchLogps on unpaired rows', () => {
       batch.dispose();
       policy.dispose();
       reference.dispose();
+    }
+  });
+
+  test('rows of the wrong kind are a TrainConfigError saying how to build them (pairs for kto, unpaired rows for sigmoid)', async () => {
+    const policy = tinyModel(11);
+    const examples = [example([5, 6], [20], true, 0), example([8], [22, 23], false, 1)];
+    const rows = unpairedRows(examples, 2, null);
+    const pairs = rows.map(({ label: _, ...pair }) => pair);
+    try {
+      await assert.rejects(
+        evaluatePreferences(policy, { model: policy }, pairs, { loss_type: 'kto', loss: { beta: 0.1 }, ln: false, batchSize: 2 }),
+        (e: unknown) =>
+          e instanceof TrainConfigError &&
+          /takes unpaired examples, but the evaluation rows are pairs: build them with unpairedRows/.test(e.message),
+      );
+      await assert.rejects(
+        evaluatePreferences(policy, { model: policy }, rows, { loss_type: 'sigmoid', loss: { beta: 0.1 }, ln: false, batchSize: 2 }),
+        (e: unknown) => e instanceof TrainConfigError && /rows are unpaired examples.*takes preference pairs/.test(e.message),
+      );
+    } finally {
+      policy.dispose();
     }
   });
 });

@@ -3,6 +3,7 @@
 // and per-token terms only when the loss asks for them (lossRequirements()). For a loss on
 // unpaired examples the batch's rows are the examples and their KL rows (PreferenceBatch.desirable).
 import type { PreferenceBatch } from '../data/batch/preference-batches.js';
+import type { TokenizedPair } from '../data/tokenize/tokenized-pair.js';
 import type { lossRequirements } from '../losses/preference-loss.js';
 import type { PreferenceLogps, UnpairedLogps } from '../losses/types.js';
 import type { CausalLM } from '../models/causal-lm.js';
@@ -11,6 +12,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import * as torch from '../tensor/torch.js';
 import { chosenRows, rejectedRows, scoreBatch } from './batch-scores.js';
 import type { ReferenceTable } from './reference-cache.js';
+import { TrainConfigError } from './train-config.js';
 
 /** Where reference log-probs come from: a frozen model, a precomputed table, or nowhere (reference-free losses). */
 export type ReferenceSource = { model: CausalLM } | { table: ReferenceTable } | null;
@@ -42,6 +44,22 @@ function referenceLogps(
   }
   const scores = torch.noGrad(() => scoreBatch(source.model, batch, { tokens: settings.need.tokens, wpo: false }));
   return { sequence: perSequence(scores.sums, scores.lengths), tokens: scores.tokens?.logps ?? null };
+}
+
+/**
+ * Whether `rows` are what the loss reads: labelled rows with their KL rows (unpairedRows) for a
+ * loss on unpaired examples, pairs otherwise. A TrainConfigError saying how to build them if not.
+ */
+export function checkRowKinds(need: BatchLogpsSettings['need'], rows: readonly TokenizedPair[], what: string, lossType: unknown): void {
+  const unpaired = need.examples === 'unpaired';
+  if (!rows.some((row) => (row.label !== undefined) !== unpaired)) return;
+  const loss = JSON.stringify(lossType);
+  throw new TrainConfigError(
+    'loss_type',
+    unpaired
+      ? `the loss ${loss} takes unpaired examples, but the ${what} rows are pairs: build them with unpairedRows(tokenizeUnpairedExamples(...).examples, batchSize, max_length).`
+      : `the ${what} rows are unpaired examples (from unpairedRows), but the loss ${loss} takes preference pairs: use kto or apo_zero_unpaired.`,
+  );
 }
 
 /** Sequence log-probs of a batch in the form preferenceLoss takes. Call inside torch.tidy. */

@@ -12,7 +12,7 @@ import type { LossWarning } from '../losses/types.js';
 import type { CausalLM } from '../models/causal-lm.js';
 import * as torch from '../tensor/torch.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
-import { batchLogps, type ReferenceSource } from './batch-logps.js';
+import { batchLogps, checkRowKinds, type ReferenceSource } from './batch-logps.js';
 import type { TrainConfig } from './train-config.js';
 
 export interface EvaluationSettings {
@@ -57,6 +57,7 @@ export async function evaluatePreferences(
   options: EvaluateOptions = {},
 ): Promise<Record<string, number> | null> {
   const need = lossRequirements(settings.loss_type, settings.loss);
+  checkRowKinds(need, pairs, 'evaluation', settings.loss_type);
   const stream = new PreferenceBatches(pairs, {
     batchSize: settings.batchSize,
     seed: 0,
