@@ -112,6 +112,18 @@ describe('reading unpaired rows', () => {
 });
 
 describe('unpairing pairs', () => {
+  test('HH-RLHF pairs keep their transcript split: each example carries its own completion text', async () => {
+    const d = await loadPreferenceDataset(fixture('hh-rlhf.jsonl'), { on_bad_row: 'skip' });
+    const examples = unpairPairs(d.pairs);
+    const pair = d.pairs[0];
+    const [good, bad] = examples as [UnpairedExample, UnpairedExample];
+    assert.ok(pair?.kind === 'messages' && pair.transcript !== null && good.kind === 'messages' && bad.kind === 'messages');
+    if (pair?.kind !== 'messages' || pair.transcript === null || good.kind !== 'messages' || bad.kind !== 'messages') return;
+    assert.deepEqual(good.transcript, { prompt: pair.transcript.prompt, completion: pair.transcript.chosen });
+    assert.deepEqual(bad.transcript, { prompt: pair.transcript.prompt, completion: pair.transcript.rejected });
+    assert.deepEqual([good.completion, bad.completion], [pair.chosen, pair.rejected]);
+  });
+
   test("standard.jsonl's pairs become a desirable then an undesirable example each, same prompt and source", async () => {
     const d = await loadPreferenceDataset(fixture('standard.jsonl'));
     const examples = unpairPairs(d.pairs);
