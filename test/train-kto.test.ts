@@ -185,6 +185,20 @@ describe('alpha-dpo train with loss_type: kto', () => {
     // Step 1, policy = reference: desirable 1 − σ(0) = 0.5, undesirable σ(0) = 0.5.
     assert.ok(Math.abs((steps[0]!.loss as number) - 0.5) < 1e-6);
     assert.ok(!('kl' in (steps[0] as object)));
+    // With precomputed reference log-probs (read for the example rows only) the same losses.
+    const cached = join(root, 'apo-cached');
+    process.env.ALPHA_DPO_CACHE = join(root, 'cache');
+    try {
+      assert.equal(
+        await runTrain([config, '--output_dir', cached, '--precompute_ref_log_probs', 'true'], into(lines)),
+        0,
+        lines.join('\n'),
+      );
+    } finally {
+      delete process.env.ALPHA_DPO_CACHE;
+    }
+    const again = (await records(cached)).filter((r) => 'loss' in r);
+    steps.forEach((r, i) => assert.ok(Math.abs((r.loss as number) - (again[i]!.loss as number)) < 1e-5, `step ${r.step}`));
   });
 
   test('alpha-dpo evaluate --loss_type kto: a model against itself gives loss 0.5 and kl 0 (hand derivation)', async () => {

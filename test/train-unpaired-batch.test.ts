@@ -69,6 +69,20 @@ describe('batchLogps on unpaired rows', () => {
         close(got.policyKl[k] as number, alone(policy, other.prompt, own.completion), 'policyKl');
         close(got.referenceKl[k] as number, alone(reference, other.prompt, own.completion), 'referenceKl');
       }
+      // apo_zero_unpaired needs no KL rows: the models score the examples' rows only, with the same values.
+      const apo = torch.noGrad(() =>
+        torch.tidy(() => {
+          const l = batchLogps(policy, { model: reference }, batch, {
+            ln: false,
+            need: lossRequirements('apo_zero_unpaired', { beta: 0.1 }),
+          });
+          const u = l as UnpairedLogps;
+          return { policy: u.policy.toNumbers(), reference: u.reference!.toNumbers(), kl: u.policyKl === undefined };
+        }),
+      );
+      assert.equal(apo.kl, true);
+      apo.policy.forEach((v, k) => assert.ok(Math.abs(v - (got.policy[k] as number)) < 1e-5, `apo policy[${k}]`));
+      apo.reference.forEach((v, k) => assert.ok(Math.abs(v - (got.reference[k] as number)) < 1e-5, `apo reference[${k}]`));
     } finally {
       batch.dispose();
       policy.dispose();

@@ -83,7 +83,16 @@ function unpairedBatchLogps(
 ): UnpairedLogps {
   if (batch.desirable === null) throw new Error('internal: a loss on unpaired examples was given a batch of pairs');
   const b = batch.pairCount;
-  const scores = scoreBatch(policy, batch, { tokens: false, wpo: false });
+  // Without the KL rows (apo_zero_unpaired) the models score rows [0, B) only: half the forward.
+  const rows = settings.need.kl
+    ? batch
+    : {
+        ...batch,
+        inputIds: chosenRows(batch.inputIds, b),
+        attentionMask: chosenRows(batch.attentionMask, b),
+        labels: chosenRows(batch.labels, b),
+      };
+  const scores = scoreBatch(policy, rows, { tokens: false, wpo: false });
   const policySeq = sequenceValues(scores.sums, scores.lengths, settings);
   const logps: UnpairedLogps = {
     policy: chosenRows(policySeq, b),
@@ -96,7 +105,7 @@ function unpairedBatchLogps(
   };
   if (settings.need.kl) logps.policyKl = rejectedRows(policySeq, b);
   if (settings.need.reference) {
-    const ref = referenceLogps(reference, batch, settings).sequence;
+    const ref = referenceLogps(reference, rows, settings).sequence;
     logps.reference = chosenRows(ref, b);
     if (settings.need.kl) logps.referenceKl = rejectedRows(ref, b);
   }
