@@ -115,7 +115,7 @@ export async function inspectData(args: DataCommandArgs): Promise<InspectResult>
 }
 
 function percentileRow(name: string, stats: Record<string, number>): string {
-  return `  ${name.padEnd(9)}${['p50', 'p90', 'p95', 'p99', 'p100'].map((p) => String(stats[p]).padStart(8)).join('')}`;
+  return `  ${name.padEnd(10)}${['p50', 'p90', 'p95', 'p99', 'p100'].map((p) => String(stats[p]).padStart(8)).join('')}`;
 }
 
 /** The result as text for a person. */
@@ -159,7 +159,7 @@ export function formatInspect(result: InspectResult): string {
   if (t === null) lines.push(`tokens: ${result.tokens_note}`);
   else {
     lines.push(`tokens (${t.model}, rendered as ${t.rendering}), before truncation:`);
-    lines.push(`  ${''.padEnd(9)}${['p50', 'p90', 'p95', 'p99', 'max'].map((p) => p.padStart(8)).join('')}`);
+    lines.push(`  ${''.padEnd(10)}${['p50', 'p90', 'p95', 'p99', 'max'].map((p) => p.padStart(8)).join('')}`);
     lines.push(percentileRow('prompt', t.lengths.prompt));
     if (result.examples !== null) lines.push(percentileRow('completion', t.lengths.chosen));
     else {
