@@ -1,4 +1,4 @@
-// `alpha-dpo train` with the unpaired losses end to end, on a tiny Hugging Face folder made here
+// Integration: `alpha-dpo train` with the unpaired losses end to end, on a tiny Hugging Face folder made here
 // and small unpaired JSONL files: training, evaluation, precomputed reference log-probs, resume,
 // paired data unpaired on the way in, and the config mistakes refused before anything loads.
 import assert from 'node:assert/strict';
