@@ -198,7 +198,9 @@ describe('alpha-dpo train with loss_type: kto', () => {
       delete process.env.ALPHA_DPO_CACHE;
     }
     const again = (await records(cached)).filter((r) => 'loss' in r);
-    steps.forEach((r, i) => assert.ok(Math.abs((r.loss as number) - (again[i]!.loss as number)) < 1e-5, `step ${r.step}`));
+    steps.forEach((r, i) => {
+      assert.ok(Math.abs((r.loss as number) - (again[i]!.loss as number)) < 1e-5, `step ${r.step}`);
+    });
   });
 
   test('alpha-dpo evaluate --loss_type kto: a model against itself gives loss 0.5 and kl 0 (hand derivation)', async () => {

@@ -81,8 +81,12 @@ describe('batchLogps on unpaired rows', () => {
         }),
       );
       assert.equal(apo.kl, true);
-      apo.policy.forEach((v, k) => assert.ok(Math.abs(v - (got.policy[k] as number)) < 1e-5, `apo policy[${k}]`));
-      apo.reference.forEach((v, k) => assert.ok(Math.abs(v - (got.reference[k] as number)) < 1e-5, `apo reference[${k}]`));
+      apo.policy.forEach((v, k) => {
+        assert.ok(Math.abs(v - (got.policy[k] as number)) < 1e-5, `apo policy[${k}]`);
+      });
+      apo.reference.forEach((v, k) => {
+        assert.ok(Math.abs(v - (got.reference[k] as number)) < 1e-5, `apo reference[${k}]`);
+      });
     } finally {
       batch.dispose();
       policy.dispose();
