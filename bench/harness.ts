@@ -21,7 +21,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const run = promisify(execFile);
 
 /** Builds dist/ and writes `oursTs` as dist/bench/<name>.js importing the built package; returns its path. */
-async function compileOurs(oursTs: string, name: string): Promise<string> {
+export async function compileOurs(oursTs: string, name: string): Promise<string> {
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   try {
     await run(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: ROOT });
@@ -62,7 +62,7 @@ export const median = (xs: readonly number[]): number => {
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 };
 
-async function side(command: string, args: string[]): Promise<SideResult> {
+export async function side(command: string, args: string[]): Promise<SideResult> {
   const { stdout } = await run(command, args, { maxBuffer: 1 << 20 });
   return JSON.parse(stdout.trim().split('\n').pop() as string) as SideResult;
 }

@@ -4,9 +4,8 @@
 
 const UNSUPPORTED: readonly { pattern: RegExp; why: string }[] = [
   {
-    pattern:
-      /^(use_peft|peft_config|peft_type|lora_\w+|use_rslora|use_dora|target_modules|modules_to_save|model_adapter_name|ref_adapter_name)$/,
-    why: 'a PEFT / TRL ModelConfig key; LoRA adapters are not implemented, training updates every weight of the policy',
+    pattern: /^(peft_config|peft_type|lora_task_type|use_dora|target_modules|modules_to_save|model_adapter_name|ref_adapter_name)$/,
+    why: 'a PEFT / TRL key alpha-dpo does not implement; LoRA is configured with use_peft and the lora_* keys (docs/training.md, LoRA)',
   },
   {
     pattern: /^(load_in_4bit|load_in_8bit|bnb_\w+|use_bnb_nested_quant|quantization_config|torch_compile\w*|use_liger_kernel|tf32)$/,
@@ -18,7 +17,7 @@ const UNSUPPORTED: readonly { pattern: RegExp; why: string }[] = [
   },
   {
     pattern:
-      /^(reference_free|sync_ref_model|ref_model_mixup_alpha|ref_model_sync_steps|force_use_ref_model|generate_during_eval|max_completion_length|padding_free|use_logits_to_keep|dataset_num_proc|model_init_kwargs|ref_model_init_kwargs|tools|precompute_ref_batch_size|use_num_logits_to_keep)$/,
+      /^(reference_free|sync_ref_model|ref_model_mixup_alpha|ref_model_sync_steps|force_use_ref_model|generate_during_eval|max_completion_length|use_logits_to_keep|dataset_num_proc|model_init_kwargs|ref_model_init_kwargs|tools|precompute_ref_batch_size|use_num_logits_to_keep)$/,
     why: 'a TRL DPOConfig key that alpha-dpo does not implement (docs/training.md lists the keys it reads)',
   },
   {

@@ -1,6 +1,7 @@
 // What every causal language model offers, whatever its architecture: forward to logits, a KV
 // cache for generation, its parameters by Hugging Face name for the optimiser, train/eval
 // modes, its config as config.json and its weights in Hugging Face's layouts for saving.
+import { type AttentionBlocks, blockedAttention, layoutBlockedAttention, type TokenLayout } from '../nn/attention-mask.js';
 import type { CheckpointLayout } from '../nn/checkpoint-source.js';
 import { KVCache } from '../nn/kv-cache.js';
 import { Module } from '../nn/module.js';
@@ -8,6 +9,7 @@ import type { ParameterStore } from '../nn/parameter-store.js';
 import type { DType } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as torch from '../tensor/torch.js';
+import type { LoraAdapter } from './lora-adapter.js';
 import { type SavePretrainedOptions, savePretrained } from './save-pretrained.js';
 
 /** The `architectures` names of config.json this package implements. */
@@ -40,6 +42,12 @@ export interface ForwardOptions {
   cache?: KVCache | undefined;
   /** Compute logits only for the last N positions (transformers' logits_to_keep); 0 = all. */
   logitsToKeep?: number | undefined;
+  /**
+   * Several sequences in a row and/or sequences sharing a prefix (see TokenLayout): attention
+   * follows the layout's ids instead of the plain causal rule. Needs positionIds; excludes
+   * attentionMask (padding is sequence id −1) and cache.
+   */
+  layout?: TokenLayout | undefined;
 }
 
 /** The sizes every causal LM has, whatever its config calls them (GPT-2's n_embd is hidden_size). */
@@ -73,6 +81,8 @@ export abstract class CausalLM<Config extends object = object> extends Module {
   readonly vocabSize: number;
   readonly hiddenSize: number;
   readonly numLayers: number;
+  /** The LoRA adapter attached to this model (LoraAdapter.attach, loadAdapter), or null. */
+  adapter: LoraAdapter | null = null;
   /** config.json keys this package does not read, kept for saving. */
   readonly #extra: Readonly<Record<string, unknown>>;
 
@@ -86,8 +96,54 @@ export abstract class CausalLM<Config extends object = object> extends Module {
     this.#extra = extra;
   }
 
+  /**
+   * Final logit soft-capping (Gemma's final_logit_softcapping): logits become cap·tanh(z / cap);
+   * null: none. Whoever applies the LM head to hiddenStates() applies this too.
+   */
+  get finalLogitSoftcap(): number | null {
+    return null;
+  }
+
+  /** int64 [B, T] token ids -> the final hidden states [B, T, C] after the last norm, before the LM head. */
+  abstract hiddenStates(inputIds: Tensor, options?: ForwardOptions): Tensor;
+
   /** int64 [B, T] token ids -> logits [B, T, V] (or [B, logitsToKeep, V]) in the model's dtype. */
-  abstract forward(inputIds: Tensor, options?: ForwardOptions): Tensor;
+  forward(inputIds: Tensor, options: ForwardOptions = {}): Tensor {
+    return torch.tidy(() => {
+      const logits = this.logitsFrom(this.hiddenStates(inputIds, options), options); // [B, T, V]
+      const cap = this.finalLogitSoftcap;
+      return cap === null ? logits : logits.div(cap).tanh().mul(cap);
+    });
+  }
+
+  /**
+   * The attention mask of a layer with `slidingWindow` for this pass: the causal rule with
+   * padding (blockedAttention), or the layout's (layoutBlockedAttention). Called by hiddenStates.
+   */
+  protected attentionBlocks(
+    options: ForwardOptions,
+    shape: { time: number; past: number; positions: Tensor },
+    slidingWindow: number | null,
+  ): AttentionBlocks {
+    if (options.layout === undefined) {
+      return blockedAttention({ queryLength: shape.time, pastLength: shape.past, attentionMask: options.attentionMask, slidingWindow });
+    }
+    return layoutBlockedAttention(options.layout, shape.positions, slidingWindow);
+  }
+
+  /** Throws a RangeError when a layout comes with what it excludes (called by hiddenStates). */
+  protected checkLayout(options: ForwardOptions, inputIds: Tensor): void {
+    const { layout } = options;
+    if (layout === undefined) return;
+    if (options.positionIds === undefined) throw new RangeError('a forward pass with a layout needs positionIds (restarting per sequence)');
+    if (options.attentionMask !== undefined || options.cache !== undefined) {
+      throw new RangeError('a forward pass with a layout takes neither attentionMask (padding is sequence id −1) nor a KV cache');
+    }
+    const same = (t: Tensor) => t.ndim === 2 && t.size(0) === inputIds.size(0) && t.size(1) === inputIds.size(1);
+    if (!same(layout.sequenceIds) || !same(options.positionIds)) {
+      throw new RangeError(`layout.sequenceIds and positionIds must be [${inputIds.shape.join(', ')}] like inputIds`);
+    }
+  }
 
   /**
    * config.json contents: the resolved config, keys this package does not read kept as they
@@ -181,8 +237,9 @@ export abstract class CausalLM<Config extends object = object> extends Module {
     return savePretrained(this, dir, options);
   }
 
-  /** Frees every parameter. The model cannot be used afterwards. */
+  /** Frees every parameter (and the adapter's). The model cannot be used afterwards. */
   dispose(): void {
+    this.adapter?.dispose();
     this.store.dispose();
   }
 }

@@ -10,17 +10,23 @@ import type { CausalLM } from '../models/causal-lm.js';
 import type { Device } from '../tensor/options.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as torch from '../tensor/torch.js';
-import { chosenRows, rejectedRows, scoreBatch } from './batch-scores.js';
+import { chosenRows, rejectedRows, type ScoringOptions, scoreBatch } from './batch-scores.js';
 import type { ReferenceTable } from './reference-cache.js';
 import { TrainConfigError } from './train-config.js';
 
-/** Where reference log-probs come from: a frozen model, a precomputed table, or nowhere (reference-free losses). */
-export type ReferenceSource = { model: CausalLM } | { table: ReferenceTable } | null;
+/**
+ * Where reference log-probs come from: a frozen model, a precomputed table, or nowhere
+ * (reference-free losses). `baseOfAdapter`: the model is the LoRA policy itself, run with its
+ * adapter switched off (one copy of the base weights, as TRL's disable_adapter()).
+ */
+export type ReferenceSource = { model: CausalLM; baseOfAdapter?: boolean } | { table: ReferenceTable } | null;
 
 export interface BatchLogpsSettings {
   /** true: per-token averages (SimPO, α-DPO); false: sums (DPO). */
   ln: boolean;
   need: ReturnType<typeof lossRequirements>;
+  /** How the batch is laid out for the forward passes (scoringOptions(config)); default: the plain padded batch. */
+  scoring?: ScoringOptions | undefined;
 }
 
 /** Per-sequence log-probs as the loss takes them: averaged over completion tokens (ln) or summed. */
@@ -42,7 +48,10 @@ function referenceLogps(
     const lengths = torch.tensor([...pick(chosenLength), ...pick(rejectedLength)]);
     return { sequence: perSequence(sums, lengths), tokens: null };
   }
-  const scores = torch.noGrad(() => scoreBatch(source.model, batch, { tokens: settings.need.tokens, wpo: false }));
+  const score = () => torch.noGrad(() => scoreBatch(source.model, batch, { tokens: settings.need.tokens, wpo: false }, settings.scoring));
+  const adapter = source.baseOfAdapter ? source.model.adapter : null;
+  if (source.baseOfAdapter && adapter === null) throw new Error('internal: baseOfAdapter on a model without an adapter');
+  const scores = adapter ? adapter.withBaseModel(score) : score();
   return { sequence: perSequence(scores.sums, scores.lengths), tokens: scores.tokens?.logps ?? null };
 }
 
@@ -81,7 +90,7 @@ function unpairedBatchLogps(
   batch: PreferenceBatch,
   settings: BatchLogpsSettings,
 ): UnpairedLogps {
-  if (batch.desirable === null) throw new Error('internal: a loss on unpaired examples was given a batch of pairs');
+  if (!batch.desirable) throw new Error('internal: a loss on unpaired examples was given a batch of pairs');
   const b = batch.pairCount;
   // Without the KL rows (apo_zero_unpaired) the models score rows [0, B) only: half the forward.
   const rows = settings.need.kl
@@ -92,6 +101,8 @@ function unpairedBatchLogps(
         attentionMask: chosenRows(batch.attentionMask, b),
         labels: chosenRows(batch.labels, b),
       };
+  // The plain padded layout: packed scoring assumes rows b and B + b share a prompt, which KL rows do not.
+  const plain: BatchLogpsSettings = { ...settings, scoring: undefined };
   const scores = scoreBatch(policy, rows, { tokens: false, wpo: false });
   const policySeq = sequenceValues(scores.sums, scores.lengths, settings);
   const logps: UnpairedLogps = {
@@ -105,7 +116,7 @@ function unpairedBatchLogps(
   };
   if (settings.need.kl) logps.policyKl = rejectedRows(policySeq, b);
   if (settings.need.reference) {
-    const ref = referenceLogps(reference, rows, settings).sequence;
+    const ref = referenceLogps(reference, rows, plain).sequence;
     logps.reference = chosenRows(ref, b);
     if (settings.need.kl) logps.referenceKl = rejectedRows(ref, b);
   }
@@ -120,7 +131,10 @@ function pairBatchLogps(
 ): PreferenceLogps {
   const b = batch.pairCount;
   const { need } = settings;
-  const policyScores = scoreBatch(policy, batch, { tokens: need.tokens, wpo: need.wpo });
+  // The reference first: switching a LoRA adapter off rewrites modules_to_save in place, which
+  // must not happen between the policy's forward pass and its backward pass.
+  const ref = need.reference ? referenceLogps(reference, batch, settings) : null;
+  const policyScores = scoreBatch(policy, batch, { tokens: need.tokens, wpo: need.wpo }, settings.scoring);
   const policySeq = sequenceValues(policyScores.sums, policyScores.lengths, settings);
   const logps: PreferenceLogps = {
     policyChosen: chosenRows(policySeq, b),
@@ -134,8 +148,7 @@ function pairBatchLogps(
     logps.wpoRejected = rejectedRows(policyScores.wpo, b);
   }
   let referenceTokens: Tensor | null = null;
-  if (need.reference) {
-    const ref = referenceLogps(reference, batch, settings);
+  if (ref) {
     logps.referenceChosen = chosenRows(ref.sequence, b);
     logps.referenceRejected = rejectedRows(ref.sequence, b);
     referenceTokens = ref.tokens;

@@ -13,6 +13,8 @@ import { type LossRequirements, lossRequirements } from '../losses/preference-lo
 import type { LossWarning } from '../losses/types.js';
 import type { CausalLM } from '../models/causal-lm.js';
 import { checkModelCompatibility } from '../models/compatibility.js';
+import type { LoraAdapter } from '../models/lora-adapter.js';
+import { saveAdapter } from '../models/peft-adapter-files.js';
 import { AdamW } from '../optim/adamw.js';
 import { type LrSchedule, warmupStepsFor } from '../optim/lr-schedule.js';
 import { defaultLoggingDir, TensorBoardWriter } from '../report/tensorboard/tensorboard-writer.js';
@@ -20,6 +22,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import * as torch from '../tensor/torch.js';
 import { type SavableTokenizer, savableTokenizer, type Tokenizer } from '../tokenizers/tokenizer.js';
 import { checkRowKinds, type ReferenceSource } from './batch-logps.js';
+import { scoringOptions } from './batch-scores.js';
 import { saveCheckpoint } from './checkpoint.js';
 import { evaluatePreferences, evaluationSettings } from './evaluate.js';
 import { type MetricRecord, type MetricSink, MetricsLog, MetricWindow } from './metrics-log.js';
@@ -33,7 +36,11 @@ import { type TrainingStepParts, type TrainingStepResult, trainingStep } from '.
 export interface PreferenceTrainerInputs {
   /** Trained in place. */
   policy: CausalLM;
-  /** The frozen reference; null when the loss needs none. With precompute_ref_log_probs it is used once, then for evaluation. */
+  /**
+   * The frozen reference; null when the loss needs none, or when the policy has a LoRA adapter
+   * (policy.adapter): then the reference is the policy with its adapter switched off. With
+   * precompute_ref_log_probs it is used once, then for evaluation.
+   */
   reference: CausalLM | null;
   /** Saved with checkpoints and the final model when it can save itself; its pad/EOS ids pad batches. */
   tokenizer?: (Pick<Tokenizer, 'padTokenId' | 'eosTokenId'> & Partial<SavableTokenizer>) | null;
@@ -87,9 +94,12 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 
 const secondsSince = (start: number) => (performance.now() - start) / 1000;
 
-/** Parameters that get weight decay: matrices and embeddings, not biases or norm weights (1-D), as transformers' Trainer. */
+/**
+ * Parameters that get weight decay: matrices and embeddings, not biases or norm weights (1-D), as
+ * transformers' Trainer. With a LoRA adapter only its tensors train, and only they get optimiser state.
+ */
 function createOptimizer(policy: CausalLM, config: TrainConfig): AdamW {
-  const named = policy.namedParameters();
+  const named = policy.adapter?.namedParameters() ?? policy.namedParameters();
   const groups = [
     { params: named.filter(([, t]) => t.ndim >= 2).map(([, t]) => t), weightDecay: config.weight_decay },
     { params: named.filter(([, t]) => t.ndim < 2).map(([, t]) => t), weightDecay: 0 },
@@ -104,7 +114,7 @@ function createOptimizer(policy: CausalLM, config: TrainConfig): AdamW {
 
 function checkInputs(config: TrainConfig, inputs: PreferenceTrainerInputs): LossRequirements {
   const need = lossRequirements(config.loss_type, config.loss);
-  if (need.reference && !inputs.reference) {
+  if (need.reference && !inputs.reference && !inputs.policy.adapter) {
     throw new TrainConfigError(
       'ref_model_name_or_path',
       `the loss ${JSON.stringify(config.loss_type)} needs a reference model: pass one (default: the policy's own folder).`,
@@ -120,6 +130,11 @@ function checkInputs(config: TrainConfig, inputs: PreferenceTrainerInputs): Loss
   return need;
 }
 
+/** The reference model: the one given, else the LoRA policy with its adapter off. */
+function liveReference(inputs: PreferenceTrainerInputs): { model: CausalLM; baseOfAdapter: boolean } {
+  return inputs.reference ? { model: inputs.reference, baseOfAdapter: false } : { model: inputs.policy, baseOfAdapter: true };
+}
+
 /** Training batches reference log-probs from: none, the live reference model, or the precomputed table. */
 async function trainingReference(
   config: TrainConfig,
@@ -128,9 +143,11 @@ async function trainingReference(
   log: (line: string) => void,
 ): Promise<ReferenceSource> {
   if (!need.reference) return null;
-  const model = inputs.reference as CausalLM;
-  if (!config.precompute_ref_log_probs) return { model };
-  const ref = await referenceTable(model, inputs.train, { batchSize: config.per_device_eval_batch_size, log });
+  const live = liveReference(inputs);
+  if (!config.precompute_ref_log_probs) return live;
+  const table = () =>
+    referenceTable(live.model, inputs.train, { batchSize: config.per_device_eval_batch_size, log, scoring: scoringOptions(config) });
+  const ref = await (live.baseOfAdapter ? (live.model.adapter as LoraAdapter).withBaseModel(table) : table());
   log(`reference log-probs ${ref.cached ? 'read from the cache' : 'computed and cached'}: ${ref.path}`);
   return { table: ref.table };
 }
@@ -300,7 +317,7 @@ async function logMetrics(run: Run): Promise<void> {
 async function evaluateAndLog(run: Run): Promise<void> {
   const { config, inputs, counters: c } = run;
   if (!run.evalPairs) return;
-  const reference: ReferenceSource = run.step.need.reference ? { model: inputs.reference as CausalLM } : null;
+  const reference: ReferenceSource = run.step.need.reference ? liveReference(inputs) : null;
   const settings = evaluationSettings(config);
   const result = await evaluatePreferences(inputs.policy, reference, run.evalPairs, settings, {
     state: run.step.lossState,
@@ -334,7 +351,13 @@ async function writeCheckpoint(run: Run): Promise<void> {
     config: inputs.rawConfig ?? {},
     resolved_config: storedConfig(config),
   };
-  const contents = { model: inputs.policy, tokenizer: savableTokenizer(inputs.tokenizer), optimizer: run.step.optimizer, state };
+  const contents = {
+    model: inputs.policy,
+    tokenizer: savableTokenizer(inputs.tokenizer),
+    optimizer: run.step.optimizer,
+    state,
+    baseModel: config.model_name_or_path,
+  };
   c.lastCheckpoint = await saveCheckpoint(config.output_dir, contents, config.save_total_limit);
   run.log(`checkpoint: ${c.lastCheckpoint}`);
 }
@@ -346,8 +369,11 @@ async function finishRun(run: Run): Promise<TrainSummary> {
   const interrupted = c.step < totalSteps;
   const seconds = secondsSince(run.started);
   if (!interrupted && config.output_dir) {
-    await run.inputs.policy.savePretrained(config.output_dir, { tokenizer: savableTokenizer(run.inputs.tokenizer) });
-    run.log(`model saved to ${config.output_dir}`);
+    const tokenizer = savableTokenizer(run.inputs.tokenizer);
+    const { adapter } = run.inputs.policy;
+    if (adapter) await saveAdapter(adapter, config.output_dir, { tokenizer, baseModel: config.model_name_or_path });
+    else await run.inputs.policy.savePretrained(config.output_dir, { tokenizer });
+    run.log(`${adapter ? 'LoRA adapter (PEFT format)' : 'model'} saved to ${config.output_dir}`);
   }
   run.step.optimizer.dispose();
   const summary: TrainSummary = {

@@ -34,6 +34,7 @@ import { LossConfigError } from '../losses/errors.js';
 import { type LossRequirements, lossRequirements } from '../losses/preference-loss.js';
 import { LOSS_TYPES, type LossType } from '../losses/registry.js';
 import { LR_SCHEDULER_TYPES } from '../optim/lr-schedule.js';
+import { LORA_CONFIG_SCHEMA, loraConfigRules } from './lora-train-config.js';
 
 /** A training config mistake; `problems` lists every one found (loss and data keys' included). */
 export class TrainConfigError extends ConfigError {
@@ -383,6 +384,25 @@ export const TRAIN_CONFIG_SCHEMA = {
     source: TRL,
   },
   disable_dropout: { type: 'boolean', default: true, doc: 'Turn dropout off in the policy and reference (TRL default).', source: TRL },
+  prefix_sharing: {
+    type: 'boolean',
+    default: true,
+    doc: "Compute each pair's common prompt once: one sequence [prompt, chosen, rejected] per pair, the completions blind to each other (exact; skipped for a policy with dropout on).",
+  },
+  padding_free: {
+    type: 'boolean',
+    default: false,
+    doc: "Pack a micro-batch's sequences into one row without padding, attention per sequence, positions restarting (exact).",
+    source: TRL,
+  },
+  vocab_chunk_size: {
+    type: 'number',
+    default: 8192,
+    min: 0,
+    integer: true,
+    unit: 'tokens of the vocabulary',
+    doc: 'LM head only at completion tokens, fused with log-softmax in vocabulary chunks of this size, so [tokens, vocab] logits never exist (exact); 0: whole vocabulary at once.',
+  },
   resume_from_checkpoint: {
     type: 'string',
     default: null,
@@ -390,6 +410,7 @@ export const TRAIN_CONFIG_SCHEMA = {
     source: TF,
   },
   run_name: { type: 'string', default: null, doc: 'A name shown in logs and the summary.', source: TF },
+  ...LORA_CONFIG_SCHEMA,
   bf16: { type: 'note', doc: "Mixed precision is not implemented: training runs in the models' dtype with float32 optimiser maths." },
   fp16: { type: 'note', doc: 'See bf16.' },
   attn_implementation: { type: 'note', doc: 'One attention implementation (matmul + softmax) is used.' },
@@ -530,9 +551,11 @@ export function resolveTrainConfig(input: Record<string, unknown>, options: Reso
     problem('eval_on_start', `evaluation is off (${c.do_eval === false ? 'do_eval: false' : "eval_strategy: 'no'"}): remove one of them.`);
   }
   for (const { key, detail } of missingTrainKeys(c, options.required ?? [])) problem(key, detail);
+  const lora = loraConfigRules(c, Object.keys(trainRaw));
+  for (const [key, detail] of lora.problems) problem(key, detail);
   throwIfProblems(TrainConfigError, problems);
 
-  const ignored = [...train.notes];
+  const ignored = [...train.notes, ...lora.notes];
   const dropped = reportNames(trainRaw.report_to).filter((n) => (ONLINE_REPORTERS as readonly unknown[]).includes(n));
   if (dropped.length > 0) {
     ignored.push({

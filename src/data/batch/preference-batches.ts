@@ -29,7 +29,7 @@ export interface PreferenceBatch {
    * Unpaired examples (rows from unpairedRows): each example's label, true = desirable; then rows
    * 0..B−1 are the examples and rows B..2B−1 their KL rows. null for preference pairs.
    */
-  desirable: boolean[] | null;
+  desirable?: boolean[] | null;
   /** 0-based epoch and batch-in-epoch of this batch. */
   epoch: number;
   batch: number;
