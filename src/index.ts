@@ -63,6 +63,7 @@ export {
   tensorBoardTags,
   writeReport,
 } from './report/index.js';
+export { type Backend, DistributedError, type InitProcessGroupOptions, type ReduceOp } from './tensor/distributed.js';
 export type { DType } from './tensor/dtype.js';
 export { Tensor } from './tensor/tensor.js';
 export * as torch from './tensor/torch.js';

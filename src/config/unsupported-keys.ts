@@ -12,8 +12,8 @@ const UNSUPPORTED: readonly { pattern: RegExp; why: string }[] = [
     why: 'quantised loading, torch.compile and fused kernels are not implemented',
   },
   {
-    pattern: /^(deepspeed|fsdp\w*|ddp_\w+|local_rank|accelerator_config|tp_size|parallelism_config)$/,
-    why: 'distributed training is not implemented; one process trains on one device',
+    pattern: /^(deepspeed|fsdp\w*|ddp_(?!backend$|timeout$)\w+|local_rank|accelerator_config|tp_size|parallelism_config)$/,
+    why: 'only data-parallel training is implemented (alpha-dpo train --nproc_per_node N, ddp_backend, ddp_timeout; docs/distributed.md), with its own settings; workers read LOCAL_RANK from the environment',
   },
   {
     pattern:

@@ -1,6 +1,7 @@
 // The `torch` namespace: the typed tensor API (import { torch } from 'alpha-dpo').
 
 export { arange, randint, split, tensor } from './creation.js';
+export * as distributed from './distributed.js';
 export { DTYPES, type DType } from './dtype.js';
 export * from './functions.generated.js';
 export type { Device, TensorOptions } from './options.js';

@@ -24,6 +24,7 @@ import { type SavableTokenizer, savableTokenizer, type Tokenizer } from '../toke
 import { checkRowKinds, type ReferenceSource } from './batch-logps.js';
 import { scoringOptions } from './batch-scores.js';
 import { saveCheckpoint } from './checkpoint.js';
+import { DataParallel } from './data-parallel.js';
 import { evaluatePreferences, evaluationSettings } from './evaluate.js';
 import { type MetricRecord, type MetricSink, MetricsLog, MetricWindow } from './metrics-log.js';
 import { ProgressReporter } from './progress.js';
@@ -232,11 +233,46 @@ interface Run {
   progress: ProgressReporter;
   started: number;
   counters: RunCounters;
+  /** Set when torch.distributed has more than one rank (data-parallel.ts); only rank 0 writes files. */
+  dataParallel: DataParallel | null;
+}
+
+/** Only rank 0 writes metrics, checkpoints and the final model. */
+const writesFiles = (run: Run) => run.dataParallel?.writes ?? true;
+
+/**
+ * Data-parallel runs read global batches of per_device_train_batch_size × world size pairs, each rank
+ * its share. The checkpoint's cursor counts global batches, so a resume needs the same global size.
+ */
+function dataStreamShape(config: TrainConfig, dp: DataParallel | null, cursor: unknown) {
+  const worldSize = dp?.worldSize ?? 1;
+  const batchSize = config.per_device_train_batch_size * worldSize;
+  const saved = (cursor as { batchSize?: unknown } | undefined)?.batchSize;
+  if (typeof saved === 'number' && saved !== batchSize) {
+    const per = config.per_device_train_batch_size;
+    const needed = saved % per === 0 ? `${saved / per} process${saved / per === 1 ? '' : 'es'}` : null;
+    throw new TrainConfigError(
+      'per_device_train_batch_size',
+      `the checkpoint's data cursor counts global batches of ${saved} pairs (per_device_train_batch_size × processes when it was written), ` +
+        `but this run has ${per} × ${worldSize} process${worldSize === 1 ? '' : 'es'} = ${batchSize}: ` +
+        (needed
+          ? `resume it with ${needed} (--nproc_per_node, or WORLD_SIZE).`
+          : 'resume it with the per_device_train_batch_size and processes it was written with.'),
+    );
+  }
+  return { batchSize, ...(dp ? { shard: { rank: dp.rank, worldSize: dp.worldSize } } : {}) };
 }
 
 /** Optimiser, restored checkpoint, data stream, schedule, reference log-probs and logs: everything before step 1. */
-async function setUpRun(config: TrainConfig, inputs: PreferenceTrainerInputs, options: TrainOptions, need: LossRequirements): Promise<Run> {
-  const log = options.log ?? ((line: string) => console.log(line));
+async function setUpRun(
+  config: TrainConfig,
+  inputs: PreferenceTrainerInputs,
+  options: TrainOptions,
+  need: LossRequirements,
+  dataParallel: DataParallel | null,
+): Promise<Run> {
+  const writes = dataParallel?.writes ?? true;
+  const log = writes ? (options.log ?? ((line: string) => console.log(line))) : () => {};
   const { policy } = inputs;
   torch.manualSeed(config.seed);
   policy.train(!config.disable_dropout);
@@ -244,8 +280,14 @@ async function setUpRun(config: TrainConfig, inputs: PreferenceTrainerInputs, op
   const optimizer = createOptimizer(policy, config);
   const restored = config.resume_from_checkpoint === null ? null : await restoreFromCheckpoint(config, policy, optimizer);
   if (restored) log(`resumed from ${restored.dir} at step ${restored.state.global_step}`);
+  if (dataParallel) {
+    dataParallel.broadcastParameters(policy.parameters());
+    log(
+      `data-parallel over ${dataParallel.worldSize} processes: rank 0's weights broadcast, global batch ${config.per_device_train_batch_size} × ${config.gradient_accumulation_steps} × ${dataParallel.worldSize}`,
+    );
+  }
   const batches = new PreferenceBatches(inputs.train, {
-    batchSize: config.per_device_train_batch_size,
+    ...dataStreamShape(config, dataParallel, restored?.state.data_cursor),
     seed: config.seed,
     config: config.data,
     ...(inputs.tokenizer ? { tokenizer: inputs.tokenizer } : {}),
@@ -275,15 +317,23 @@ async function setUpRun(config: TrainConfig, inputs: PreferenceTrainerInputs, op
     inputs,
     options,
     log,
-    step: { config, need, policy, reference, batches, optimizer, schedule, lossState, onGradients: options.onGradients },
+    step: { config, need, policy, reference, batches, optimizer, schedule, lossState, onGradients: options.onGradients, dataParallel },
     batches,
     evalPairs,
-    metrics: await MetricsLog.open(config.output_dir, { rewindToStep: counters.step, sinks: await metricSinks(config, options, log) }),
+    metrics: writes
+      ? await MetricsLog.open(config.output_dir, { rewindToStep: counters.step, sinks: await metricSinks(config, options, log) })
+      : await MetricsLog.open(null, { rewindToStep: counters.step, sinks: [] }),
     window: new MetricWindow(),
     warnings: new WarningLog(log),
-    progress: new ProgressReporter({ totalSteps: schedule.totalSteps, log, quiet: options.quiet ?? false, startStep: counters.step }),
+    progress: new ProgressReporter({
+      totalSteps: schedule.totalSteps,
+      log,
+      quiet: !writes || (options.quiet ?? false),
+      startStep: counters.step,
+    }),
     started: performance.now(),
     counters,
+    dataParallel,
   };
 }
 
@@ -337,7 +387,7 @@ async function evaluateAndLog(run: Run): Promise<void> {
 /** Writes output_dir/checkpoint-<step> (atomically, see checkpoint.ts). */
 async function writeCheckpoint(run: Run): Promise<void> {
   const { config, inputs, counters: c } = run;
-  if (!config.output_dir) return;
+  if (!config.output_dir || !writesFiles(run)) return;
   const state = {
     version: 1 as const,
     global_step: c.step,
@@ -368,7 +418,7 @@ async function finishRun(run: Run): Promise<TrainSummary> {
   const totalSteps = run.step.schedule.totalSteps;
   const interrupted = c.step < totalSteps;
   const seconds = secondsSince(run.started);
-  if (!interrupted && config.output_dir) {
+  if (!interrupted && config.output_dir && writesFiles(run)) {
     const tokenizer = savableTokenizer(run.inputs.tokenizer);
     const { adapter } = run.inputs.policy;
     if (adapter) await saveAdapter(adapter, config.output_dir, { tokenizer, baseModel: config.model_name_or_path });
@@ -388,7 +438,7 @@ async function finishRun(run: Run): Promise<TrainSummary> {
     seconds,
     checkpoint: c.lastCheckpoint,
   };
-  if (config.output_dir) {
+  if (config.output_dir && writesFiles(run)) {
     const file = { ...summary, stepLosses: undefined, run_name: config.run_name };
     await writeFile(join(config.output_dir, TRAIN_SUMMARY_FILE), `${JSON.stringify(file, null, 2)}\n`);
   }
@@ -416,11 +466,13 @@ export async function trainPreferences(
   options: TrainOptions = {},
 ): Promise<TrainSummary> {
   const need = checkInputs(config, inputs);
-  const folder = config.output_dir
-    ? await RunFolder.claim(config.output_dir, { resume: config.resume_from_checkpoint !== null, overwrite: config.overwrite_output_dir })
-    : null;
+  const dataParallel = DataParallel.fromProcessGroup();
+  const folder =
+    config.output_dir && (dataParallel?.writes ?? true)
+      ? await RunFolder.claim(config.output_dir, { resume: config.resume_from_checkpoint !== null, overwrite: config.overwrite_output_dir })
+      : null;
   try {
-    const run = await setUpRun(config, inputs, options, need);
+    const run = await setUpRun(config, inputs, options, need, dataParallel);
     await trainLoop(run);
     return await finishRun(run);
   } finally {
@@ -432,7 +484,10 @@ export async function trainPreferences(
 async function trainLoop(run: Run): Promise<void> {
   const { config, counters } = run;
   const totalSteps = run.step.schedule.totalSteps;
-  const stopped = () => run.options.signal?.aborted === true;
+  // With data parallelism every rank must stop at the same step: a stop request on any rank counts for all.
+  const dp = run.dataParallel;
+  let agreedStop = false;
+  const stopped = () => (dp ? agreedStop : run.options.signal?.aborted === true);
   try {
     if (config.eval_on_start && counters.step === 0) await evaluateAndLog(run);
     while (counters.step < totalSteps && !stopped()) {
@@ -442,6 +497,7 @@ async function trainLoop(run: Run): Promise<void> {
       counters.trainSeconds += secondsSince(stepStarted);
       recordStep(run, result);
       await yieldToEventLoop(); // a Ctrl-C or SIGTERM sent during the step is seen now
+      if (dp) agreedStop = dp.anyRank(run.options.signal?.aborted === true);
       const last = counters.step === totalSteps;
       const epochEnded = epochOf(run) > epochBefore;
       if (isDue(config, 'logging', counters.step, epochEnded, last)) await logMetrics(run);
@@ -449,6 +505,8 @@ async function trainLoop(run: Run): Promise<void> {
       // An interruption always writes a checkpoint (when there is an output_dir), whatever save_strategy says.
       if (isDue(config, 'save', counters.step, epochEnded, last) || (stopped() && !last)) await writeCheckpoint(run);
     }
+    // Rank 0 hosts the rendezvous store: every rank leaves the loop before any can tear it down.
+    dp?.barrier();
   } finally {
     run.progress.done();
     await run.metrics.close();

@@ -11,6 +11,7 @@ import { loadAdapter } from '../models/peft-adapter-files.js';
 import * as torch from '../tensor/torch.js';
 import { AutoTokenizer } from '../tokenizers/auto-tokenizer.js';
 import { type PreferenceTrainerInputs, type TrainOptions, type TrainSummary, trainPreferences } from './preference-trainer.js';
+import { joinProcessGroupFromEnv } from './process-group.js';
 import { missingTrainKeys, resolveTrainConfig, type TrainConfig, TrainConfigError } from './train-config.js';
 import { loadTrainingPairs } from './training-data.js';
 
@@ -101,6 +102,21 @@ export async function train(config: TrainConfig | Record<string, unknown>, optio
   if (resolved.adapter_name_or_path !== null) checkModelFolder('adapter_name_or_path', resolved.adapter_name_or_path);
   for (const { key, why } of resolved.ignored) log(`note: '${key}' has no effect here: ${why}`);
 
+  // A worker of a multi-process run (docs/distributed.md) joins its group before the slow loading, so a bad rendezvous fails first.
+  const group = joinProcessGroupFromEnv(resolved, log);
+  try {
+    return await trainLoaded(resolved, raw, options, log);
+  } finally {
+    group?.leave();
+  }
+}
+
+async function trainLoaded(
+  resolved: TrainConfig,
+  raw: Record<string, unknown> | undefined,
+  options: TrainRunOptions,
+  log: (line: string) => void,
+): Promise<TrainSummary> {
   const tokenizer = await AutoTokenizer.fromPretrained(resolved.model_name_or_path as string);
   const data = await loadTrainingPairs(resolved, tokenizer, { log });
   const need = lossRequirements(resolved.loss_type, resolved.loss);
