@@ -24,7 +24,7 @@ function core(pair: PreferencePair | undefined) {
 }
 
 describe('format detection', () => {
-  const keys = { prompt: 'prompt', chosen: 'chosen', rejected: 'rejected' };
+  const keys = { prompt: 'prompt', chosen: 'chosen', rejected: 'rejected', completion: 'completion', label: 'label' };
   test('one row decides, from the column types and the HH "Human:" opening', () => {
     assert.equal(detectDatasetFormat({ prompt: 'q', chosen: 'a', rejected: 'b' }, keys), 'standard');
     assert.equal(detectDatasetFormat({ chosen: 'q a', rejected: 'q b' }, keys), 'standard_implicit');
@@ -92,7 +92,7 @@ describe('every format normalises to the same explicit-prompt pair', () => {
 
   test('an UltraFeedback prompt column that contradicts the dialogues is a bad row', async () => {
     const { normaliseRow } = await import('../src/data/formats/normalise-row.js');
-    const keys = { prompt: 'prompt', chosen: 'chosen', rejected: 'rejected' };
+    const keys = { prompt: 'prompt', chosen: 'chosen', rejected: 'rejected', completion: 'completion', label: 'label' };
     const row = { prompt: 'Other', chosen: [user('Hi'), assistant('a')], rejected: [user('Hi'), assistant('b')] };
     assert.throws(
       () => normaliseRow(row, 'ultrafeedback', keys, { file: 'f.jsonl', index: 0, line: 1 }),

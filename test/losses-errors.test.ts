@@ -169,7 +169,7 @@ describe('config errors', () => {
       );
     }
     assert.throws(
-      () => preferenceLoss('kto' as LossType, pair(), { beta: 0.1 }),
+      () => preferenceLoss('xyzzy_plugh' as LossType, pair(), { beta: 0.1 }),
       (e: unknown) => e instanceof UnknownLossTypeError && e.suggestion === null,
     );
     expectError(

@@ -184,6 +184,8 @@ describe('invariants', () => {
       wpo: false,
       tokens: false,
       logps: 'average',
+      examples: 'pairs',
+      kl: false,
     });
     assert.deepEqual(lossRequirements('r-dpo', { beta: 0.1, rdpo_alpha: 0.01, use_weighting: true }), {
       reference: true,
@@ -193,6 +195,8 @@ describe('invariants', () => {
       wpo: true,
       tokens: false,
       logps: 'sum',
+      examples: 'pairs',
+      kl: false,
     });
     const orpo = lossRequirements('orpo', { beta: 0.1 });
     assert.deepEqual([orpo.reference, orpo.chosenNll, orpo.chosenLengths, orpo.logps], [false, true, true, 'average']);

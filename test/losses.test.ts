@@ -5,7 +5,7 @@
 // tolerance 1e-9: both sides are float64 and differ only in the order of operations.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { LOSS_REGISTRY, LOSS_TYPES, preferenceLoss, type Tensor, torch } from '../src/index.js';
+import { LOSS_REGISTRY, LOSS_TYPES, type LossType, preferenceLoss, type Tensor, torch } from '../src/index.js';
 import { caseInputs, expectClose, expectMetrics, FIELD, f64, fixture, SIDES } from './losses-fixture.js';
 
 describe('preference losses against PyTorch (losses.json)', () => {
@@ -29,6 +29,7 @@ describe('preference losses against PyTorch (losses.json)', () => {
   test('the fixture covers every registered loss type', () => {
     const covered = new Set(fixture.cases.flatMap((c) => (Array.isArray(c.loss_type) ? c.loss_type : [c.loss_type])));
     covered.add('alpha-dpo'); // fixture.alpha_dpo, test/losses-alpha-dpo.test.ts
+    for (const name of ['kto', 'apo_zero_unpaired']) covered.add(name as LossType); // fixture.unpaired, test/losses-unpaired.test.ts
     assert.deepEqual(
       LOSS_TYPES.filter((t) => !covered.has(t)),
       [],

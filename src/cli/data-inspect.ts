@@ -2,6 +2,8 @@
 // training would make of it. Bad rows are counted here rather than stopping the inspection,
 // unless --on_bad_row is given.
 import { type DataConfig, resolveDataConfig } from '../data/data-config.js';
+import { UNPAIRED_FORMATS } from '../data/formats/dataset-format.js';
+import { exampleAsPair } from '../data/formats/unpaired-example.js';
 import { ODD_ROW_KINDS } from '../data/odd-row-kinds.js';
 import { OddRowReport } from '../data/odd-row-report.js';
 import { loadPreferenceDataset, type PreferenceDataset } from '../data/preference-dataset.js';
@@ -32,8 +34,10 @@ export interface InspectResult {
   format: string | null;
   format_source: string | null;
   rows: number;
-  /** Usable pairs: after reading, and after tokenising when a model was given. */
+  /** Usable pairs: after reading, and after tokenising when a model was given (0 for unpaired data). */
   pairs: number;
+  /** Unpaired data: usable examples by label (after tokenising when a model was given); null for pairs. */
+  examples: { desirable: number; undesirable: number } | null;
   odd_rows: ReturnType<OddRowReport['toJSON']>;
   ignored_columns: string[];
   tokens: TokenSummary | null;
@@ -46,10 +50,13 @@ async function tokenSummary(
   model: string,
   config: DataConfig,
   report: OddRowReport,
-): Promise<{ summary: TokenSummary; pairs: number }> {
+): Promise<{ summary: TokenSummary; pairs: number; desirable: number }> {
   const { AutoTokenizer } = await import('../tokenizers/index.js');
   const tokenizer = await AutoTokenizer.fromPretrained(model);
-  const tokenized = tokenizePreferencePairs(dataset.pairs, tokenizer, config);
+  // Unpaired examples are tokenised as pairs of two equal completions (tokenize-unpaired.ts).
+  const source = dataset.examples.length > 0 ? dataset.examples.map(exampleAsPair) : dataset.pairs;
+  const tokenized = tokenizePreferencePairs(source, tokenizer, config);
+  const desirable = tokenized.indices.filter((i) => dataset.examples[i]?.label === true).length;
   report.mergeFrom(tokenized.report);
   const summary: TokenSummary = {
     model,
@@ -64,7 +71,7 @@ async function tokenSummary(
       dropped: tokenized.report.count('completion_truncated_to_nothing'),
     },
   };
-  return { summary, pairs: tokenized.pairs.length };
+  return { summary, pairs: tokenized.pairs.length, desirable };
 }
 
 export async function inspectData(args: DataCommandArgs): Promise<InspectResult> {
@@ -75,11 +82,17 @@ export async function inspectData(args: DataCommandArgs): Promise<InspectResult>
   report.mergeFrom(dataset.report);
   const model = args.flags.get('model');
   let tokens: TokenSummary | null = null;
+  const unpaired = dataset.format !== null && UNPAIRED_FORMATS.includes(dataset.format);
   let pairs = dataset.pairs.length;
-  if (model !== undefined && dataset.pairs.length > 0) {
+  let total = dataset.examples.length;
+  let desirable = dataset.examples.filter((e) => e.label).length;
+  if (model !== undefined && (dataset.pairs.length > 0 || dataset.examples.length > 0)) {
     const result = await tokenSummary(dataset, model, config, report);
     tokens = result.summary;
-    pairs = result.pairs;
+    if (unpaired) {
+      total = result.pairs;
+      desirable = result.desirable;
+    } else pairs = result.pairs;
   }
   const source = dataset.formatSource;
   return {
@@ -88,6 +101,7 @@ export async function inspectData(args: DataCommandArgs): Promise<InspectResult>
     format_source: source === null ? null : source === 'config' ? 'dataset_format' : formatLocation(source),
     rows: dataset.rows,
     pairs,
+    examples: unpaired ? { desirable, undesirable: total - desirable } : null,
     odd_rows: report.toJSON(),
     ignored_columns: dataset.ignoredColumns,
     tokens,
@@ -101,7 +115,7 @@ export async function inspectData(args: DataCommandArgs): Promise<InspectResult>
 }
 
 function percentileRow(name: string, stats: Record<string, number>): string {
-  return `  ${name.padEnd(9)}${['p50', 'p90', 'p95', 'p99', 'p100'].map((p) => String(stats[p]).padStart(8)).join('')}`;
+  return `  ${name.padEnd(10)}${['p50', 'p90', 'p95', 'p99', 'p100'].map((p) => String(stats[p]).padStart(8)).join('')}`;
 }
 
 /** The result as text for a person. */
@@ -114,7 +128,11 @@ export function formatInspect(result: InspectResult): string {
     `format: ${result.format ?? 'none (no row fits a known format)'}${result.format_source ? ` (from ${result.format_source})` : ''}`,
   );
   lines.push(`rows read: ${result.rows}`);
-  lines.push(`usable pairs: ${result.pairs}`);
+  if (result.examples === null) lines.push(`usable pairs: ${result.pairs}`);
+  else {
+    const { desirable, undesirable } = result.examples;
+    lines.push(`usable examples: ${desirable + undesirable} (desirable ${desirable}, undesirable ${undesirable})`);
+  }
   const kinds = Object.entries(result.odd_rows);
   // With one file, "FILE:12" reads better as "line 12" (and "FILE row 3" as "row 3").
   const only = result.files.length === 1 ? (result.files[0] as string) : null;
@@ -141,15 +159,18 @@ export function formatInspect(result: InspectResult): string {
   if (t === null) lines.push(`tokens: ${result.tokens_note}`);
   else {
     lines.push(`tokens (${t.model}, rendered as ${t.rendering}), before truncation:`);
-    lines.push(`  ${''.padEnd(9)}${['p50', 'p90', 'p95', 'p99', 'max'].map((p) => p.padStart(8)).join('')}`);
+    lines.push(`  ${''.padEnd(10)}${['p50', 'p90', 'p95', 'p99', 'max'].map((p) => p.padStart(8)).join('')}`);
     lines.push(percentileRow('prompt', t.lengths.prompt));
-    lines.push(percentileRow('chosen', t.lengths.chosen));
-    lines.push(percentileRow('rejected', t.lengths.rejected));
+    if (result.examples !== null) lines.push(percentileRow('completion', t.lengths.chosen));
+    else {
+      lines.push(percentileRow('chosen', t.lengths.chosen));
+      lines.push(percentileRow('rejected', t.lengths.rejected));
+    }
     lines.push(percentileRow('sequence', t.lengths.sequence));
     const c = t.truncation;
     lines.push(`with max_length ${c.max_length}, max_prompt_length ${c.max_prompt_length}, truncation_mode ${c.truncation_mode}:`);
     lines.push(
-      `  prompt cut in ${c.prompt_truncated} pairs, completion cut in ${c.completion_truncated}, dropped (no completion token left) ${c.dropped}`,
+      `  prompt cut in ${c.prompt_truncated} ${result.examples === null ? 'pairs' : 'examples'}, completion cut in ${c.completion_truncated}, dropped (no completion token left) ${c.dropped}`,
     );
   }
   return `${lines.join('\n')}\n`;

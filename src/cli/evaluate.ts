@@ -51,8 +51,12 @@ export async function runEvaluate(args: string[], io: CommandIO): Promise<number
   if (own.ref) checkModelFolder('--ref', own.ref);
   if (own.adapter) checkModelFolder('--adapter', own.adapter);
   const defaults = own.ref || own.adapter ? { loss_type: 'sigmoid', beta: 0.1 } : { loss_type: 'simpo', beta: 1, gamma_beta_ratio: 0 };
+  // Evaluation reads the data in order, in batches of per_device_eval_batch_size: the KL rows of an
+  // unpaired loss (kto) are then chunked by that size too.
+  const inOrder = { shuffle: false, per_device_train_batch_size: keys.per_device_eval_batch_size ?? 8 };
   const config = resolveTrainConfig({
     ...(keys.loss_type === undefined ? defaults : {}),
+    ...inOrder,
     ...keys,
     model_name_or_path: own.model,
     dataset: own.data,

@@ -7,6 +7,7 @@ import { basename } from 'node:path';
 import { collateArrays, collatedTensors } from '../data/batch/collate-pairs.js';
 import { resolvePaddingValue } from '../data/batch/preference-batches.js';
 import { resolveDataConfig } from '../data/data-config.js';
+import { DataConfigError } from '../data/errors.js';
 import { loadPreferenceDataset } from '../data/preference-dataset.js';
 import { formatLocation } from '../data/row-location.js';
 import { tokenizePreferencePairs } from '../data/tokenize/tokenize-pairs.js';
@@ -64,6 +65,12 @@ export async function runScore(argv: string[], io: CommandIO): Promise<number> {
     split: args.flags.get('split') ?? null,
     onWarning: (m) => err(`warning: ${m}\n`),
   });
+  if (dataset.examples.length > 0) {
+    throw new DataConfigError(
+      'data',
+      `${dataset.files.join(', ')} holds unpaired examples (prompt, completion, label): score compares the two completions of preference pairs. Give paired data.`,
+    );
+  }
   const tokenizer = await AutoTokenizer.fromPretrained(model);
   const tokenized = tokenizePreferencePairs(dataset.pairs, tokenizer, config, { onWarning: (m) => err(`warning: ${m}\n`) });
   const lm = await AutoModelForCausalLM.fromPretrained(model, { dtype: dtype as DType, adapter: args.flags.get('adapter') });

@@ -15,6 +15,8 @@ export const DATASET_FORMATS = [
   'conversational_implicit',
   'hh_rlhf',
   'ultrafeedback',
+  'unpaired',
+  'unpaired_conversational',
 ] as const;
 export type DatasetFormatOption = (typeof DATASET_FORMATS)[number];
 
@@ -43,6 +45,16 @@ export const DATA_CONFIG_SCHEMA = {
   prompt_key: { type: 'string', default: 'prompt', doc: 'Column holding the prompt (absent in implicit-prompt formats).' },
   chosen_key: { type: 'string', default: 'chosen', doc: 'Column holding the preferred completion (or whole dialogue).' },
   rejected_key: { type: 'string', default: 'rejected', doc: 'Column holding the dispreferred completion (or whole dialogue).' },
+  completion_key: {
+    type: 'string',
+    default: 'completion',
+    doc: 'Column holding the one completion of an unpaired row (TRL KTO format: prompt, completion, label).',
+  },
+  label_key: {
+    type: 'string',
+    default: 'label',
+    doc: 'Column holding the boolean label of an unpaired row: true = desirable (thumbs up), false = undesirable.',
+  },
   max_length: {
     type: 'number',
     integer: true,

@@ -2,9 +2,11 @@
 // explicit-prompt form, with every dropped or odd row counted by kind. No tokenizer needed.
 import { type DataConfig, type DataConfigInput, MAX_ROW_BYTES_LIMIT, resolveDataConfig } from './data-config.js';
 import { BadRowError } from './errors.js';
-import { type ColumnKeys, type DatasetFormat, detectDatasetFormat } from './formats/dataset-format.js';
+import { type ColumnKeys, type DatasetFormat, detectDatasetFormat, UNPAIRED_FORMATS } from './formats/dataset-format.js';
 import { normaliseRow } from './formats/normalise-row.js';
+import { normaliseUnpairedRow } from './formats/normalise-unpaired-row.js';
 import type { PreferencePair } from './formats/preference-pair.js';
+import type { UnpairedExample } from './formats/unpaired-example.js';
 import { OddRowReport } from './odd-row-report.js';
 import { type DataFilesSource, resolveDataFiles } from './read/data-files.js';
 import { readRows } from './read/read-rows.js';
@@ -19,8 +21,10 @@ export interface PreferenceDataset {
   formatSource: 'config' | RowLocation | null;
   /** Rows read, bad ones included. */
   rows: number;
-  /** The usable pairs, in file order. */
+  /** The usable pairs, in file order (empty for an unpaired format). */
   pairs: PreferencePair[];
+  /** The usable unpaired examples, in file order (empty unless the format is unpaired or unpaired_conversational). */
+  examples: UnpairedExample[];
   /** Dropped and odd rows by kind (row-level kinds only; tokenisation adds its own). */
   report: OddRowReport;
   /** Columns present in some row that are neither used nor kept as scalar metadata. */
@@ -43,10 +47,17 @@ export async function loadPreferenceDataset(
   const resolved = resolveDataConfig(config);
   const split = options.split ?? null;
   const warn = options.onWarning ?? ((message: string) => process.stderr.write(`warning: ${message}\n`));
-  const keys: ColumnKeys = { prompt: resolved.prompt_key, chosen: resolved.chosen_key, rejected: resolved.rejected_key };
+  const keys: ColumnKeys = {
+    prompt: resolved.prompt_key,
+    chosen: resolved.chosen_key,
+    rejected: resolved.rejected_key,
+    completion: resolved.completion_key,
+    label: resolved.label_key,
+  };
   const files = await resolveDataFiles(source, split);
   const report = new OddRowReport();
   const pairs: PreferencePair[] = [];
+  const examples: UnpairedExample[] = [];
   const ignored = new Set<string>();
   let format: DatasetFormat | null = resolved.dataset_format === 'auto' ? null : resolved.dataset_format;
   let formatSource: PreferenceDataset['formatSource'] = format === null ? null : 'config';
@@ -71,7 +82,7 @@ export async function loadPreferenceDataset(
           new BadRowError(
             raw.location,
             `its columns fit no known format (expected '${keys.chosen}' and '${keys.rejected}' both strings or both message lists, ` +
-              `and '${keys.prompt}' absent, a string or a message list; see dataset_format)`,
+              `and '${keys.prompt}' absent, a string or a message list; or, unpaired, '${keys.completion}' and '${keys.label}'; see dataset_format)`,
           ),
         );
         continue;
@@ -80,15 +91,19 @@ export async function loadPreferenceDataset(
     }
     try {
       if (format === null) throw new BadRowError(raw.location, 'a row must be a JSON object');
-      const row = normaliseRow(raw.value, format, keys, raw.location);
+      const unpaired = UNPAIRED_FORMATS.includes(format);
+      const row = unpaired
+        ? normaliseUnpairedRow(raw.value, format, keys, raw.location)
+        : normaliseRow(raw.value, format, keys, raw.location);
       for (const column of row.ignoredColumns) ignored.add(column);
       for (const kind of row.notes) report.add(kind, raw.location);
       if (row.dropped !== null) report.add(row.dropped, raw.location);
-      else if (row.pair !== null) pairs.push(row.pair);
+      else if ('example' in row && row.example !== null) examples.push(row.example);
+      else if ('pair' in row && row.pair !== null) pairs.push(row.pair);
     } catch (e) {
       if (!(e instanceof BadRowError)) throw e;
       badRow(e);
     }
   }
-  return { files, format, formatSource, rows, pairs, report, ignoredColumns: [...ignored].sort() };
+  return { files, format, formatSource, rows, pairs, examples, report, ignoredColumns: [...ignored].sort() };
 }

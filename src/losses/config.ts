@@ -154,6 +154,22 @@ export const CONFIG_SCHEMA = {
     default: false,
     doc: "WPO weighting: multiply each pair's loss by exp(w_chosen + w_rejected), the per-token-mean aligned log-probs (Zhou et al. 2024, Eq. 2). Needs logps.wpoChosen/wpoRejected.",
   },
+  desirable_weight: {
+    type: 'number',
+    source: 'TRL KTOConfig.desirable_weight',
+    default: 1,
+    min: 0,
+    doc:
+      "λ_D, the weight of each desirable example's loss in kto and apo_zero_unpaired. With n_D desirable and n_U undesirable examples, " +
+      'KTO (Ethayarajh et al. 2024, §4.2) and TRL advise λ_D·n_D / (λ_U·n_U) in [1, 4/3]; the trainer logs a warning outside it.',
+  },
+  undesirable_weight: {
+    type: 'number',
+    source: 'TRL KTOConfig.undesirable_weight',
+    default: 1,
+    min: 0,
+    doc: "λ_U, the weight of each undesirable example's loss in kto and apo_zero_unpaired (see desirable_weight for the rule of thumb).",
+  },
   loss_weights: {
     type: 'number[]',
     default: null,

@@ -17,10 +17,13 @@ export { type LossRequirements, lossRequirements, preferenceLoss } from './prefe
 export { LOSS_REGISTRY, LOSS_TYPES, type LossType } from './registry.js';
 export { IGNORE_INDEX, sequenceLogps, type TokenLogpsResult, tokenLogps, wpoLogWeights } from './sequence-logps.js';
 export type {
+  AnyLossDefinition,
   LossDefinition,
   LossWarning,
   PreferenceLogps,
   PreferenceLossOptions,
   PreferenceLossOutput,
   TokenLogps,
+  UnpairedLogps,
+  UnpairedLossDefinition,
 } from './types.js';

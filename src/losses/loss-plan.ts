@@ -14,26 +14,28 @@ import {
 } from './config.js';
 import { LossConfigError, UnknownLossTypeError } from './errors.js';
 import { LOSS_REGISTRY, LOSS_TYPES, type LossType } from './registry.js';
-import type { LossDefinition, LossNeed } from './types.js';
+import type { AnyLossDefinition, LossNeed } from './types.js';
 
 /** Keys that act on any loss: the list weights, LD-DPO, WPO and RPO's NLL term. */
 const GENERAL_KEYS: readonly ConfigKey[] = ['loss_weights', 'ld_alpha', 'use_weighting', 'rpo_alpha'];
 const F_DIVERGENCE_KEYS: readonly ConfigKey[] = ['f_divergence_type', 'f_alpha_divergence_coef'];
 
 export interface LossPlan {
-  definitions: readonly LossDefinition[];
+  definitions: readonly AnyLossDefinition[];
+  /** What a row of the batch is for these losses: a pair, or one unpaired example (never mixed). */
+  examples: 'pairs' | 'unpaired';
   weights: readonly number[];
   config: ResolvedLossConfig;
   needs: ReadonlySet<LossNeed>;
 }
 
-function definitionOf(name: unknown, field: string): LossDefinition {
+function definitionOf(name: unknown, field: string): AnyLossDefinition {
   if (typeof name === 'string' && Object.hasOwn(LOSS_REGISTRY, name)) return LOSS_REGISTRY[name as LossType];
   const text = typeof name === 'string' ? name : String(name);
   throw new UnknownLossTypeError(field, text, typeof name === 'string' ? nearestName(name, LOSS_TYPES) : null, LOSS_TYPES);
 }
 
-function usedKeys(definition: LossDefinition): readonly ConfigKey[] {
+function usedKeys(definition: AnyLossDefinition): readonly ConfigKey[] {
   return definition.fDivergence ? [...definition.uses, ...F_DIVERGENCE_KEYS] : definition.uses;
 }
 
@@ -82,6 +84,22 @@ function makePlan(lossType: LossType | readonly LossType[], rawConfig: Preferenc
     );
   }
 
+  const unpaired = definitions.filter((d) => d.examples === 'unpaired');
+  if (unpaired.length > 0 && definitions.length > 1) {
+    problems.push(
+      new LossConfigError(
+        'loss_type',
+        `'${unpaired[0]!.name}' takes unpaired examples and cannot be listed with other losses (${names}); give it alone, as TRL's KTOTrainer does.`,
+      ),
+    );
+  }
+  if (unpaired.length > 0) {
+    for (const key of ['ld_alpha', 'use_weighting', 'rpo_alpha'] as const) {
+      if (isSetToNonDefault(rawConfig, key))
+        problems.push(new LossConfigError(key, `acts on preference pairs, but ${names} takes unpaired examples: remove it.`));
+    }
+  }
+
   for (const definition of definitions) {
     for (const key of definition.requires) {
       if (config[key] === null)
@@ -121,7 +139,7 @@ function makePlan(lossType: LossType | readonly LossType[], rawConfig: Preferenc
 
   const needs = new Set<LossNeed>(definitions.flatMap((d) => d.needs(config)));
   if (hasRpoTerm(config)) needs.add('chosenNll');
-  return { definitions, weights, config, needs };
+  return { definitions, examples: unpaired.length > 0 ? 'unpaired' : 'pairs', weights, config, needs };
 }
 
 /** Whether RPO's NLL term is on: rpo_alpha set and > 0 (0 adds nothing, so it needs no chosenNll). */

@@ -4,50 +4,25 @@ import type { Tensor } from '../tensor/tensor.js';
 import * as torch from '../tensor/torch.js';
 import { AlphaDpoState } from './alpha-dpo-state.js';
 import { checkLogps } from './check-logps.js';
-import type { ConfigKey, PreferenceLossConfig, ResolvedLossConfig } from './config.js';
-import { LossInputError, NonFiniteLossError } from './errors.js';
+import type { PreferenceLossConfig, ResolvedLossConfig } from './config.js';
+import { LossInputError } from './errors.js';
 import { ldDpoLogps } from './ld-dpo.js';
+import { nonFiniteLoss, readMetrics } from './loss-outputs.js';
 import { hasRpoTerm, planLoss } from './loss-plan.js';
 import type { LossType } from './registry.js';
 import { plusChosenNll } from './shared-terms.js';
 import type {
   LossContext,
+  LossDefinition,
   LossNeed,
   LossTerms,
   LossWarning,
   PreferenceLogps,
   PreferenceLossOptions,
   PreferenceLossOutput,
+  UnpairedLogps,
 } from './types.js';
-
-/** Reads every metric, and whether every loss is finite, in one device-to-host transfer. */
-function readMetrics(metrics: Record<string, Tensor | number>, losses: Tensor): { values: Record<string, number>; finite: boolean } {
-  const names = Object.keys(metrics);
-  const tensorNames = names.filter((n) => typeof metrics[n] !== 'number');
-  const scalars = [losses.detach().isfinite().all(), ...tensorNames.map((n) => (metrics[n] as Tensor).detach().reshape([]))];
-  const [finite, ...read] = torch.stack(scalars.map((t) => t.to('float64'))).toNumbers();
-  const values: Record<string, number> = {};
-  for (const name of names) {
-    const m = metrics[name] as Tensor | number;
-    values[name] = typeof m === 'number' ? m : (read[tensorNames.indexOf(name)] as number);
-  }
-  return { values, finite: finite === 1 };
-}
-
-/** The typed error for non-finite losses: which rows, their values, and the settings that made them. */
-function nonFiniteLoss(losses: Tensor, config: ResolvedLossConfig, keys: readonly ConfigKey[]): NonFiniteLossError {
-  const values = losses.detach().to('float64').toNumbers();
-  const rows = values.flatMap((v, i) => (Number.isFinite(v) ? [] : [i]));
-  const settings = [...new Set(keys)]
-    .filter((k) => config[k] !== null)
-    .map((k) => `${k} ${typeof config[k] === 'string' ? `'${config[k]}'` : String(config[k])}`)
-    .join(', ');
-  return new NonFiniteLossError(
-    rows,
-    rows.map((i) => values[i] as number),
-    settings,
-  );
-}
+import { unpairedLoss } from './unpaired-loss.js';
 
 /**
  * The per-pair preference loss for `lossType` (a registered name, or a list combined with
@@ -64,18 +39,26 @@ function nonFiniteLoss(losses: Tensor, config: ResolvedLossConfig, keys: readonl
  */
 export function preferenceLoss(
   lossType: LossType | readonly LossType[],
-  logps: PreferenceLogps,
+  logps: PreferenceLogps | UnpairedLogps,
   config: PreferenceLossConfig | ResolvedLossConfig,
   state?: AlphaDpoState,
   options: PreferenceLossOptions = {},
 ): PreferenceLossOutput {
   const plan = planLoss(lossType, config);
-  const names = plan.definitions.map((d) => `'${d.name}'`).join(', ');
+  if (plan.examples === 'unpaired') return unpairedLoss(plan, logps, options);
+  const definitions = plan.definitions as readonly LossDefinition[];
+  const names = definitions.map((d) => `'${d.name}'`).join(', ');
+  if (logps !== null && typeof logps === 'object' && 'desirable' in logps) {
+    throw new LossInputError(
+      'logps',
+      `holds unpaired examples (policy, desirable), but loss_type ${names} takes preference pairs: use kto or apo_zero_unpaired, or pass pairs.`,
+    );
+  }
   const checked = checkLogps(logps, plan.needs, plan.config, names);
   if (state !== undefined && !(state instanceof AlphaDpoState)) {
     throw new LossInputError('state', 'expected an AlphaDpoState (new AlphaDpoState() or AlphaDpoState.fromJSON(saved)).');
   }
-  for (const definition of plan.definitions) definition.checkInputs?.(checked);
+  for (const definition of definitions) definition.checkInputs?.(checked);
   const training = options.training ?? true;
 
   return torch.tidy(() => {
@@ -91,7 +74,7 @@ export function preferenceLoss(
     const metrics: Record<string, Tensor | number> = {};
     const warnings: LossWarning[] = [];
     const commits: (() => void)[] = [];
-    for (const [i, definition] of plan.definitions.entries()) {
+    for (const [i, definition] of definitions.entries()) {
       const terms = definition.compute(context);
       warnings.push(...(terms.warnings ?? []));
       if (terms.commit) commits.push(terms.commit);
@@ -138,7 +121,7 @@ export function preferenceLoss(
       throw nonFiniteLoss(
         total,
         plan.config,
-        plan.definitions.flatMap((d) => d.uses),
+        definitions.flatMap((d) => d.uses),
       );
     for (const commit of commits) commit();
     return { losses: total, chosenRewards, rejectedRewards, metrics: read.values, warnings };
@@ -161,6 +144,10 @@ export interface LossRequirements {
   tokens: boolean;
   /** How the formulas expect sequence log-probs aggregated: 'average' if the first loss of the list is defined on per-token averages. */
   logps: 'sum' | 'average';
+  /** What a row of the batch is: a preference pair, or one unpaired example (UnpairedLogps: kto, apo_zero_unpaired). */
+  examples: 'pairs' | 'unpaired';
+  /** policyKl / referenceKl: the log-probs of the KL rows (kto). */
+  kl: boolean;
 }
 
 /** The inputs preferenceLoss(lossType, …, config) needs; validates lossType and config as preferenceLoss does. */
@@ -178,5 +165,7 @@ export function lossRequirements(
     wpo: plan.config.use_weighting,
     tokens: plan.config.ld_alpha !== null,
     logps: plan.definitions[0]!.logps,
+    examples: plan.examples,
+    kl: has('kl'),
   };
 }

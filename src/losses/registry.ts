@@ -6,6 +6,7 @@ import { aotLoss } from './loss-types/aot.js';
 import { aotUnpairedLoss } from './loss-types/aot-unpaired.js';
 import { apoDownLoss } from './loss-types/apo-down.js';
 import { apoZeroLoss } from './loss-types/apo-zero.js';
+import { apoZeroUnpairedLoss } from './loss-types/apo-zero-unpaired.js';
 import { bcoPairLoss } from './loss-types/bco-pair.js';
 import { cpoLoss } from './loss-types/cpo.js';
 import { cpoSimpoLoss } from './loss-types/cpo-simpo.js';
@@ -13,6 +14,7 @@ import { discopopLoss } from './loss-types/discopop.js';
 import { exoPairLoss } from './loss-types/exo-pair.js';
 import { hingeLoss } from './loss-types/hinge.js';
 import { ipoLoss } from './loss-types/ipo.js';
+import { ktoLoss } from './loss-types/kto.js';
 import { ncaPairLoss } from './loss-types/nca-pair.js';
 import { orpoLoss } from './loss-types/orpo.js';
 import { rDpoLoss } from './loss-types/r-dpo.js';
@@ -23,7 +25,7 @@ import { sigmoidNormLoss } from './loss-types/sigmoid-norm.js';
 import { simpoLoss } from './loss-types/simpo.js';
 import { simpoHingeLoss } from './loss-types/simpo-hinge.js';
 import { sppoHardLoss } from './loss-types/sppo-hard.js';
-import type { LossDefinition } from './types.js';
+import type { AnyLossDefinition } from './types.js';
 
 export const LOSS_REGISTRY = {
   'alpha-dpo': alphaDpoLoss,
@@ -49,7 +51,10 @@ export const LOSS_REGISTRY = {
   alphapo: alphapoLoss,
   orpo: orpoLoss,
   'r-dpo': rDpoLoss,
-} as const satisfies Record<string, LossDefinition>;
+  // Unpaired examples (UnpairedLogps), TRL's KTOTrainer.
+  kto: ktoLoss,
+  apo_zero_unpaired: apoZeroUnpairedLoss,
+} as const satisfies Record<string, AnyLossDefinition>;
 
 /** A registered loss_type name. */
 export type LossType = keyof typeof LOSS_REGISTRY;

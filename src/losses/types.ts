@@ -37,6 +37,25 @@ export interface PreferenceLogps {
 }
 
 /**
+ * Per-example log-probs of a batch of B unpaired examples (one completion each, labelled desirable
+ * or not: TRL's KTO data), for the losses registered with examples: 'unpaired'. Sums over the
+ * completion tokens (nats), as TRL's KTOTrainer takes them. Row b of policy, reference and
+ * desirable belongs to example b; the KL rows are a separate set (TRL's KL batch).
+ */
+export interface UnpairedLogps {
+  /** [B] log π_θ(y | x). Gradients flow back through it. */
+  policy: Tensor;
+  /** [B] log π_ref(y | x). */
+  reference?: Tensor;
+  /** [B] bool: true for a desirable example (TRL's label True), false for an undesirable one. */
+  desirable: Tensor;
+  /** [K] log π_θ(y′ | x′) of the KL rows: completions after another example's prompt (kto). */
+  policyKl?: Tensor;
+  /** [K] log π_ref(y′ | x′) of the same rows. */
+  referenceKl?: Tensor;
+}
+
+/**
  * Per-token log-probs [B, T] (the `logps` of tokenLogps()) and completion masks [B, T] (bool or
  * 0/1). Chosen and rejected may have different T. Values at masked positions are ignored.
  */
@@ -88,9 +107,10 @@ export interface PreferenceLossOptions {
 
 /**
  * Inputs a loss may need beyond the policy log-probs: 'reference' (referenceChosen/Rejected),
- * 'lengths' (chosenLengths and rejectedLengths), 'chosenNll' (chosenNll and chosenLengths).
+ * 'lengths' (chosenLengths and rejectedLengths), 'chosenNll' (chosenNll and chosenLengths); for
+ * unpaired losses 'reference' (reference) and 'kl' (policyKl and referenceKl, the KL rows).
  */
-export type LossNeed = 'reference' | 'lengths' | 'chosenNll';
+export type LossNeed = 'reference' | 'lengths' | 'chosenNll' | 'kl';
 
 /** The validated inputs handed to a registered loss. Reference tensors are present when the loss declared 'reference'. */
 export interface LossContext {
@@ -114,8 +134,24 @@ export interface LossTerms {
   commit?: () => void;
 }
 
-/** A loss registered by name. Each lives in its own file under loss-types/. */
-export interface LossDefinition {
+/** The validated inputs handed to a registered unpaired loss. */
+export interface UnpairedLossContext {
+  logps: UnpairedLogps;
+  config: ResolvedLossConfig;
+  training: boolean;
+}
+
+/** What one registered unpaired loss computes; preferenceLoss adds the common metrics. */
+export interface UnpairedLossTerms {
+  /** [B] per-example losses, desirable_weight / undesirable_weight applied. */
+  losses: Tensor;
+  /** [B] implicit rewards of the examples, detached. */
+  rewards: Tensor;
+  metrics?: Record<string, Tensor | number>;
+}
+
+/** What every registered loss declares, whether it takes pairs or unpaired examples. */
+interface LossDefinitionCommon {
   /** The loss_type string (TRL's name where TRL has the loss). */
   readonly name: string;
   /** Paper and code the formula follows. */
@@ -136,7 +172,23 @@ export interface LossDefinition {
   needs(config: ResolvedLossConfig): readonly LossNeed[];
   /** Loss-specific config checks beyond types and ranges (e.g. exo_pair needs label_smoothing > 0). */
   validate?(config: ResolvedLossConfig): void;
+}
+
+/** A loss on preference pairs, registered by name. Each lives in its own file under loss-types/. */
+export interface LossDefinition extends LossDefinitionCommon {
+  /** What one row of the batch is: a preference pair (the default). */
+  readonly examples?: 'pairs';
   /** Loss-specific input checks, run before any loss of the call computes (so no state changes on bad input). */
   checkInputs?(logps: PreferenceLogps): void;
   compute(context: LossContext): LossTerms;
 }
+
+/** A loss on unpaired examples (KTO's data), registered by name like the others. */
+export interface UnpairedLossDefinition extends LossDefinitionCommon {
+  /** What one row of the batch is: one labelled completion (UnpairedLogps). */
+  readonly examples: 'unpaired';
+  compute(context: UnpairedLossContext): UnpairedLossTerms;
+}
+
+/** Any registered loss. */
+export type AnyLossDefinition = LossDefinition | UnpairedLossDefinition;

@@ -1,14 +1,18 @@
 // The log-probs one training or evaluation batch gives the loss: the policy's (with gradients),
 // the reference's (live under no-grad, or read from the precomputed table), completion lengths,
-// and per-token terms only when the loss asks for them (lossRequirements()).
+// and per-token terms only when the loss asks for them (lossRequirements()). For a loss on
+// unpaired examples the batch's rows are the examples and their KL rows (PreferenceBatch.desirable).
 import type { PreferenceBatch } from '../data/batch/preference-batches.js';
+import type { TokenizedPair } from '../data/tokenize/tokenized-pair.js';
 import type { lossRequirements } from '../losses/preference-loss.js';
-import type { PreferenceLogps } from '../losses/types.js';
+import type { PreferenceLogps, UnpairedLogps } from '../losses/types.js';
 import type { CausalLM } from '../models/causal-lm.js';
+import type { Device } from '../tensor/options.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as torch from '../tensor/torch.js';
 import { chosenRows, rejectedRows, type ScoringOptions, scoreBatch } from './batch-scores.js';
 import type { ReferenceTable } from './reference-cache.js';
+import { TrainConfigError } from './train-config.js';
 
 /**
  * Where reference log-probs come from: a frozen model, a precomputed table, or nowhere
@@ -51,8 +55,75 @@ function referenceLogps(
   return { sequence: perSequence(scores.sums, scores.lengths), tokens: scores.tokens?.logps ?? null };
 }
 
+/**
+ * Whether `rows` are what the loss reads: labelled rows with their KL rows (unpairedRows) for a
+ * loss on unpaired examples, pairs otherwise. A TrainConfigError saying how to build them if not.
+ */
+export function checkRowKinds(need: BatchLogpsSettings['need'], rows: readonly TokenizedPair[], what: string, lossType: unknown): void {
+  const unpaired = need.examples === 'unpaired';
+  if (!rows.some((row) => (row.label !== undefined) !== unpaired)) return;
+  const loss = JSON.stringify(lossType);
+  throw new TrainConfigError(
+    'loss_type',
+    unpaired
+      ? `the loss ${loss} takes unpaired examples, but the ${what} rows are pairs: build them with unpairedRows(tokenizeUnpairedExamples(...).examples, batchSize, max_length).`
+      : `the ${what} rows are unpaired examples (from unpairedRows), but the loss ${loss} takes preference pairs: use kto or apo_zero_unpaired.`,
+  );
+}
+
 /** Sequence log-probs of a batch in the form preferenceLoss takes. Call inside torch.tidy. */
 export function batchLogps(
+  policy: CausalLM,
+  reference: ReferenceSource,
+  batch: PreferenceBatch,
+  settings: BatchLogpsSettings,
+): PreferenceLogps | UnpairedLogps {
+  return settings.need.examples === 'unpaired'
+    ? unpairedBatchLogps(policy, reference, batch, settings)
+    : pairBatchLogps(policy, reference, batch, settings);
+}
+
+/** Rows [0, B) are the examples, [B, 2B) their KL rows (data/batch/unpaired-rows.ts). */
+function unpairedBatchLogps(
+  policy: CausalLM,
+  reference: ReferenceSource,
+  batch: PreferenceBatch,
+  settings: BatchLogpsSettings,
+): UnpairedLogps {
+  if (!batch.desirable) throw new Error('internal: a loss on unpaired examples was given a batch of pairs');
+  const b = batch.pairCount;
+  // Without the KL rows (apo_zero_unpaired) the models score rows [0, B) only: half the forward.
+  const rows = settings.need.kl
+    ? batch
+    : {
+        ...batch,
+        inputIds: chosenRows(batch.inputIds, b),
+        attentionMask: chosenRows(batch.attentionMask, b),
+        labels: chosenRows(batch.labels, b),
+      };
+  // The plain padded layout: packed scoring assumes rows b and B + b share a prompt, which KL rows do not.
+  const plain: BatchLogpsSettings = { ...settings, scoring: undefined };
+  const scores = scoreBatch(policy, rows, { tokens: false, wpo: false });
+  const policySeq = sequenceValues(scores.sums, scores.lengths, settings);
+  const logps: UnpairedLogps = {
+    policy: chosenRows(policySeq, b),
+    desirable: torch
+      .tensor(
+        batch.desirable.map((d) => (d ? 1 : 0)),
+        { dtype: 'bool' },
+      )
+      .to(policySeq.device as Device),
+  };
+  if (settings.need.kl) logps.policyKl = rejectedRows(policySeq, b);
+  if (settings.need.reference) {
+    const ref = referenceLogps(reference, rows, plain).sequence;
+    logps.reference = chosenRows(ref, b);
+    if (settings.need.kl) logps.referenceKl = rejectedRows(ref, b);
+  }
+  return logps;
+}
+
+function pairBatchLogps(
   policy: CausalLM,
   reference: ReferenceSource,
   batch: PreferenceBatch,

@@ -12,7 +12,7 @@ import type { LossWarning } from '../losses/types.js';
 import type { CausalLM } from '../models/causal-lm.js';
 import * as torch from '../tensor/torch.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
-import { batchLogps, type ReferenceSource } from './batch-logps.js';
+import { batchLogps, checkRowKinds, type ReferenceSource } from './batch-logps.js';
 import { type ScoringOptions, scoringOptions } from './batch-scores.js';
 import type { TrainConfig } from './train-config.js';
 
@@ -67,6 +67,7 @@ export async function evaluatePreferences(
   options: EvaluateOptions = {},
 ): Promise<Record<string, number> | null> {
   const need = lossRequirements(settings.loss_type, settings.loss);
+  checkRowKinds(need, pairs, 'evaluation', settings.loss_type);
   const stream = new PreferenceBatches(pairs, {
     batchSize: settings.batchSize,
     seed: 0,
@@ -74,6 +75,7 @@ export async function evaluatePreferences(
     ...(options.tokenizer ? { tokenizer: options.tokenizer } : {}),
   });
   const sums: Record<string, number> = {};
+  const weights: Record<string, number> = {};
   let count = 0;
   const wasTraining = policy.training;
   policy.eval();
@@ -90,7 +92,11 @@ export async function evaluatePreferences(
             return { loss: out.losses.mean().item(), metrics: out.metrics };
           }),
         );
-        for (const [name, v] of Object.entries({ loss: r.loss, ...r.metrics })) sums[name] = (sums[name] ?? 0) + v * batch.pairCount;
+        // Each metric weighted by the batch's rows, over the batches that report it (an unpaired batch of one label has no rewards/rejected).
+        for (const [name, v] of Object.entries({ loss: r.loss, ...r.metrics })) {
+          sums[name] = (sums[name] ?? 0) + v * batch.pairCount;
+          weights[name] = (weights[name] ?? 0) + batch.pairCount;
+        }
         count += batch.pairCount;
         options.onProgress?.(count, pairs.length);
       } finally {
@@ -102,6 +108,6 @@ export async function evaluatePreferences(
     policy.train(wasTraining);
   }
   const out: Record<string, number> = {};
-  for (const [name, v] of Object.entries(sums)) out[`eval_${name}`] = v / count;
+  for (const [name, v] of Object.entries(sums)) out[`eval_${name}`] = v / (weights[name] as number);
   return out;
 }

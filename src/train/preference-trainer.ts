@@ -21,7 +21,7 @@ import { defaultLoggingDir, TensorBoardWriter } from '../report/tensorboard/tens
 import type { Tensor } from '../tensor/tensor.js';
 import * as torch from '../tensor/torch.js';
 import { type SavableTokenizer, savableTokenizer, type Tokenizer } from '../tokenizers/tokenizer.js';
-import type { ReferenceSource } from './batch-logps.js';
+import { checkRowKinds, type ReferenceSource } from './batch-logps.js';
 import { scoringOptions } from './batch-scores.js';
 import { saveCheckpoint } from './checkpoint.js';
 import { DataParallel } from './data-parallel.js';
@@ -122,6 +122,8 @@ function checkInputs(config: TrainConfig, inputs: PreferenceTrainerInputs): Loss
     );
   }
   if (inputs.train.length === 0) throw new TrainConfigError('dataset', 'there are no training pairs.');
+  checkRowKinds(need, inputs.train, 'train', config.loss_type);
+  checkRowKinds(need, inputs.eval ?? [], 'eval', config.loss_type);
   // A tokenizer larger than an embedding, or a reference of another architecture or vocabulary,
   // would fail at the first step with libtorch's bare "index out of range" or train against nonsense.
   const tokenizer = inputs.tokenizer && 'vocabSize' in inputs.tokenizer ? (inputs.tokenizer as Tokenizer) : null;

@@ -541,6 +541,18 @@ export function resolveTrainConfig(input: Record<string, unknown>, options: Reso
     );
   }
 
+  if (requirements?.kl) {
+    // The KL rows are fixed chunks of the batch size in data order (src/data/batch/unpaired-rows.ts), as TRL's KTOTrainer.
+    const why = `the loss ${lossName} builds its KL rows from consecutive chunks of per_device_train_batch_size examples in data order (as TRL's KTOTrainer, which requires sequential sampling)`;
+    if (data.values.shuffle) problem('shuffle', `${why}: set shuffle: false.`);
+    if (data.values.group_by_length) problem('group_by_length', `${why}: set group_by_length: false.`);
+    if (c.per_device_train_batch_size < 2)
+      problem(
+        'per_device_train_batch_size',
+        `must be ≥ 2 for ${lossName}: with one example per batch its KL row is the example itself (TRL refuses it too).`,
+      );
+  }
+
   if (c.dataset_mixer !== null && c.dataset !== null) problem('dataset_mixer', 'give either dataset or dataset_mixer, not both.');
   if (c.max_steps === 0) problem('max_steps', 'must be -1 (use num_train_epochs) or ≥ 1.');
   if (c.max_steps < 0 && !(c.num_train_epochs > 0) && !bad('num_train_epochs'))

@@ -42,6 +42,8 @@ export function dataFingerprint(pairs: readonly TokenizedPair[]): string {
       add(ids.length);
       for (const id of ids) add(id);
     }
+    // Unpaired rows: the label is data too (a flipped label must not pass for the same data). Pairs add nothing.
+    if (pair.label !== undefined) add(pair.label ? 0x6c61_6231 : 0x6c61_6230);
   }
   return a.toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
 }

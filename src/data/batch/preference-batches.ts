@@ -27,6 +27,11 @@ export interface PreferenceBatch {
   indices: number[];
   /** The pairs' source rows, in row order. */
   sources: RowLocation[];
+  /**
+   * Unpaired examples (rows from unpairedRows): each example's label, true = desirable; then rows
+   * 0..B−1 are the examples and rows B..2B−1 their KL rows. null for preference pairs.
+   */
+  desirable?: boolean[] | null;
   /** 0-based epoch and batch-in-epoch of this batch. */
   epoch: number;
   batch: number;
@@ -160,6 +165,7 @@ export class PreferenceBatches {
       globalPairCount: global.length,
       indices,
       sources: pairs.map((p) => p.source),
+      desirable: pairs[0]?.label === undefined ? null : pairs.map((p) => p.label === true),
       epoch: this.epoch,
       batch: this.batch,
       dispose() {

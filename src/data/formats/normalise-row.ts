@@ -6,7 +6,7 @@ import { BadRowError } from '../errors.js';
 import type { OddRowKind } from '../odd-row-kinds.js';
 import type { RowLocation } from '../row-location.js';
 import { describeValue, mergeConsecutiveRoles, messagesEqual, parseMessages } from './chat-messages.js';
-import type { ColumnKeys, DatasetFormat } from './dataset-format.js';
+import { type ColumnKeys, type DatasetFormat, UNPAIRED_FORMATS } from './dataset-format.js';
 import { parseHhTranscript } from './hh-rlhf-transcript.js';
 import { commonMessagePrefix, textPromptBoundary } from './implicit-prompt.js';
 import type { PreferencePair, ScalarValue, TextPair } from './preference-pair.js';
@@ -22,31 +22,31 @@ export interface NormalisedRow {
   ignoredColumns: string[];
 }
 
-interface RowContext {
+export interface RowContext {
   row: Record<string, unknown>;
   format: DatasetFormat;
   keys: ColumnKeys;
   location: RowLocation;
 }
 
-function requireColumn(ctx: RowContext, key: string): unknown {
+export function requireColumn(ctx: RowContext, key: string): unknown {
   if (!(key in ctx.row)) {
     throw new BadRowError(
       ctx.location,
-      `missing the '${key}' column that format ${ctx.format} needs (rename it with prompt_key/chosen_key/rejected_key)`,
+      `missing the '${key}' column that format ${ctx.format} needs (rename it with ${UNPAIRED_FORMATS.includes(ctx.format) ? 'prompt_key/completion_key/label_key' : 'prompt_key/chosen_key/rejected_key'})`,
     );
   }
   return ctx.row[key];
 }
 
-function requireString(ctx: RowContext, key: string): string {
+export function requireString(ctx: RowContext, key: string): string {
   const value = requireColumn(ctx, key);
   if (typeof value !== 'string')
     throw new BadRowError(ctx.location, `'${key}' must be a string in format ${ctx.format}, got ${describeValue(value)}`);
   return value;
 }
 
-function requireMessages(ctx: RowContext, key: string): { messages: ChatMessage[]; merged: boolean } {
+export function requireMessages(ctx: RowContext, key: string): { messages: ChatMessage[]; merged: boolean } {
   const messages = parseMessages(requireColumn(ctx, key), key, ctx.location);
   if (messages.length === 0) throw new BadRowError(ctx.location, `'${key}' is an empty list of messages`);
   return mergeConsecutiveRoles(messages);
@@ -59,10 +59,12 @@ function scalar(value: unknown): ScalarValue | undefined {
   return undefined;
 }
 
-function splitColumns(ctx: RowContext, used: readonly string[]): { metadata: Record<string, ScalarValue>; ignored: string[] } {
+export function splitColumns(ctx: RowContext, used: readonly string[]): { metadata: Record<string, ScalarValue>; ignored: string[] } {
   const metadata: Record<string, ScalarValue> = {};
   const ignored: string[] = [];
-  const structural = [ctx.keys.prompt, ctx.keys.chosen, ctx.keys.rejected];
+  const structural = UNPAIRED_FORMATS.includes(ctx.format)
+    ? [ctx.keys.prompt, ctx.keys.completion, ctx.keys.label]
+    : [ctx.keys.prompt, ctx.keys.chosen, ctx.keys.rejected];
   for (const [key, value] of Object.entries(ctx.row)) {
     if (used.includes(key)) continue;
     const v = scalar(value);
@@ -72,7 +74,7 @@ function splitColumns(ctx: RowContext, used: readonly string[]): { metadata: Rec
   return { metadata, ignored };
 }
 
-const isBlank = (text: string) => text.trim() === '';
+export const isBlank = (text: string) => text.trim() === '';
 
 function textRow(ctx: RowContext, used: readonly string[], text: TextPair): NormalisedRow {
   const { metadata, ignored } = splitColumns(ctx, used);
@@ -203,5 +205,8 @@ export function normaliseRow(value: unknown, format: DatasetFormat, keys: Column
       return hhRow(ctx);
     case 'ultrafeedback':
       return ultrafeedbackRow(ctx);
+    case 'unpaired':
+    case 'unpaired_conversational':
+      throw new Error('internal: unpaired rows are read by normaliseUnpairedRow');
   }
 }

@@ -14,6 +14,8 @@ import { truncatePair } from './truncate-pair.js';
 export interface TokenizedDataset {
   /** The pairs to train on, in the order given. */
   pairs: TokenizedPair[];
+  /** indices[k]: the position in the input of pairs[k] (the dropped ones are missing). */
+  indices: number[];
   /** Token counts before truncation of every pair that could be tokenised (dropped ones included). */
   lengths: PairTokenLengths[];
   /** Tokenisation kinds only (truncations, merges, drops; bad_row for dialogues the template rejects). */
@@ -48,9 +50,10 @@ export function tokenizePreferencePairs(
   const kwargs = resolved.enable_thinking === null ? undefined : { enable_thinking: resolved.enable_thinking };
   const report = new OddRowReport();
   const out: TokenizedPair[] = [];
+  const indices: number[] = [];
   const lengths: PairTokenLengths[] = [];
   let rendering: Rendering | null = null;
-  for (const pair of pairs) {
+  for (const [index, pair] of pairs.entries()) {
     let tokens: ReturnType<typeof tokenizePair>;
     try {
       const rendered = renderPair(pair, tokenizer, kwargs);
@@ -75,6 +78,7 @@ export function tokenizePreferencePairs(
       continue;
     }
     const { chosen, rejected } = tokens.sides;
+    indices.push(index);
     const chosenPrompt = Int32Array.from(chosen.prompt);
     out.push({
       chosen: { prompt: chosenPrompt, completion: Int32Array.from(chosen.completion) },
@@ -86,5 +90,5 @@ export function tokenizePreferencePairs(
       metadata: pair.metadata,
     });
   }
-  return { pairs: out, lengths, report, rendering };
+  return { pairs: out, indices, lengths, report, rendering };
 }

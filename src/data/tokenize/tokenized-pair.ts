@@ -16,6 +16,12 @@ export interface TokenizedPair {
   rejected: TokenizedSide;
   source: RowLocation;
   metadata: Record<string, ScalarValue>;
+  /**
+   * Set only on an unpaired example laid out for batching (unpairedRows): true = desirable. Then
+   * `chosen` is the example itself and `rejected` its KL row (another example's prompt with this
+   * completion), the two sequences the unpaired losses score.
+   */
+  label?: boolean;
 }
 
 /** Token counts before truncation: what max_length and max_prompt_length are judged against. */
