@@ -63,8 +63,8 @@ export {
   tensorBoardTags,
   writeReport,
 } from './report/index.js';
-export { type Backend, DistributedError, type InitProcessGroupOptions, type ReduceOp } from './tensor/distributed.js';
 export { PRESETS as STUDY_PRESETS, type RunStudyOptions, runStudy, type StudyPreset, writeStudyReport } from './study/index.js';
+export { type Backend, DistributedError, type InitProcessGroupOptions, type ReduceOp } from './tensor/distributed.js';
 export type { DType } from './tensor/dtype.js';
 export { Tensor } from './tensor/tensor.js';
 export * as torch from './tensor/torch.js';
