@@ -73,6 +73,12 @@ export abstract class CausalLM<Config extends object = object> extends Module {
   readonly vocabSize: number;
   readonly hiddenSize: number;
   readonly numLayers: number;
+  /**
+   * Recompute each decoder layer's activations in backward instead of keeping them
+   * (transformers' gradient_checkpointing_enable(); torch.checkpoint). Only passes that record
+   * gradients and use no KV cache are affected; the gradients are those of the plain pass.
+   */
+  gradientCheckpointing = false;
   /** config.json keys this package does not read, kept for saving. */
   readonly #extra: Readonly<Record<string, unknown>>;
 
@@ -113,6 +119,20 @@ export abstract class CausalLM<Config extends object = object> extends Module {
     return tied
       ? this.store.tie('lm_head.weight', embedding)
       : this.store.root.sub('lm_head').param('weight', [this.vocabSize, this.hiddenSize], { kind: 'normal', std });
+  }
+
+  /**
+   * One decoder layer `layer(h, ...context)`, checkpointed when gradientCheckpointing is on and
+   * no KV cache is in use. `context` holds every tensor the layer reads besides `h` and the
+   * parameters (masks, rotary tables), so the replay in backward finds them.
+   */
+  protected decoderLayer(
+    layer: (h: Tensor, ...context: Tensor[]) => Tensor,
+    h: Tensor,
+    context: readonly Tensor[],
+    options: ForwardOptions,
+  ): Tensor {
+    return this.gradientCheckpointing && options.cache === undefined ? torch.checkpoint(layer, h, context) : layer(h, ...context);
   }
 
   /** Logits [B, T or logitsToKeep, V] from the final hidden states [B, T, C] (after the last norm). */

@@ -193,7 +193,13 @@ export abstract class GemmaDecoderModel<Config extends GemmaFamilyConfig = Gemma
       let h = this.embedTokens.forward(inputIds).mul(scale); // [B, T, C]
       for (const layer of this.layers) {
         const { cos, sin } = tables.get(layer.layerType) as { cos: Tensor; sin: Tensor };
-        h = layer.forward(h, cos, sin, masks.get(layer.layerType) as Tensor, options.cache);
+        const mask = masks.get(layer.layerType) as Tensor;
+        h = this.decoderLayer(
+          (x, c, s, m) => layer.forward(x, c as Tensor, s as Tensor, m as Tensor, options.cache),
+          h,
+          [cos, sin, mask],
+          options,
+        );
       }
       const logits = this.logitsFrom(this.norm.forward(h), options); // [B, T, V]
       const cap = c.final_logit_softcapping;

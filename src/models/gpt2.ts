@@ -177,7 +177,8 @@ export class GPT2LMHeadModel extends CausalLM<GPT2Config> {
       }
       const blocked = blockedAttention({ queryLength: time, pastLength: past, attentionMask: options.attentionMask });
       let h = this.drop.forward(this.wte.forward(inputIds).add(this.wpe.forward(positions))); // [B, T, C]
-      for (const block of this.blocks) h = block.forward(h, blocked, options.cache);
+      for (const block of this.blocks)
+        h = this.decoderLayer((x, mask) => block.forward(x, mask as Tensor, options.cache), h, [blocked], options);
       return this.logitsFrom(this.lnF.forward(h), options); // [B, T, V]
     });
   }

@@ -240,7 +240,15 @@ export abstract class LlamaDecoderModel<Config extends LlamaFamilyConfig = Llama
         return m;
       };
       let h = this.embedTokens.forward(inputIds); // [B, T, C]
-      for (const layer of this.layers) h = layer.forward(h, cos, sin, maskFor(layer.slidingWindow), options.cache);
+      for (const layer of this.layers) {
+        const mask = maskFor(layer.slidingWindow);
+        h = this.decoderLayer(
+          (x, c, s, m) => layer.forward(x, c as Tensor, s as Tensor, m as Tensor, options.cache),
+          h,
+          [cos, sin, mask],
+          options,
+        );
+      }
       return this.logitsFrom(this.norm.forward(h), options); // [B, T, V]
     });
   }
