@@ -17,6 +17,16 @@ export interface BatchLogpsSettings {
   /** true: per-token averages (SimPO, α-DPO); false: sums (DPO). */
   ln: boolean;
   need: ReturnType<typeof lossRequirements>;
+  /**
+   * bf16 mixed precision: the models' forward passes run under CPU autocast (bfloat16 matmuls);
+   * the log-probs come out in float32 (tokenLogps upcasts the logits before the log-softmax).
+   */
+  bf16?: boolean;
+}
+
+/** `fn` under bfloat16 CPU autocast when the settings ask for mixed precision. */
+function inPrecision<T>(settings: BatchLogpsSettings, fn: () => T): T {
+  return settings.bf16 ? torch.autocast('cpu', 'bfloat16', fn) : fn();
 }
 
 /** Per-sequence log-probs as the loss takes them: averaged over completion tokens (ln) or summed. */
@@ -38,7 +48,7 @@ function referenceLogps(
     const lengths = torch.tensor([...pick(chosenLength), ...pick(rejectedLength)]);
     return { sequence: perSequence(sums, lengths), tokens: null };
   }
-  const scores = torch.noGrad(() => scoreBatch(source.model, batch, { tokens: settings.need.tokens, wpo: false }));
+  const scores = torch.noGrad(() => inPrecision(settings, () => scoreBatch(source.model, batch, { tokens: settings.need.tokens, wpo: false })));
   return { sequence: perSequence(scores.sums, scores.lengths), tokens: scores.tokens?.logps ?? null };
 }
 
@@ -51,7 +61,7 @@ export function batchLogps(
 ): PreferenceLogps {
   const b = batch.pairCount;
   const { need } = settings;
-  const policyScores = scoreBatch(policy, batch, { tokens: need.tokens, wpo: need.wpo });
+  const policyScores = inPrecision(settings, () => scoreBatch(policy, batch, { tokens: need.tokens, wpo: need.wpo }));
   const policySeq = sequenceValues(policyScores.sums, policyScores.lengths, settings);
   const logps: PreferenceLogps = {
     policyChosen: chosenRows(policySeq, b),

@@ -24,11 +24,20 @@ export interface EvaluationSettings {
   batchSize: number;
   /** Padding and pad_to_multiple_of come from here; order is always the data's own. */
   data?: DataConfig;
+  /** bf16 mixed precision for the forward passes, as in training (bf16). */
+  bf16?: boolean;
 }
 
 /** The evaluation settings a training config implies. */
 export function evaluationSettings(config: TrainConfig): EvaluationSettings {
-  return { loss_type: config.loss_type, loss: config.loss, ln: config.ln, batchSize: config.per_device_eval_batch_size, data: config.data };
+  return {
+    loss_type: config.loss_type,
+    loss: config.loss,
+    ln: config.ln,
+    batchSize: config.per_device_eval_batch_size,
+    data: config.data,
+    bf16: config.bf16,
+  };
 }
 
 export interface EvaluateOptions {
@@ -74,7 +83,7 @@ export async function evaluatePreferences(
       try {
         const r = torch.noGrad(() =>
           torch.tidy(() => {
-            const logps = batchLogps(policy, reference, batch, { ln: settings.ln, need });
+            const logps = batchLogps(policy, reference, batch, { ln: settings.ln, need, bf16: settings.bf16 ?? false });
             const out = preferenceLoss(settings.loss_type, logps, settings.loss, options.state, { training: false });
             for (const w of out.warnings) options.onWarning?.(w);
             return { loss: out.losses.mean().item(), metrics: out.metrics };

@@ -30,11 +30,13 @@ function isResolved(config: TrainConfig | Record<string, unknown>): config is Tr
 /** The models a config names, in the dtype it asks for. */
 async function loadModels(config: TrainConfig, needsReference: boolean): Promise<{ policy: CausalLM; reference: CausalLM | null }> {
   const modelDir = config.model_name_or_path as string;
-  const dtype = config.torch_dtype === null || config.torch_dtype === 'auto' ? 'float32' : config.torch_dtype;
+  const dtypeOf = (key: TrainConfig['torch_dtype']) => (key === null || key === 'auto' ? null : key);
+  const dtype = dtypeOf(config.torch_dtype) ?? 'float32';
+  const referenceDtype = dtypeOf(config.ref_model_dtype) ?? dtype;
   const policy = await AutoModelForCausalLM.fromPretrained(modelDir, { dtype });
   try {
     const reference = needsReference
-      ? await AutoModelForCausalLM.fromPretrained(config.ref_model_name_or_path ?? modelDir, { dtype })
+      ? await AutoModelForCausalLM.fromPretrained(config.ref_model_name_or_path ?? modelDir, { dtype: referenceDtype })
       : null;
     return { policy, reference };
   } catch (e) {

@@ -50,7 +50,7 @@ export function trainingStep(parts: TrainingStepParts, step: number): TrainingSt
     const batch = parts.batches.next();
     try {
       torch.tidy(() => {
-        const logps = batchLogps(parts.policy, parts.reference, batch, { ln: config.ln, need: parts.need });
+        const logps = batchLogps(parts.policy, parts.reference, batch, { ln: config.ln, need: parts.need, bf16: config.bf16 });
         const out = preferenceLoss(config.loss_type, logps, config.loss, parts.lossState, { training: true });
         const loss = out.losses.mean();
         // Each micro-batch's mean divided by the number of micro-batches: the accumulated
