@@ -48,7 +48,9 @@ function referenceLogps(
     const lengths = torch.tensor([...pick(chosenLength), ...pick(rejectedLength)]);
     return { sequence: perSequence(sums, lengths), tokens: null };
   }
-  const scores = torch.noGrad(() => inPrecision(settings, () => scoreBatch(source.model, batch, { tokens: settings.need.tokens, wpo: false })));
+  const scores = torch.noGrad(() =>
+    inPrecision(settings, () => scoreBatch(source.model, batch, { tokens: settings.need.tokens, wpo: false })),
+  );
   return { sequence: perSequence(scores.sums, scores.lengths), tokens: scores.tokens?.logps ?? null };
 }
 
