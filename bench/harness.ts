@@ -21,7 +21,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const run = promisify(execFile);
 
 /** Builds dist/ and writes `oursTs` as dist/bench/<name>.js importing the built package; returns its path. */
-async function compileOurs(oursTs: string, name: string): Promise<string> {
+export async function compileOurs(oursTs: string, name: string): Promise<string> {
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   try {
     await run(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: ROOT });

@@ -3,6 +3,7 @@
 // preference batch, sigmoid DPO with beta 0.1 on summed log-probs, clipping at 1.0, AdamW.
 //
 //   node --import tsx bench/train/ours.ts --model DIR --pairs B --seq T --steps N --warmup W
+//     [--bf16] [--ref-dtype bfloat16] [--gradient-checkpointing]
 import { parseArgs } from 'node:util';
 import { AutoModelForCausalLM, resolveTrainConfig, type TokenizedPair, torch, trainPreferences } from '../../src/index.js';
 
@@ -30,6 +31,9 @@ async function main(): Promise<void> {
       seq: { type: 'string' },
       steps: { type: 'string' },
       warmup: { type: 'string' },
+      bf16: { type: 'boolean' },
+      'ref-dtype': { type: 'string' },
+      'gradient-checkpointing': { type: 'boolean' },
     },
   });
   const [pairs, seq, steps, warmup] = [values.pairs, values.seq, values.steps, values.warmup].map(Number) as [
@@ -39,7 +43,8 @@ async function main(): Promise<void> {
     number,
   ];
   const policy = await AutoModelForCausalLM.fromPretrained(values.model as string);
-  const reference = await AutoModelForCausalLM.fromPretrained(values.model as string);
+  const refDtype = (values['ref-dtype'] ?? 'float32') as 'float32' | 'bfloat16';
+  const reference = await AutoModelForCausalLM.fromPretrained(values.model as string, { dtype: refDtype });
   const config = resolveTrainConfig({
     loss_type: 'sigmoid',
     beta: 0.1,
@@ -53,6 +58,8 @@ async function main(): Promise<void> {
     save_strategy: 'no',
     logging_steps: 1_000_000,
     logging_first_step: false,
+    bf16: values.bf16 ?? false,
+    gradient_checkpointing: values['gradient-checkpointing'] ?? false,
   });
   const seconds: number[] = [];
   let last = performance.now();
