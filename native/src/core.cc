@@ -354,7 +354,7 @@ Napi::Value Checkpoint(const Napi::CallbackInfo& info) {
   if (!input.device().is_cpu()) {
     throw std::invalid_argument("checkpoint: CPU tensors only (CUDA runs backward on its own threads, which cannot call JavaScript)");
   }
-  auto node = std::shared_ptr<CheckpointBackward>(new CheckpointBackward(), torch::autograd::deleteNode);
+  auto node = std::make_shared<CheckpointBackward>();
   node->env = info.Env();
   node->fn = std::make_shared<Napi::FunctionReference>(Napi::Persistent(info[0].As<Napi::Function>()));
   node->input = input.detach();
