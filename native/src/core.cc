@@ -8,6 +8,8 @@
 
 #include <cstring>
 #include <memory>
+#include <type_traits>
+#include <utility>
 
 #include "convert.h"
 #include "errors.h"
@@ -314,6 +316,26 @@ at::Tensor call_block(Napi::Env env, const Napi::FunctionReference& fn, const at
   return out;
 }
 
+// How libtorch owns autograd nodes: std::shared_ptr up to 2.x, c10::intrusive_ptr in newer ones
+// (read from the type Tensor::grad_fn() returns, so no version test is needed).
+using NodePtr = std::decay_t<decltype(std::declval<at::Tensor>().grad_fn())>;
+template <typename Ptr>
+struct NodeMaker;
+template <typename T>
+struct NodeMaker<std::shared_ptr<T>> {
+  template <typename N>
+  static std::shared_ptr<N> make() {
+    return std::make_shared<N>();
+  }
+};
+template <typename T>
+struct NodeMaker<c10::intrusive_ptr<T>> {
+  template <typename N>
+  static c10::intrusive_ptr<N> make() {
+    return c10::make_intrusive<N>();
+  }
+};
+
 struct CheckpointBackward : public torch::autograd::Node {
   napi_env env = nullptr;
   std::shared_ptr<Napi::FunctionReference> fn;
@@ -354,7 +376,7 @@ Napi::Value Checkpoint(const Napi::CallbackInfo& info) {
   if (!input.device().is_cpu()) {
     throw std::invalid_argument("checkpoint: CPU tensors only (CUDA runs backward on its own threads, which cannot call JavaScript)");
   }
-  auto node = std::make_shared<CheckpointBackward>();
+  auto node = NodeMaker<NodePtr>::make<CheckpointBackward>();
   node->env = info.Env();
   node->fn = std::make_shared<Napi::FunctionReference>(Napi::Persistent(info[0].As<Napi::Function>()));
   node->input = input.detach();
@@ -375,7 +397,7 @@ Napi::Value Checkpoint(const Napi::CallbackInfo& info) {
   // A view would share its base's autograd history; the block's output gets a history of its own.
   if (out.is_view() || out.is_same(node->input)) out = out.clone();
   node->set_next_edges(torch::autograd::collect_next_edges(input));
-  torch::autograd::set_history(out, node);
+  torch::autograd::set_history(out, NodePtr(node));
   return wrap_tensor(info.Env(), std::move(out));
 }
 
