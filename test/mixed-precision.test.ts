@@ -8,12 +8,16 @@
 // once more, so they get 8u = 2⁻⁶ ≈ 1.6% (measured 0.7–1.6% on these models).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { PreferenceBatches } from '../src/data/batch/preference-batches.js';
 import { type CausalLM, PRESETS, type PresetName, randomInit, type Tensor, torch } from '../src/index.js';
+import { AlphaDpoState } from '../src/losses/alpha-dpo-state.js';
+import { lossRequirements, preferenceLoss } from '../src/losses/preference-loss.js';
 import { sequenceLogps, tokenLogps } from '../src/losses/sequence-logps.js';
 import { LayerNorm } from '../src/nn/layer-norm.js';
 import { ParameterStore } from '../src/nn/parameter-store.js';
 import { RandomSource } from '../src/nn/random-source.js';
 import { RMSNorm } from '../src/nn/rms-norm.js';
+import { batchLogps } from '../src/train/batch-logps.js';
 import { resolveTrainConfig, TrainConfigError, trainPreferences } from '../src/train/index.js';
 import { makePairs, tinyModel } from './helpers/tiny-training.js';
 
@@ -198,6 +202,30 @@ describe('the trainer with bf16: true', () => {
       () => resolveTrainConfig({ ...base, fp16: true }),
       (e: unknown) => e instanceof TrainConfigError && /fp16.*needs a CUDA device.*use bf16: true/s.test(String(e)),
     );
+  });
+
+  test("the log-probs the loss takes and the loss itself are float32; α-DPO's statistics are JS numbers (float64)", () => {
+    const policy = tinyModel(1);
+    const reference = tinyModel(1);
+    const config = resolveTrainConfig({ ...base, bf16: true });
+    const batch = new PreferenceBatches(makePairs(4, 1), { batchSize: 2, seed: 1, config: config.data }).next();
+    const state = new AlphaDpoState();
+    const need = lossRequirements(config.loss_type, config.loss);
+    torch.tidy(() => {
+      const logps = batchLogps(policy, { model: reference }, batch, { ln: config.ln, need, bf16: true });
+      for (const key of ['policyChosen', 'policyRejected', 'referenceChosen', 'referenceRejected'] as const) {
+        assert.equal(logps[key]?.dtype, 'float32', key);
+      }
+      const out = preferenceLoss(config.loss_type, logps, config.loss, state, { training: true });
+      assert.equal(out.losses.dtype, 'float32');
+    });
+    assert.equal(torch.autocastState('cpu').enabled, false, 'the loss ran outside autocast');
+    const stats = state.toJSON();
+    assert.equal(stats.steps, 1, 'the statistics were updated');
+    assert.ok(Number.isFinite(stats.mean) && typeof stats.std === 'number');
+    batch.dispose();
+    policy.dispose();
+    reference.dispose();
   });
 
   test('ref_model_dtype needs a loss with a reference model', () => {
