@@ -7,6 +7,7 @@
         "native/src/tensor_handle.cc",
         "native/src/convert.cc",
         "native/src/core.cc",
+        "native/src/linear_token_logps.cc",
         "native/src/ops.generated.cc"
       ],
       "include_dirs": [

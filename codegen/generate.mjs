@@ -153,6 +153,7 @@ function generateCpp(ops) {
   return `// ${MARK}
 #include "convert.h"
 #include "errors.h"
+#include "linear_token_logps.h"
 
 namespace alpha_dpo {
 

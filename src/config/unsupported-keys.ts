@@ -18,7 +18,7 @@ const UNSUPPORTED: readonly { pattern: RegExp; why: string }[] = [
   },
   {
     pattern:
-      /^(reference_free|sync_ref_model|ref_model_mixup_alpha|ref_model_sync_steps|force_use_ref_model|generate_during_eval|max_completion_length|padding_free|use_logits_to_keep|dataset_num_proc|model_init_kwargs|ref_model_init_kwargs|tools|precompute_ref_batch_size|use_num_logits_to_keep)$/,
+      /^(reference_free|sync_ref_model|ref_model_mixup_alpha|ref_model_sync_steps|force_use_ref_model|generate_during_eval|max_completion_length|use_logits_to_keep|dataset_num_proc|model_init_kwargs|ref_model_init_kwargs|tools|precompute_ref_batch_size|use_num_logits_to_keep)$/,
     why: 'a TRL DPOConfig key that alpha-dpo does not implement (docs/training.md lists the keys it reads)',
   },
   {

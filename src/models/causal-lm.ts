@@ -1,6 +1,7 @@
 // What every causal language model offers, whatever its architecture: forward to logits, a KV
 // cache for generation, its parameters by Hugging Face name for the optimiser, train/eval
 // modes, its config as config.json and its weights in Hugging Face's layouts for saving.
+import { type AttentionBlocks, blockedAttention, layoutBlockedAttention, type TokenLayout } from '../nn/attention-mask.js';
 import type { CheckpointLayout } from '../nn/checkpoint-source.js';
 import { KVCache } from '../nn/kv-cache.js';
 import { Module } from '../nn/module.js';
@@ -40,6 +41,12 @@ export interface ForwardOptions {
   cache?: KVCache | undefined;
   /** Compute logits only for the last N positions (transformers' logits_to_keep); 0 = all. */
   logitsToKeep?: number | undefined;
+  /**
+   * Several sequences in a row and/or sequences sharing a prefix (see TokenLayout): attention
+   * follows the layout's ids instead of the plain causal rule. Needs positionIds; excludes
+   * attentionMask (padding is sequence id −1) and cache.
+   */
+  layout?: TokenLayout | undefined;
 }
 
 /** The sizes every causal LM has, whatever its config calls them (GPT-2's n_embd is hidden_size). */
@@ -92,8 +99,54 @@ export abstract class CausalLM<Config extends object = object> extends Module {
     this.#extra = extra;
   }
 
+  /**
+   * Final logit soft-capping (Gemma's final_logit_softcapping): logits become cap·tanh(z / cap);
+   * null: none. Whoever applies the LM head to hiddenStates() applies this too.
+   */
+  get finalLogitSoftcap(): number | null {
+    return null;
+  }
+
+  /** int64 [B, T] token ids -> the final hidden states [B, T, C] after the last norm, before the LM head. */
+  abstract hiddenStates(inputIds: Tensor, options?: ForwardOptions): Tensor;
+
   /** int64 [B, T] token ids -> logits [B, T, V] (or [B, logitsToKeep, V]) in the model's dtype. */
-  abstract forward(inputIds: Tensor, options?: ForwardOptions): Tensor;
+  forward(inputIds: Tensor, options: ForwardOptions = {}): Tensor {
+    return torch.tidy(() => {
+      const logits = this.logitsFrom(this.hiddenStates(inputIds, options), options); // [B, T, V]
+      const cap = this.finalLogitSoftcap;
+      return cap === null ? logits : logits.div(cap).tanh().mul(cap);
+    });
+  }
+
+  /**
+   * The attention mask of a layer with `slidingWindow` for this pass: the causal rule with
+   * padding (blockedAttention), or the layout's (layoutBlockedAttention). Called by hiddenStates.
+   */
+  protected attentionBlocks(
+    options: ForwardOptions,
+    shape: { time: number; past: number; positions: Tensor },
+    slidingWindow: number | null,
+  ): AttentionBlocks {
+    if (options.layout === undefined) {
+      return blockedAttention({ queryLength: shape.time, pastLength: shape.past, attentionMask: options.attentionMask, slidingWindow });
+    }
+    return layoutBlockedAttention(options.layout, shape.positions, slidingWindow);
+  }
+
+  /** Throws a RangeError when a layout comes with what it excludes (called by hiddenStates). */
+  protected checkLayout(options: ForwardOptions, inputIds: Tensor): void {
+    const { layout } = options;
+    if (layout === undefined) return;
+    if (options.positionIds === undefined) throw new RangeError('a forward pass with a layout needs positionIds (restarting per sequence)');
+    if (options.attentionMask !== undefined || options.cache !== undefined) {
+      throw new RangeError('a forward pass with a layout takes neither attentionMask (padding is sequence id −1) nor a KV cache');
+    }
+    const same = (t: Tensor) => t.ndim === 2 && t.size(0) === inputIds.size(0) && t.size(1) === inputIds.size(1);
+    if (!same(layout.sequenceIds) || !same(options.positionIds)) {
+      throw new RangeError(`layout.sequenceIds and positionIds must be [${inputIds.shape.join(', ')}] like inputIds`);
+    }
+  }
 
   /**
    * config.json contents: the resolved config, keys this package does not read kept as they
@@ -122,17 +175,26 @@ export abstract class CausalLM<Config extends object = object> extends Module {
   }
 
   /**
-   * One decoder layer `layer(h, ...context)`, checkpointed when gradientCheckpointing is on and
-   * no KV cache is in use. `context` holds every tensor the layer reads besides `h` and the
-   * parameters (masks, rotary tables), so the replay in backward finds them.
+   * One decoder layer `layer(h, blocks, ...context)`, checkpointed when gradientCheckpointing is
+   * on and no KV cache is in use. `blocks` (the attention mask, or per-span masks) and `context`
+   * hold every tensor the layer reads besides `h` and the parameters (rotary tables), so the
+   * replay in backward finds them.
    */
   protected decoderLayer(
-    layer: (h: Tensor, ...context: Tensor[]) => Tensor,
+    layer: (h: Tensor, blocks: AttentionBlocks, ...context: Tensor[]) => Tensor,
     h: Tensor,
+    blocks: AttentionBlocks,
     context: readonly Tensor[],
     options: ForwardOptions,
   ): Tensor {
-    return this.gradientCheckpointing && options.cache === undefined ? torch.checkpoint(layer, h, context) : layer(h, ...context);
+    if (!this.gradientCheckpointing || options.cache !== undefined) return layer(h, blocks, ...context);
+    // The masks travel as tensors; a span layout's starts and lengths are plain numbers.
+    const spans = 'spans' in blocks ? blocks.spans : null;
+    const maskTensors = spans ? spans.map((s) => s.blocked) : [blocks as Tensor];
+    const rebuild = (masks: Tensor[]): AttentionBlocks =>
+      spans ? { spans: spans.map((s, i) => ({ start: s.start, length: s.length, blocked: masks[i] as Tensor })) } : (masks[0] as Tensor);
+    const n = maskTensors.length;
+    return torch.checkpoint((x, ...all) => layer(x, rebuild(all.slice(0, n)), ...all.slice(n)), h, [...maskTensors, ...context]);
   }
 
   /** Logits [B, T or logitsToKeep, V] from the final hidden states [B, T, C] (after the last norm). */

@@ -9,7 +9,7 @@
 // transformers' modeling_gemma2.py and modeling_gemma3.py (Gemma2DecoderLayer, Gemma2RMSNorm,
 // Gemma2TextScaledWordEmbedding, Gemma3TextModel); Gemma Team 2024, arXiv 2408.00118.
 import type { ActivationName } from '../nn/activations.js';
-import { blockedAttention, defaultPositionIds } from '../nn/attention-mask.js';
+import { type AttentionBlocks, defaultPositionIds } from '../nn/attention-mask.js';
 import { CausalSelfAttention } from '../nn/causal-self-attention.js';
 import { Embedding } from '../nn/embedding.js';
 import type { KVCache } from '../nn/kv-cache.js';
@@ -135,7 +135,7 @@ class GemmaDecoderLayer extends Module {
     this.postFeedforwardLayernorm = norm('post_feedforward_layernorm');
   }
 
-  forward(x: Tensor, cos: Tensor, sin: Tensor, blocked: Tensor, cache: KVCache | undefined): Tensor {
+  forward(x: Tensor, cos: Tensor, sin: Tensor, blocked: AttentionBlocks, cache: KVCache | undefined): Tensor {
     return torch.tidy(() => {
       const attended = this.selfAttn.forward(this.inputLayernorm.forward(x), { cos, sin, blocked, cache });
       const h = x.add(this.postAttentionLayernorm.forward(attended));
@@ -172,38 +172,38 @@ export abstract class GemmaDecoderModel<Config extends GemmaFamilyConfig = Gemma
     };
   }
 
-  forward(inputIds: Tensor, options: ForwardOptions = {}): Tensor {
+  override get finalLogitSoftcap(): number | null {
+    return this.config.final_logit_softcapping;
+  }
+
+  hiddenStates(inputIds: Tensor, options: ForwardOptions = {}): Tensor {
     const [batch, time] = this.checkInputIds(inputIds);
+    this.checkLayout(options, inputIds);
     const past = options.cache?.length ?? 0;
     const c = this.config;
     return torch.tidy(() => {
       const positions = options.positionIds ?? defaultPositionIds(batch, time, past);
       const tables = new Map<GemmaLayerType, { cos: Tensor; sin: Tensor }>();
-      const masks = new Map<GemmaLayerType, Tensor>();
+      const masks = new Map<GemmaLayerType, AttentionBlocks>();
       for (const type of new Set(c.layer_types)) {
         tables.set(type, ropeCosSin(this.invFreq[type], positions, this.dtype)); // [B, T, D]
         const window = type === 'sliding_attention' ? c.sliding_window : null;
-        masks.set(
-          type,
-          blockedAttention({ queryLength: time, pastLength: past, attentionMask: options.attentionMask, slidingWindow: window }),
-        );
+        masks.set(type, this.attentionBlocks(options, { time, past, positions }, window));
       }
       // √hidden_size as a float32 scalar cast to the weights' dtype, then multiplied (Gemma2TextScaledWordEmbedding).
       const scale = torch.full([], Math.sqrt(c.hidden_size), { dtype: 'float32' }).to(this.dtype);
       let h = this.embedTokens.forward(inputIds).mul(scale); // [B, T, C]
       for (const layer of this.layers) {
         const { cos, sin } = tables.get(layer.layerType) as { cos: Tensor; sin: Tensor };
-        const mask = masks.get(layer.layerType) as Tensor;
         h = this.decoderLayer(
-          (x, c, s, m) => layer.forward(x, c as Tensor, s as Tensor, m as Tensor, options.cache),
+          (x, blocks, c, s) => layer.forward(x, c as Tensor, s as Tensor, blocks, options.cache),
           h,
-          [cos, sin, mask],
+          masks.get(layer.layerType) as AttentionBlocks,
+          [cos, sin],
           options,
         );
       }
-      const logits = this.logitsFrom(this.norm.forward(h), options); // [B, T, V]
-      const cap = c.final_logit_softcapping;
-      return cap === null ? logits : logits.div(cap).tanh().mul(cap);
+      return this.norm.forward(h); // [B, T, C]
     });
   }
 

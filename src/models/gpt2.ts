@@ -5,7 +5,7 @@
 // against the transposed form when loading, and transposed back when saving).
 import { ACTIVATION_NAMES } from '../nn/activations.js';
 import { scaledDotProductAttention } from '../nn/attention.js';
-import { blockedAttention, defaultPositionIds } from '../nn/attention-mask.js';
+import { type AttentionBlocks, defaultPositionIds } from '../nn/attention-mask.js';
 import type { CheckpointLayout } from '../nn/checkpoint-source.js';
 import { Dropout } from '../nn/dropout.js';
 import { Embedding } from '../nn/embedding.js';
@@ -87,7 +87,7 @@ class GPT2Attention extends Module {
   }
 
   /** [B, T, C] -> [B, T, C] */
-  forward(x: Tensor, blocked: Tensor, cache: KVCache | undefined): Tensor {
+  forward(x: Tensor, blocked: AttentionBlocks, cache: KVCache | undefined): Tensor {
     return torch.tidy(() => {
       const [b, t, c] = x.shape as [number, number, number];
       const h = this.#heads;
@@ -131,7 +131,7 @@ class GPT2Block extends Module {
     );
   }
 
-  forward(x: Tensor, blocked: Tensor, cache: KVCache | undefined): Tensor {
+  forward(x: Tensor, blocked: AttentionBlocks, cache: KVCache | undefined): Tensor {
     return torch.tidy(() => {
       const h = x.add(this.attn.forward(this.ln1.forward(x), blocked, cache));
       return h.add(this.mlp.forward(this.ln2.forward(h)));
@@ -163,8 +163,9 @@ export class GPT2LMHeadModel extends CausalLM<GPT2Config> {
     this.lmHeadWeight = this.declareLmHead(c.tie_word_embeddings, 'transformer.wte.weight', c.initializer_range);
   }
 
-  forward(inputIds: Tensor, options: ForwardOptions = {}): Tensor {
+  hiddenStates(inputIds: Tensor, options: ForwardOptions = {}): Tensor {
     const [batch, time] = this.checkInputIds(inputIds);
+    this.checkLayout(options, inputIds);
     const past = options.cache?.length ?? 0;
     const maxPositions = this.config.n_positions;
     return torch.tidy(() => {
@@ -175,11 +176,12 @@ export class GPT2LMHeadModel extends CausalLM<GPT2Config> {
           `position ${highest} is beyond GPT-2's n_positions (${maxPositions}): shorten the sequence to ${maxPositions} tokens`,
         );
       }
-      const blocked = blockedAttention({ queryLength: time, pastLength: past, attentionMask: options.attentionMask });
+      const blocked = this.attentionBlocks(options, { time, past, positions }, null);
       let h = this.drop.forward(this.wte.forward(inputIds).add(this.wpe.forward(positions))); // [B, T, C]
-      for (const block of this.blocks)
-        h = this.decoderLayer((x, mask) => block.forward(x, mask as Tensor, options.cache), h, [blocked], options);
-      return this.logitsFrom(this.lnF.forward(h), options); // [B, T, V]
+      for (const block of this.blocks) {
+        h = this.decoderLayer((x, blocks) => block.forward(x, blocks, options.cache), h, blocked, [], options);
+      }
+      return this.lnF.forward(h); // [B, T, C]
     });
   }
 }

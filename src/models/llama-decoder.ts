@@ -6,7 +6,7 @@
 // layers, q/k norms, norm placement, fused projections): their files (llama.ts, mistral.ts,
 // qwen2.ts, qwen3.ts, phi3.ts, olmo2.ts) hold the schema and say which they use.
 import type { ActivationName } from '../nn/activations.js';
-import { blockedAttention, defaultPositionIds } from '../nn/attention-mask.js';
+import { type AttentionBlocks, defaultPositionIds } from '../nn/attention-mask.js';
 import { CausalSelfAttention } from '../nn/causal-self-attention.js';
 import type { CheckpointLayout } from '../nn/checkpoint-source.js';
 import { Dropout } from '../nn/dropout.js';
@@ -127,7 +127,7 @@ class LlamaDecoderLayer extends Module {
     this.residDropout = this.child(new Dropout(path.sub('resid_dropout'), variant.residualDropout ?? 0));
   }
 
-  forward(x: Tensor, cos: Tensor, sin: Tensor, blocked: Tensor, cache: KVCache | undefined): Tensor {
+  forward(x: Tensor, cos: Tensor, sin: Tensor, blocked: AttentionBlocks, cache: KVCache | undefined): Tensor {
     return torch.tidy(() => {
       const attend = (y: Tensor) => this.residDropout.forward(this.selfAttn.forward(y, { cos, sin, blocked, cache }));
       const mlp = (y: Tensor) => this.residDropout.forward(this.mlp.forward(y));
@@ -223,33 +223,34 @@ export abstract class LlamaDecoderModel<Config extends LlamaFamilyConfig = Llama
     return ropeCosSin(inv, positions, this.dtype, rope.attention_factor);
   }
 
-  forward(inputIds: Tensor, options: ForwardOptions = {}): Tensor {
+  hiddenStates(inputIds: Tensor, options: ForwardOptions = {}): Tensor {
     const [batch, time] = this.checkInputIds(inputIds);
+    this.checkLayout(options, inputIds);
     const past = options.cache?.length ?? 0;
     return torch.tidy(() => {
       const positions = options.positionIds ?? defaultPositionIds(batch, time, past);
       const { cos, sin } = this.#rope(positions); // [B, T, D]
       // One mask per distinct window (Qwen2 mixes full and sliding layers).
-      const masks = new Map<number | null, Tensor>();
-      const maskFor = (window: number | null): Tensor => {
+      const masks = new Map<number | null, AttentionBlocks>();
+      const maskFor = (window: number | null): AttentionBlocks => {
         let m = masks.get(window);
         if (m === undefined) {
-          m = blockedAttention({ queryLength: time, pastLength: past, attentionMask: options.attentionMask, slidingWindow: window });
+          m = this.attentionBlocks(options, { time, past, positions }, window);
           masks.set(window, m);
         }
         return m;
       };
       let h = this.embedTokens.forward(inputIds); // [B, T, C]
       for (const layer of this.layers) {
-        const mask = maskFor(layer.slidingWindow);
         h = this.decoderLayer(
-          (x, c, s, m) => layer.forward(x, c as Tensor, s as Tensor, m as Tensor, options.cache),
+          (x, blocks, c, s) => layer.forward(x, c as Tensor, s as Tensor, blocks, options.cache),
           h,
-          [cos, sin, mask],
+          maskFor(layer.slidingWindow),
+          [cos, sin],
           options,
         );
       }
-      return this.logitsFrom(this.norm.forward(h), options); // [B, T, V]
+      return this.norm.forward(h); // [B, T, C]
     });
   }
 

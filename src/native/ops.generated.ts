@@ -144,6 +144,7 @@ export interface NativeOps {
   topk(self: Handle, k: number, dim: number, largest: boolean, sorted: boolean): [Handle, Handle];
   sort(self: Handle, dim: number, descending: boolean): [Handle, Handle];
   argsort(self: Handle, dim: number, descending: boolean): Handle;
+  linearTokenLogps(hidden: Handle, weight: Handle, targets: Handle, chunk: number, softcap: number): [Handle, Handle];
   add_(self: Handle, other: Handle, alpha: number): void;
   'add_$s'(self: Handle, other: number, alpha: number): void;
   sub_(self: Handle, other: Handle, alpha: number): void;

@@ -3,6 +3,7 @@
 // for its group of consecutive query heads (transformers' repeat_kv, i.e. repeat_interleave).
 import type { Tensor } from '../tensor/tensor.js';
 import * as torch from '../tensor/torch.js';
+import type { AttentionBlocks } from './attention-mask.js';
 
 // torch.finfo(dtype).min for the floating-point dtypes.
 const MOST_NEGATIVE: Partial<Record<torch.DType, number>> = {
@@ -20,8 +21,11 @@ export interface AttentionOptions {
    * cap·tanh(s / cap) before masking, bounding them to (−cap, cap). Omitted or null: none.
    */
   softcap?: number | null | undefined;
-  /** bool [B or 1, 1, T, S], true where attention is not allowed (see blockedAttention). */
-  blocked: Tensor;
+  /**
+   * bool [B or 1, 1, T, S], true where attention is not allowed (see blockedAttention); or, for a
+   * packed row, one such mask per span of queries and keys (see layoutBlockedAttention).
+   */
+  blocked: AttentionBlocks;
   /** Softmax in float32 and cast back (the Llama family); false: in the working dtype (GPT-2). */
   softmaxInFloat32: boolean;
   /** Dropout probability on the attention weights, applied only when `training`. */
@@ -46,8 +50,23 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
   const heads = q.size(1);
   const kvHeads = k.size(1);
   if (heads % kvHeads !== 0) throw new RangeError(`${heads} query heads cannot share ${kvHeads} key/value heads`);
+  const { blocked } = options;
+  if (!('spans' in blocked)) return attend(q, k, v, blocked, options);
+  // A packed row: spans never see each other, so each is attended alone (Σ L² scores instead of T²).
+  return torch.tidy(() =>
+    torch.cat(
+      blocked.spans.map((s) => {
+        const part = (t: Tensor) => t.narrow(2, s.start, s.length);
+        return attend(part(q), part(k), part(v), s.blocked, options);
+      }),
+      2,
+    ),
+  );
+}
+
+function attend(q: Tensor, k: Tensor, v: Tensor, blocked: Tensor, options: AttentionOptions): Tensor {
   return torch.tidy(() => {
-    const groups = heads / kvHeads;
+    const groups = q.size(1) / k.size(1);
     const keys = repeatKv(k, groups);
     const values = repeatKv(v, groups);
     let scores = q.matmul(keys.transpose(-2, -1)).mul(options.scale); // [B, H, T, S]
@@ -55,7 +74,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
     if (cap !== undefined && cap !== null) scores = scores.div(cap).tanh().mul(cap);
     // The dtype's most negative finite value, as transformers: a row with every key blocked
     // (a padding query) gets uniform weights instead of NaN.
-    const masked = scores.maskedFill(options.blocked, MOST_NEGATIVE[scores.dtype] as number);
+    const masked = scores.maskedFill(blocked, MOST_NEGATIVE[scores.dtype] as number);
     let weights = options.softmaxInFloat32 ? masked.softmax(-1, 'float32').to(q.dtype) : masked.softmax(-1);
     if (options.training && options.dropout > 0) weights = weights.dropout(options.dropout, true);
     return weights.matmul(values);

@@ -6,6 +6,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import * as torch from '../tensor/torch.js';
 import { scaledDotProductAttention } from './attention.js';
+import type { AttentionBlocks } from './attention-mask.js';
 import type { KVCache } from './kv-cache.js';
 import { Linear } from './linear.js';
 import { Module } from './module.js';
@@ -58,7 +59,7 @@ export interface AttentionInputs {
   cos: Tensor;
   sin: Tensor;
   /** bool [B or 1, 1, T, P + T] (see blockedAttention). */
-  blocked: Tensor;
+  blocked: AttentionBlocks;
   cache?: KVCache | undefined;
 }
 

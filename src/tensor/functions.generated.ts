@@ -584,4 +584,10 @@ export function argsort(self: Tensor, dim: number = -1, descending: boolean = fa
   return self.argsort(dim, descending);
 }
 
+/** ATen `linear_token_logps(hidden, weight, targets, chunk, softcap)` */
+export function linearTokenLogps(hidden: Tensor, weight: Tensor, targets: Tensor, chunk: number, softcap: number): [Tensor, Tensor] {
+  const [a, b] = native.linearTokenLogps(hidden.handle, weight.handle, targets.handle, chunk, softcap);
+  return [Tensor.fromHandle(a), Tensor.fromHandle(b)];
+}
+
 export { var_ as var };

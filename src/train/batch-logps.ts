@@ -7,7 +7,7 @@ import type { PreferenceLogps } from '../losses/types.js';
 import type { CausalLM } from '../models/causal-lm.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as torch from '../tensor/torch.js';
-import { chosenRows, rejectedRows, scoreBatch } from './batch-scores.js';
+import { chosenRows, rejectedRows, type ScoringOptions, scoreBatch } from './batch-scores.js';
 import type { ReferenceTable } from './reference-cache.js';
 
 /** Where reference log-probs come from: a frozen model, a precomputed table, or nowhere (reference-free losses). */
@@ -17,6 +17,8 @@ export interface BatchLogpsSettings {
   /** true: per-token averages (SimPO, α-DPO); false: sums (DPO). */
   ln: boolean;
   need: ReturnType<typeof lossRequirements>;
+  /** How the batch is laid out for the forward passes (scoringOptions(config)); default: the plain padded batch. */
+  scoring?: ScoringOptions | undefined;
   /**
    * bf16 mixed precision: the models' forward passes run under CPU autocast (bfloat16 matmuls);
    * the log-probs come out in float32 (tokenLogps upcasts the logits before the log-softmax).
@@ -49,7 +51,7 @@ function referenceLogps(
     return { sequence: perSequence(sums, lengths), tokens: null };
   }
   const scores = torch.noGrad(() =>
-    inPrecision(settings, () => scoreBatch(source.model, batch, { tokens: settings.need.tokens, wpo: false })),
+    inPrecision(settings, () => scoreBatch(source.model, batch, { tokens: settings.need.tokens, wpo: false }, settings.scoring)),
   );
   return { sequence: perSequence(scores.sums, scores.lengths), tokens: scores.tokens?.logps ?? null };
 }
@@ -63,7 +65,7 @@ export function batchLogps(
 ): PreferenceLogps {
   const b = batch.pairCount;
   const { need } = settings;
-  const policyScores = inPrecision(settings, () => scoreBatch(policy, batch, { tokens: need.tokens, wpo: need.wpo }));
+  const policyScores = inPrecision(settings, () => scoreBatch(policy, batch, { tokens: need.tokens, wpo: need.wpo }, settings.scoring));
   const policySeq = sequenceValues(policyScores.sums, policyScores.lengths, settings);
   const logps: PreferenceLogps = {
     policyChosen: chosenRows(policySeq, b),

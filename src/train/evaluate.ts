@@ -13,6 +13,7 @@ import type { CausalLM } from '../models/causal-lm.js';
 import * as torch from '../tensor/torch.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { batchLogps, type ReferenceSource } from './batch-logps.js';
+import { type ScoringOptions, scoringOptions } from './batch-scores.js';
 import type { TrainConfig } from './train-config.js';
 
 export interface EvaluationSettings {
@@ -24,6 +25,8 @@ export interface EvaluationSettings {
   batchSize: number;
   /** Padding and pad_to_multiple_of come from here; order is always the data's own. */
   data?: DataConfig;
+  /** Prefix sharing, padding-free, vocabulary chunks (scoringOptions); default: the plain padded batch. */
+  scoring?: ScoringOptions;
   /** bf16 mixed precision for the forward passes, as in training (bf16). */
   bf16?: boolean;
 }
@@ -36,6 +39,7 @@ export function evaluationSettings(config: TrainConfig): EvaluationSettings {
     ln: config.ln,
     batchSize: config.per_device_eval_batch_size,
     data: config.data,
+    scoring: scoringOptions(config),
     bf16: config.bf16,
   };
 }
@@ -83,7 +87,12 @@ export async function evaluatePreferences(
       try {
         const r = torch.noGrad(() =>
           torch.tidy(() => {
-            const logps = batchLogps(policy, reference, batch, { ln: settings.ln, need, bf16: settings.bf16 ?? false });
+            const logps = batchLogps(policy, reference, batch, {
+              ln: settings.ln,
+              need,
+              scoring: settings.scoring,
+              bf16: settings.bf16 ?? false,
+            });
             const out = preferenceLoss(settings.loss_type, logps, settings.loss, options.state, { training: false });
             for (const w of out.warnings) options.onWarning?.(w);
             return { loss: out.losses.mean().item(), metrics: out.metrics };

@@ -20,6 +20,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import * as torch from '../tensor/torch.js';
 import { type SavableTokenizer, savableTokenizer, type Tokenizer } from '../tokenizers/tokenizer.js';
 import type { ReferenceSource } from './batch-logps.js';
+import { scoringOptions } from './batch-scores.js';
 import { saveCheckpoint } from './checkpoint.js';
 import { evaluatePreferences, evaluationSettings } from './evaluate.js';
 import { type MetricRecord, type MetricSink, MetricsLog, MetricWindow } from './metrics-log.js';
@@ -128,7 +129,11 @@ async function trainingReference(
   if (!need.reference) return null;
   const model = inputs.reference as CausalLM;
   if (!config.precompute_ref_log_probs) return { model };
-  const ref = await referenceTable(model, inputs.train, { batchSize: config.per_device_eval_batch_size, log });
+  const ref = await referenceTable(model, inputs.train, {
+    batchSize: config.per_device_eval_batch_size,
+    log,
+    scoring: scoringOptions(config),
+  });
   log(`reference log-probs ${ref.cached ? 'read from the cache' : 'computed and cached'}: ${ref.path}`);
   return { table: ref.table };
 }

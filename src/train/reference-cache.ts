@@ -13,7 +13,7 @@ import type { TokenizedPair } from '../data/tokenize/tokenized-pair.js';
 import { writeFileAtomically, writeFully } from '../io/atomic-write.js';
 import type { CausalLM } from '../models/causal-lm.js';
 import * as torch from '../tensor/torch.js';
-import { scoreBatch } from './batch-scores.js';
+import { type ScoringOptions, scoreBatch } from './batch-scores.js';
 
 /** Per pair: Σ log π_ref(y_w), Σ log π_ref(y_l) (nats) and the two completion lengths. */
 export interface ReferenceTable {
@@ -48,6 +48,7 @@ async function computeTable(
   pairs: readonly TokenizedPair[],
   batchSize: number,
   log: (line: string) => void,
+  scoring: ScoringOptions | undefined,
 ): Promise<ReferenceTable> {
   const n = pairs.length;
   const table: ReferenceTable = {
@@ -63,7 +64,7 @@ async function computeTable(
     try {
       const [sums, lengths] = torch.noGrad(() =>
         torch.tidy(() => {
-          const s = scoreBatch(reference, batch, { tokens: false, wpo: false });
+          const s = scoreBatch(reference, batch, { tokens: false, wpo: false }, scoring);
           return [s.sums.to('float64').toNumbers(), s.lengths.toNumbers()];
         }),
       );
@@ -87,7 +88,7 @@ async function computeTable(
 export async function referenceTable(
   reference: CausalLM,
   pairs: readonly TokenizedPair[],
-  options: { batchSize: number; log: (line: string) => void },
+  options: { batchSize: number; log: (line: string) => void; scoring?: ScoringOptions },
 ): Promise<{ table: ReferenceTable; cached: boolean; path: string }> {
   const key = referenceCacheKey(reference, pairs);
   const dir = join(cacheDirectory(), 'ref-logps');
@@ -109,7 +110,7 @@ export async function referenceTable(
   } catch {
     // no usable cache entry: compute below
   }
-  const table = await computeTable(reference, pairs, options.batchSize, options.log);
+  const table = await computeTable(reference, pairs, options.batchSize, options.log, options.scoring);
   await mkdir(dir, { recursive: true });
   const json = JSON.stringify({
     chosenSum: Array.from(table.chosenSum),

@@ -37,6 +37,10 @@ export const CHANGEABLE_ON_RESUME: ReadonlySet<string> = new Set([
   'dataset',
   'dataset_mixer',
   'ignored',
+  // How the forward pass is laid out, not what it computes (equal within round-off).
+  'prefix_sharing',
+  'padding_free',
+  'vocab_chunk_size',
 ]);
 
 /** The config as stored in a checkpoint: plain JSON. */

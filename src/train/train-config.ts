@@ -383,6 +383,25 @@ export const TRAIN_CONFIG_SCHEMA = {
     source: TRL,
   },
   disable_dropout: { type: 'boolean', default: true, doc: 'Turn dropout off in the policy and reference (TRL default).', source: TRL },
+  prefix_sharing: {
+    type: 'boolean',
+    default: true,
+    doc: "Compute each pair's common prompt once: one sequence [prompt, chosen, rejected] per pair, the completions blind to each other (exact; skipped for a policy with dropout on).",
+  },
+  padding_free: {
+    type: 'boolean',
+    default: false,
+    doc: "Pack a micro-batch's sequences into one row without padding, attention per sequence, positions restarting (exact).",
+    source: TRL,
+  },
+  vocab_chunk_size: {
+    type: 'number',
+    default: 8192,
+    min: 0,
+    integer: true,
+    unit: 'tokens of the vocabulary',
+    doc: 'LM head only at completion tokens, fused with log-softmax in vocabulary chunks of this size, so [tokens, vocab] logits never exist (exact); 0: whole vocabulary at once.',
+  },
   resume_from_checkpoint: {
     type: 'string',
     default: null,

@@ -11,6 +11,7 @@ import { type LrSchedule, lrMultiplier } from '../optim/lr-schedule.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as torch from '../tensor/torch.js';
 import { batchLogps, type ReferenceSource } from './batch-logps.js';
+import { scoringOptions } from './batch-scores.js';
 import { MetricWindow } from './metrics-log.js';
 import type { TrainConfig } from './train-config.js';
 
@@ -50,7 +51,12 @@ export function trainingStep(parts: TrainingStepParts, step: number): TrainingSt
     const batch = parts.batches.next();
     try {
       torch.tidy(() => {
-        const logps = batchLogps(parts.policy, parts.reference, batch, { ln: config.ln, need: parts.need, bf16: config.bf16 });
+        const logps = batchLogps(parts.policy, parts.reference, batch, {
+          ln: config.ln,
+          need: parts.need,
+          scoring: scoringOptions(config),
+          bf16: config.bf16,
+        });
         const out = preferenceLoss(config.loss_type, logps, config.loss, parts.lossState, { training: true });
         const loss = out.losses.mean();
         // Each micro-batch's mean divided by the number of micro-batches: the accumulated
