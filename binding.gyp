@@ -8,6 +8,7 @@
         "native/src/convert.cc",
         "native/src/core.cc",
         "native/src/linear_token_logps.cc",
+        "native/src/distributed.cc",
         "native/src/ops.generated.cc"
       ],
       "include_dirs": [
@@ -17,7 +18,8 @@
       "defines": [
         "NAPI_VERSION=8",
         "NAPI_CPP_EXCEPTIONS",
-        "_GLIBCXX_USE_CXX11_ABI=<!(node scripts/find-libtorch.mjs --abi)"
+        "_GLIBCXX_USE_CXX11_ABI=<!(node scripts/find-libtorch.mjs --abi)",
+        "<!@(node scripts/find-libtorch.mjs --c10d)"
       ],
       "cflags!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++20"],

@@ -62,7 +62,7 @@ export const median = (xs: readonly number[]): number => {
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 };
 
-async function side(command: string, args: string[]): Promise<SideResult> {
+export async function side(command: string, args: string[]): Promise<SideResult> {
   const { stdout } = await run(command, args, { maxBuffer: 1 << 20 });
   return JSON.parse(stdout.trim().split('\n').pop() as string) as SideResult;
 }

@@ -10,7 +10,7 @@ import { lstatSync, mkdirSync, symlinkSync, unlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findLibtorch } from './find-libtorch.mjs';
+import { c10dSupport, findLibtorch } from './find-libtorch.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -55,6 +55,12 @@ if (out) {
 }
 const addon = join(cwd, 'build', 'Release', 'alpha_dpo_native.node');
 console.log(`alpha-dpo: building the native addon against libtorch ${info.version} (${info.source}: ${info.libdir}) into ${addon}`);
+const c10d = c10dSupport(info);
+console.log(
+  c10d.gloo
+    ? `alpha-dpo: with torch.distributed (c10d: gloo${c10d.nccl ? ', nccl' : ''})`
+    : `alpha-dpo: without torch.distributed: missing ${c10d.missing.join('; ')}`,
+);
 const jobs = process.env.JOBS ?? 'max';
 const r = spawnSync(process.execPath, [gyp, 'rebuild', `--jobs=${jobs}`], { cwd, stdio: 'inherit' });
 process.exit(r.status ?? 1);

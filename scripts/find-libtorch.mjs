@@ -99,6 +99,39 @@ function cxx11Abi(libdir) {
   }
 }
 
+// c10d (torch.distributed's engine) in this libtorch: the process-group headers, Gloo's headers
+// (Debian ships them in libgloo-dev; the pip wheel has Gloo built in but no headers) and the
+// ProcessGroupGloo symbols in libtorch_cpu. NCCL when libtorch_cuda has ProcessGroupNCCL and
+// nccl.h is on the include path. Returns { gloo, nccl, missing } (missing: what to install).
+export function c10dSupport(info) {
+  const header = (name) => [...info.include, '/usr/include'].some((d) => existsSync(join(d, name)));
+  const exports = (lib, symbol) => {
+    try {
+      const out = execFileSync('nm', ['-DC', '--defined-only', join(info.libdir, lib)], {
+        encoding: 'utf8',
+        maxBuffer: 512 << 20,
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      return out.includes(symbol);
+    } catch {
+      return false;
+    }
+  };
+  const missing = [];
+  if (!header('torch/csrc/distributed/c10d/ProcessGroupGloo.hpp')) missing.push('the c10d headers (torch/csrc/distributed/c10d)');
+  if (!header('gloo/algorithm.h')) missing.push("Gloo's headers (Debian/Ubuntu: apt-get install libgloo-dev)");
+  if (missing.length === 0 && !exports('libtorch_cpu.so', 'c10d::ProcessGroupGloo::ProcessGroupGloo')) {
+    missing.push(`ProcessGroupGloo in ${join(info.libdir, 'libtorch_cpu.so')} (a libtorch built without distributed support)`);
+  }
+  const gloo = missing.length === 0;
+  const nccl =
+    gloo &&
+    existsSync(join(info.libdir, 'libtorch_cuda.so')) &&
+    (header('nccl.h') || existsSync('/usr/local/cuda/include/nccl.h')) &&
+    exports('libtorch_cuda.so', 'c10d::ProcessGroupNCCL::ProcessGroupNCCL');
+  return { gloo, nccl, missing };
+}
+
 export function findLibtorch() {
   let found = null;
   if (process.env.LIBTORCH) {
@@ -138,10 +171,20 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === realpathSync(process.a
   }
   const flag = process.argv[2];
   // /usr/include is already on the compiler's path; naming it again breaks #include_next.
-  if (flag === '--include') console.log(info.include.filter((d) => d !== '/usr/include').join(' '));
-  else if (flag === '--libdir') console.log(info.libdir);
+  // ProcessGroupNCCL.hpp needs the CUDA runtime's headers too.
+  if (flag === '--include') {
+    const dirs = info.include.filter((d) => d !== '/usr/include');
+    if (existsSync('/usr/local/cuda/include') && c10dSupport(info).nccl) dirs.push('/usr/local/cuda/include');
+    console.log(dirs.join(' '));
+  } else if (flag === '--libdir') console.log(info.libdir);
   else if (flag === '--abi') console.log(info.cxx11Abi);
   else if (flag === '--std') console.log(`c++${info.cxxStandard}`);
+  // Defines for native/src/distributed.cc: nothing when c10d or Gloo is missing (the addon then
+  // builds without torch.distributed and says so at run time).
+  else if (flag === '--c10d') {
+    const c = c10dSupport(info);
+    console.log([c.gloo && 'ALPHA_DPO_C10D_GLOO', c.nccl && 'ALPHA_DPO_C10D_NCCL'].filter(Boolean).join(' '));
+  }
   // CUDA builds register their kernels from libtorch_cuda/libc10_cuda: link them (no-as-needed) when present.
   else if (flag === '--cuda-libs') {
     const libs = ['torch_cuda', 'c10_cuda'].filter((l) => existsSync(join(info.libdir, `lib${l}.so`)));

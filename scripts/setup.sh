@@ -59,6 +59,13 @@ if [ -z "${LIBTORCH:-}" ] && [ -f /etc/debian_version ]; then
   esac
 fi
 
+# 2b. Gloo's headers, which the addon's torch.distributed (native/src/distributed.cc) compiles
+# against; without them the addon builds without multi-process training (docs/distributed.md).
+if [ ! -f /usr/include/gloo/algorithm.h ] && [ -f /etc/debian_version ]; then
+  apt_install libgloo-dev ||
+    echo "setup: warning: no Gloo headers: multi-process training is left out of the addon (apt-get install libgloo-dev)" >&2
+fi
+
 # 3. the benchmarks' peer (optional)
 if [ "$want_peer" = 1 ] && ! /usr/bin/python3 -c 'import torch' >/dev/null 2>&1; then
   apt_install python3-torch || echo "setup: install PyTorch for /usr/bin/python3 yourself (Debian: apt-get install python3-torch)" >&2

@@ -18,6 +18,7 @@ export {
 export * from './io/safetensors.js';
 export * from './losses/index.js';
 export {
+  AdapterError,
   ARCHITECTURES,
   type Architecture,
   AutoModelForCausalLM,
@@ -27,6 +28,9 @@ export {
   type FromPretrainedOptions,
   GPT2LMHeadModel,
   LlamaForCausalLM,
+  LoraAdapter,
+  type LoraSettings,
+  loadAdapter,
   MistralForCausalLM,
   ModelCompatibilityError,
   ModelConfigError,
@@ -38,6 +42,7 @@ export {
   type RandomInitOptions,
   randomInit,
   type SavePretrainedOptions,
+  saveAdapter,
   UnsafeCheckpointError,
   UnsupportedArchitectureError,
   UnsupportedDtypeError,
@@ -58,6 +63,7 @@ export {
   tensorBoardTags,
   writeReport,
 } from './report/index.js';
+export { type Backend, DistributedError, type InitProcessGroupOptions, type ReduceOp } from './tensor/distributed.js';
 export type { DType } from './tensor/dtype.js';
 export { Tensor } from './tensor/tensor.js';
 export * as torch from './tensor/torch.js';

@@ -49,8 +49,8 @@ describe('every mistake at once', () => {
           loss_type: 'sigmoid',
           beta: 0.1,
           learning_rat: 1e-6,
-          lora_alpha: 16,
-          use_peft: true,
+          use_dora: true,
+          target_modules: ['q_proj'],
           warmup_ratio: 2,
           max_lenght: 512,
           shuffle: 'yes',
@@ -63,7 +63,7 @@ describe('every mistake at once', () => {
     // Seven mistakes, seven problems: unknown keys first, then each schema's checks, then the loss's rules.
     assert.deepEqual(
       e.problems.map((p) => p.key),
-      ['learning_rat', 'lora_alpha', 'use_peft', 'max_lenght', 'warmup_ratio', 'shuffle', 'alpha'],
+      ['learning_rat', 'use_dora', 'target_modules', 'max_lenght', 'warmup_ratio', 'shuffle', 'alpha'],
     );
     assert.ok(e.problems.every((p) => p.where === 'run.yaml'));
     assert.ok(e.problems.find((p) => p.key === 'shuffle') instanceof DataConfigError, "a data key's problem keeps its class");
@@ -111,20 +111,26 @@ describe('suggestions that make sense', () => {
     assert.deepEqual(suggestNames('learning_rat', ALL_CONFIG_KEYS), ['learning_rate']);
     assert.deepEqual(suggestNames('alpha_dpo', ['alpha-dpo', 'sigmoid']), ['alpha-dpo']); // '-' and '_' are the same
     // 'lora_alpha' is 3 edits from 'ld_alpha': more than a 10-letter name's 2, so not offered.
-    assert.deepEqual(suggestNames('lora_alpha', ALL_CONFIG_KEYS), []);
+    assert.deepEqual(
+      suggestNames(
+        'lora_alpha',
+        ALL_CONFIG_KEYS.filter((k) => !k.startsWith('lora_')),
+      ),
+      [],
+    );
     // Every word of the name in a longer key: both batch sizes, equally good.
     assert.deepEqual(suggestNames('batch_size', ALL_CONFIG_KEYS), ['per_device_train_batch_size', 'per_device_eval_batch_size']);
     assert.deepEqual(suggestNames('kto', ['sigmoid', 'ipo', 'aot', 'sft']), []);
   });
 
   test('TRL / PEFT keys alpha-dpo lacks are "not supported yet", never a wrong suggestion', () => {
-    for (const key of ['lora_alpha', 'lora_r', 'use_peft', 'deepspeed', 'load_in_4bit', 'reference_free']) {
+    for (const key of ['use_dora', 'lora_task_type', 'peft_config', 'deepspeed', 'load_in_4bit', 'reference_free']) {
       const e = thrown(() => resolveTrainConfig({ loss_type: 'sigmoid', beta: 0.1, [key]: 1 }));
       assert.ok(e instanceof TrainConfigError, key);
       assert.match(e.message, new RegExp(`config key '${key}': not supported yet \\(`), key);
       assert.doesNotMatch(e.message, /Did you mean/, key);
     }
-    assert.match(String(thrown(() => resolveTrainConfig({ lora_alpha: 16 }))), /LoRA adapters are not implemented/);
+    assert.match(String(thrown(() => resolveTrainConfig({ use_dora: true }))), /LoRA is configured with use_peft and the lora_\* keys/);
   });
 
   test('rpo_alpha (TRL ≤ 0.28 DPOConfig) is a loss key now, read by every loss type', () => {

@@ -285,6 +285,8 @@ describe('shell commands in the docs', () => {
     const blocks = new Set(COMMANDS.map((c) => c.block));
     for (const block of blocks) {
       const written = new Set<string>();
+      // Base models of the block's train commands: what a LoRA adapter they write applies to (--model BASE --adapter OUT).
+      const bases = new Set<string>();
       for (const command of COMMANDS.filter((c) => c.block === block)) {
         for (const call of alphaDpoCalls(command)) {
           const option = (name: string) => {
@@ -295,9 +297,17 @@ describe('shell commands in the docs', () => {
             const config = parseYaml(readFileSync(join(REPO_ROOT, call[1]), 'utf8')) as Record<string, unknown>;
             const outputDir = option('--output_dir') ?? config.output_dir;
             if (typeof outputDir === 'string') written.add(normalize(outputDir));
+            const base = option('--model_name_or_path') ?? config.model_name_or_path;
+            if (typeof base === 'string') bases.add(normalize(base));
           }
-          const model = call[0] === 'generate' || call[0] === 'score' ? option('--model') : undefined;
-          if (model !== undefined && !/^[A-Z_]+$/.test(model) && !written.has(normalize(model)) && !exists(model)) {
+          const reads = call[0] === 'generate' || call[0] === 'score' || call[0] === 'merge';
+          const adapter = reads ? option('--adapter') : undefined;
+          if (adapter !== undefined && !written.has(normalize(adapter)) && !exists(adapter)) {
+            problems.push(`${block.file}:${command.line}: --adapter ${adapter} is not written by this block's train commands`);
+          }
+          const model = reads ? option('--model') : undefined;
+          const isBase = adapter !== undefined && model !== undefined && bases.has(normalize(model));
+          if (model !== undefined && !isBase && !/^[A-Z_]+$/.test(model) && !written.has(normalize(model)) && !exists(model)) {
             const folders = [...written].join(', ') || 'none';
             problems.push(
               `${block.file}:${command.line}: --model ${model} is not written by this block's train commands (they write: ${folders})`,

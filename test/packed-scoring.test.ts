@@ -32,6 +32,7 @@ function batchOf(pairs: TokenizedPair[]): PreferenceBatch {
   return {
     ...t,
     pairCount: pairs.length,
+    globalPairCount: pairs.length,
     indices: pairs.map((_, i) => i),
     sources: pairs.map((p) => p.source),
     epoch: 0,

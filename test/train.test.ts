@@ -276,9 +276,14 @@ warmup_ratio: 0.1
   test('every config in examples/ is valid', async () => {
     const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'examples');
     const files = (await readdir(dir)).filter((f) => f.endsWith('.yaml'));
-    assert.deepEqual(files.sort(), ['alpha-dpo.yaml', 'dpo.yaml', 'simpo.yaml']);
+    assert.deepEqual(files.sort(), ['alpha-dpo-lora.yaml', 'alpha-dpo.yaml', 'dpo.yaml', 'simpo.yaml']);
     const loss = new Map<string, unknown>();
     for (const f of files) loss.set(f, resolveTrainConfig(await readTrainConfigFile(join(dir, f))).loss_type);
-    assert.deepEqual(Object.fromEntries(loss), { 'alpha-dpo.yaml': 'alpha-dpo', 'dpo.yaml': 'sigmoid', 'simpo.yaml': 'simpo' });
+    assert.deepEqual(Object.fromEntries(loss), {
+      'alpha-dpo-lora.yaml': 'alpha-dpo',
+      'alpha-dpo.yaml': 'alpha-dpo',
+      'dpo.yaml': 'sigmoid',
+      'simpo.yaml': 'simpo',
+    });
   });
 });

@@ -2,10 +2,13 @@
 // timed per optimiser step. The twin of peer.py: same checkpoint as policy and reference, same
 // preference batch, sigmoid DPO with beta 0.1 on summed log-probs, clipping at 1.0, AdamW.
 //
-//   node --import tsx bench/train/ours.ts --model DIR --pairs B --seq T --steps N --warmup W
+// With --lora R (bench/train/lora.ts), the policy trains a LoRA adapter of rank R on every linear
+// layer instead, and the reference is the policy with its adapter off (no second model loaded).
+//
+//   node --import tsx bench/train/ours.ts --model DIR --pairs B --seq T --steps N --warmup W [--lora R]
 //     [--bf16] [--ref-dtype bfloat16] [--gradient-checkpointing]
 import { parseArgs } from 'node:util';
-import { AutoModelForCausalLM, resolveTrainConfig, type TokenizedPair, torch, trainPreferences } from '../../src/index.js';
+import { AutoModelForCausalLM, LoraAdapter, resolveTrainConfig, type TokenizedPair, torch, trainPreferences } from '../../src/index.js';
 
 /** Twin of batch() in peer.py: prompt = first half, completions = second half; one pair per index. */
 function preferencePairs(pairs: number, seq: number, vocab: number): TokenizedPair[] {
@@ -31,6 +34,7 @@ async function main(): Promise<void> {
       seq: { type: 'string' },
       steps: { type: 'string' },
       warmup: { type: 'string' },
+      lora: { type: 'string' },
       bf16: { type: 'boolean' },
       'ref-dtype': { type: 'string' },
       'gradient-checkpointing': { type: 'boolean' },
@@ -43,8 +47,20 @@ async function main(): Promise<void> {
     number,
   ];
   const policy = await AutoModelForCausalLM.fromPretrained(values.model as string);
+  const lora = values.lora === undefined ? 0 : Number(values.lora);
+  if (lora > 0) {
+    const settings = {
+      r: lora,
+      lora_alpha: 2 * lora,
+      lora_dropout: 0,
+      target_modules: 'all-linear',
+      modules_to_save: null,
+      use_rslora: false,
+    };
+    LoraAdapter.attach(policy, settings);
+  }
   const refDtype = (values['ref-dtype'] ?? 'float32') as 'float32' | 'bfloat16';
-  const reference = await AutoModelForCausalLM.fromPretrained(values.model as string, { dtype: refDtype });
+  const reference = lora > 0 ? null : await AutoModelForCausalLM.fromPretrained(values.model as string, { dtype: refDtype });
   const config = resolveTrainConfig({
     loss_type: 'sigmoid',
     beta: 0.1,
@@ -86,7 +102,7 @@ async function main(): Promise<void> {
     }),
   );
   policy.dispose();
-  reference.dispose();
+  reference?.dispose();
 }
 
 await main();

@@ -13,6 +13,8 @@ export const GENERATE_HELP = `alpha-dpo generate: continue text prompts with a H
 Usage: alpha-dpo generate --model DIR --prompt TEXT [--prompt TEXT ...] [options]
 
   --model DIR           config.json + *.safetensors + tokenizer.json (tokenizer_config.json for --chat)
+  --adapter DIR         a PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors)
+                        applied to --model, e.g. the output_dir of a use_peft run
   --prompt TEXT         a prompt; repeat for a left-padded batch
   --max-new-tokens N    most tokens to generate per prompt (default 64)
   --temperature T       0 = greedy (default); > 0 samples at this temperature
@@ -54,6 +56,7 @@ export async function runGenerate(argv: string[], io: CommandIO): Promise<number
       args: [...argv],
       options: {
         model: { type: 'string' },
+        adapter: { type: 'string' },
         prompt: { type: 'string', multiple: true },
         'max-new-tokens': { type: 'string' },
         temperature: { type: 'string' },
@@ -93,7 +96,7 @@ export async function runGenerate(argv: string[], io: CommandIO): Promise<number
   const topP = number('top-p', values['top-p'] as string | undefined, 1, false, [Number.MIN_VALUE, 1]);
   const seed = number('seed', values['seed'] as string | undefined, 0, true);
   const tokenizer = await AutoTokenizer.fromPretrained(model);
-  const lm = await AutoModelForCausalLM.fromPretrained(model, { dtype: dtype as DType });
+  const lm = await AutoModelForCausalLM.fromPretrained(model, { dtype: dtype as DType, adapter: values['adapter'] as string | undefined });
   try {
     const results = generateText(lm, tokenizer, prompts, {
       maxNewTokens,

@@ -52,6 +52,11 @@ const COMMANDS: Record<string, Entry> = {
             \`report OUTPUT_DIR --out report.html\``,
     load: async () => (await import('./report.js')).runReport,
   },
+  merge: {
+    summary: `fold a LoRA adapter into its base model: --model BASE --adapter DIR --out OUT
+            (a plain Hugging Face folder); \`merge --help\``,
+    load: async () => (await import('./merge.js')).runMerge,
+  },
   score: {
     summary: `per-pair chosen/rejected log-probs (summed and per-token mean) of a preference
             dataset: --model DIR --data FILE --out OUT.jsonl; \`score --help\``,

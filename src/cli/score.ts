@@ -24,6 +24,7 @@ export const SCORE_HELP = `alpha-dpo score: per-pair log-probs of a preference d
 Usage: alpha-dpo score --model DIR --data FILE --out OUT.jsonl [options] [data settings]
 
   --model DIR        config.json + *.safetensors + tokenizer.json (+ tokenizer_config.json)
+  --adapter DIR      a PEFT LoRA adapter folder applied to --model (e.g. a use_peft run's output_dir)
   --data FILE        a preference dataset in any format 'alpha-dpo data' reads (repeatable)
   --out OUT.jsonl    one line per usable pair, in dataset order:
                        {"row": "file:line", "chosen_logps": Σ log p, "rejected_logps": Σ log p,
@@ -44,7 +45,7 @@ export async function runScore(argv: string[], io: CommandIO): Promise<number> {
     out(SCORE_HELP);
     return 0;
   }
-  const args = parseDataArgs(argv, ['model', 'data', 'out', 'batch-size', 'split', 'dtype'], []);
+  const args = parseDataArgs(argv, ['model', 'adapter', 'data', 'out', 'batch-size', 'split', 'dtype'], []);
   const model = args.flags.get('model');
   const outPath = args.flags.get('out');
   const data = [...(args.flags.has('data') ? [args.flags.get('data') as string] : []), ...args.files];
@@ -65,7 +66,7 @@ export async function runScore(argv: string[], io: CommandIO): Promise<number> {
   });
   const tokenizer = await AutoTokenizer.fromPretrained(model);
   const tokenized = tokenizePreferencePairs(dataset.pairs, tokenizer, config, { onWarning: (m) => err(`warning: ${m}\n`) });
-  const lm = await AutoModelForCausalLM.fromPretrained(model, { dtype: dtype as DType });
+  const lm = await AutoModelForCausalLM.fromPretrained(model, { dtype: dtype as DType, adapter: args.flags.get('adapter') });
   const paddingValue = resolvePaddingValue(config, tokenizer);
   const lines: string[] = [];
   const started = performance.now();

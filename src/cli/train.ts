@@ -6,6 +6,7 @@ import { CHANGEABLE_ON_RESUME, checkpointToResume } from '../train/restore.js';
 import { train } from '../train/train.js';
 import { mergeTrainConfigSources, parseOverrides, readTrainConfigFile, TrainConfigError, trainConfigHelp } from '../train/train-config.js';
 import { type CommandIO, lineWriter } from './command.js';
+import { exitWithLauncher, launchWorkers, takeLaunchArgs } from './launch.js';
 
 const USAGE = `Usage: alpha-dpo train CONFIG.yaml [--key value ...] [--resume [DIR]]
 
@@ -15,6 +16,10 @@ TRL's and the α-DPO reference code's; --key value overrides the file (values re
 --key null unsets a key). --resume continues the newest complete checkpoint in output_dir (or
 the checkpoint or output folder named) with the settings that run was started with.
 Ctrl-C or SIGTERM: the current step finishes, a checkpoint is written, exit 130 (143).
+
+Several processes (data-parallel, torchrun's flags; docs/distributed.md):
+  alpha-dpo train CONFIG.yaml --nproc_per_node N [--nnodes M --node_rank R --master_addr HOST --master_port P]
+Workers started by torchrun, Slurm or a PyTorchJob read RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT.
 `;
 
 interface TrainArgs {
@@ -102,7 +107,10 @@ export async function runTrain(args: string[], io: CommandIO): Promise<number> {
     io.out(USAGE + trainConfigHelp());
     return args.length === 0 ? 1 : 0;
   }
-  const parsed = parseTrainArgs(args);
+  const { launch, rest } = takeLaunchArgs(args);
+  if (launch) return launchWorkers(launch, rest, io);
+  exitWithLauncher(io);
+  const parsed = parseTrainArgs(rest);
   const fromFile = await readTrainConfigFile(parsed.file);
   const merged = mergeTrainConfigSources(parsed.file, fromFile, parsed.overrides);
   const raw = parsed.resume ? await resumedConfig(parsed, fromFile, log) : merged.raw;

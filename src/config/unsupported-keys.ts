@@ -4,17 +4,16 @@
 
 const UNSUPPORTED: readonly { pattern: RegExp; why: string }[] = [
   {
-    pattern:
-      /^(use_peft|peft_config|peft_type|lora_\w+|use_rslora|use_dora|target_modules|modules_to_save|model_adapter_name|ref_adapter_name)$/,
-    why: 'a PEFT / TRL ModelConfig key; LoRA adapters are not implemented, training updates every weight of the policy',
+    pattern: /^(peft_config|peft_type|lora_task_type|use_dora|target_modules|modules_to_save|model_adapter_name|ref_adapter_name)$/,
+    why: 'a PEFT / TRL key alpha-dpo does not implement; LoRA is configured with use_peft and the lora_* keys (docs/training.md, LoRA)',
   },
   {
     pattern: /^(load_in_4bit|load_in_8bit|bnb_\w+|use_bnb_nested_quant|quantization_config|torch_compile\w*|use_liger_kernel|tf32)$/,
     why: 'quantised loading, torch.compile and fused kernels are not implemented',
   },
   {
-    pattern: /^(deepspeed|fsdp\w*|ddp_\w+|local_rank|accelerator_config|tp_size|parallelism_config)$/,
-    why: 'distributed training is not implemented; one process trains on one device',
+    pattern: /^(deepspeed|fsdp\w*|ddp_(?!backend$|timeout$)\w+|local_rank|accelerator_config|tp_size|parallelism_config)$/,
+    why: 'only data-parallel training is implemented (alpha-dpo train --nproc_per_node N, ddp_backend, ddp_timeout; docs/distributed.md), with its own settings; workers read LOCAL_RANK from the environment',
   },
   {
     pattern:

@@ -83,7 +83,7 @@ export function preferenceLoss(
       plan.config.ld_alpha === null
         ? checked
         : { ...checked, ...ldDpoLogps(checked.tokens as NonNullable<PreferenceLogps['tokens']>, plan.config.ld_alpha) };
-    const context: LossContext = { logps: effective, config: plan.config, state, training };
+    const context: LossContext = { logps: effective, config: plan.config, state, training, gatherPairs: options.gatherPairs };
 
     let total: Tensor | null = null;
     let first: LossTerms | null = null;

@@ -77,6 +77,13 @@ export interface LossWarning {
 export interface PreferenceLossOptions {
   /** false for evaluation batches: α-DPO and bco_pair then leave their running statistics alone unless update_stats_in_eval. Default true. */
   training?: boolean;
+  /**
+   * Data-parallel training: concatenates a per-pair tensor [B] across every process's share of the
+   * global batch. Losses that take statistics over the batch (α-DPO's gap, bco_pair's δ) compute
+   * them on the result, so N processes compute what one process computes with the whole batch.
+   * Absent: the batch is this call's pairs only.
+   */
+  gatherPairs?: ((perPair: Tensor) => Tensor) | undefined;
 }
 
 /**
@@ -91,6 +98,8 @@ export interface LossContext {
   config: ResolvedLossConfig;
   state: AlphaDpoState | undefined;
   training: boolean;
+  /** See PreferenceLossOptions.gatherPairs. */
+  gatherPairs?: ((perPair: Tensor) => Tensor) | undefined;
 }
 
 /** What one registered loss computes; preferenceLoss adds the common metrics. */

@@ -9,6 +9,7 @@ import type { ParameterStore } from '../nn/parameter-store.js';
 import type { DType } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as torch from '../tensor/torch.js';
+import type { LoraAdapter } from './lora-adapter.js';
 import { type SavePretrainedOptions, savePretrained } from './save-pretrained.js';
 
 /** The `architectures` names of config.json this package implements. */
@@ -80,6 +81,8 @@ export abstract class CausalLM<Config extends object = object> extends Module {
   readonly vocabSize: number;
   readonly hiddenSize: number;
   readonly numLayers: number;
+  /** The LoRA adapter attached to this model (LoraAdapter.attach, loadAdapter), or null. */
+  adapter: LoraAdapter | null = null;
   /**
    * Recompute each decoder layer's activations in backward instead of keeping them
    * (transformers' gradient_checkpointing_enable(); torch.checkpoint). Only passes that record
@@ -263,8 +266,9 @@ export abstract class CausalLM<Config extends object = object> extends Module {
     return savePretrained(this, dir, options);
   }
 
-  /** Frees every parameter. The model cannot be used afterwards. */
+  /** Frees every parameter (and the adapter's). The model cannot be used afterwards. */
   dispose(): void {
+    this.adapter?.dispose();
     this.store.dispose();
   }
 }

@@ -23,8 +23,19 @@ export { GEMMA3_TEXT_CONFIG_SCHEMA, Gemma3ForCausalLM, type Gemma3TextConfig, re
 export { GPT2_CONFIG_SCHEMA, type GPT2Config, GPT2LMHeadModel, resolveGpt2Config } from './gpt2.js';
 export { LLAMA_CONFIG_SCHEMA, type LlamaConfig, LlamaForCausalLM, resolveLlamaConfig } from './llama.js';
 export { LlamaDecoderModel, type LlamaFamilyConfig, type LlamaFamilyVariant } from './llama-decoder.js';
+export { LoraAdapter } from './lora-adapter.js';
+export { AdapterError, type LoraSettings, loraScaling } from './lora-config.js';
 export { MISTRAL_CONFIG_SCHEMA, type MistralConfig, MistralForCausalLM, resolveMistralConfig } from './mistral.js';
 export { OLMO2_CONFIG_SCHEMA, type Olmo2Config, Olmo2ForCausalLM, resolveOlmo2Config } from './olmo2.js';
+export {
+  ADAPTER_CONFIG_FILE,
+  ADAPTER_WEIGHTS_FILE,
+  loadAdapter,
+  loadAdapterWeights,
+  readAdapterConfig,
+  type SaveAdapterOptions,
+  saveAdapter,
+} from './peft-adapter-files.js';
 export { PHI3_CONFIG_SCHEMA, type Phi3Config, Phi3ForCausalLM, resolvePhi3Config } from './phi3.js';
 export { PRESET_NAMES, PRESETS, type PresetName } from './presets.js';
 export { configDtype, type FromPretrainedOptions, type RandomInitOptions, randomInit, readModelConfig } from './pretrained.js';

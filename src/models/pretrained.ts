@@ -12,6 +12,7 @@ import * as torch from '../tensor/torch.js';
 import { ARCHITECTURE_TABLE, architectureOf, buildModel } from './architectures.js';
 import type { Architecture, CausalLM } from './causal-lm.js';
 import { ModelConfigError, ModelFolderError, UnsafeCheckpointError, UnsupportedDtypeError } from './errors.js';
+import { loadAdapter } from './peft-adapter-files.js';
 
 export interface FromPretrainedOptions {
   /**
@@ -20,6 +21,11 @@ export interface FromPretrainedOptions {
    * none), as transformers' dtype="auto".
    */
   dtype?: DType | 'auto';
+  /**
+   * A PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors) to attach, as
+   * `PeftModel.from_pretrained(base, adapter)`: the adapter's branches stay float32 over the base's dtype.
+   */
+  adapter?: string | undefined;
 }
 
 /** Files that hold pickled weights (torch.save); their presence alone is never acted on. */
@@ -145,6 +151,14 @@ export async function loadPretrained(dir: string, options: FromPretrainedOptions
     else store.dispose();
     for (const t of tensors.values()) t.dispose();
     throw e;
+  }
+  if (options.adapter !== undefined) {
+    try {
+      await loadAdapter(model, options.adapter);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
   }
   return model;
 }

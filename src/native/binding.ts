@@ -51,6 +51,19 @@ export interface NativeCore {
   buildInfo(): { torchVersion: string; parallelInfo: string; cxx11Abi: boolean };
 }
 
+/** torch.distributed's half of the addon (native/src/distributed.cc); absent from addons built before it. */
+export interface NativeDistributed {
+  distBuildInfo?(): { gloo: boolean; nccl: boolean };
+  distInit(backend: string, host: string, port: number, rank: number, worldSize: number, timeoutMs: number): void;
+  distDestroy(): boolean;
+  distRank(): number;
+  distWorldSize(): number;
+  distAllReduce(h: Handle, op: string): void;
+  distBroadcast(h: Handle, src: number): void;
+  distAllGather(h: Handle): Handle[];
+  distBarrier(): void;
+}
+
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 // ALPHA_DPO_ADDON names another build of the addon, e.g. one against a second libtorch made with
 // `npm run build:native -- --out DIR` (CI runs the tests against both libtorch versions).
@@ -83,11 +96,11 @@ function withTorchErrors<T extends object>(addon: T): T {
   return wrapped as T;
 }
 
-function load(): NativeCore & NativeOps {
+function load(): NativeCore & NativeOps & NativeDistributed {
   const require = createRequire(import.meta.url);
-  let addon: NativeCore & NativeOps;
+  let addon: NativeCore & NativeOps & NativeDistributed;
   try {
-    addon = require(addonPath) as NativeCore & NativeOps;
+    addon = require(addonPath) as NativeCore & NativeOps & NativeDistributed;
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e);
     throw new AddonLoadError(addonPath, reason, { cause: e, fromEnvironment: process.env.ALPHA_DPO_ADDON !== undefined });

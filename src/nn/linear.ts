@@ -10,11 +10,19 @@ export interface LinearOptions {
   std?: number;
 }
 
+/** Something added to a Linear's output: a LoRA branch (nn/lora-branch.ts) reads the input and returns the new output. */
+export interface LinearAdapter {
+  /** `y` = x·Wᵀ + b of this layer; returns y plus the adapter's term (or y itself when the adapter is off). */
+  apply(x: Tensor, y: Tensor): Tensor;
+}
+
 export class Linear extends Module {
   /** [outFeatures, inFeatures] */
   readonly weight: Tensor;
   /** [outFeatures] or null */
   readonly bias: Tensor | null;
+  /** A LoRA branch attached by models/lora-adapter.ts, or null (plain layer). */
+  adapter: LinearAdapter | null = null;
 
   constructor(path: StorePath, inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
     super(path);
@@ -24,6 +32,7 @@ export class Linear extends Module {
 
   /** [..., in] -> [..., out] */
   forward(x: Tensor): Tensor {
-    return x.linear(this.weight, this.bias);
+    const y = x.linear(this.weight, this.bias);
+    return this.adapter === null ? y : this.adapter.apply(x, y);
   }
 }

@@ -2,6 +2,7 @@
 
 export { checkpoint } from './checkpoint.js';
 export { arange, randint, split, tensor } from './creation.js';
+export * as distributed from './distributed.js';
 export { DTYPES, type DType } from './dtype.js';
 export * from './functions.generated.js';
 export type { Device, TensorOptions } from './options.js';

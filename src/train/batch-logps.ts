@@ -10,8 +10,12 @@ import * as torch from '../tensor/torch.js';
 import { chosenRows, rejectedRows, type ScoringOptions, scoreBatch } from './batch-scores.js';
 import type { ReferenceTable } from './reference-cache.js';
 
-/** Where reference log-probs come from: a frozen model, a precomputed table, or nowhere (reference-free losses). */
-export type ReferenceSource = { model: CausalLM } | { table: ReferenceTable } | null;
+/**
+ * Where reference log-probs come from: a frozen model, a precomputed table, or nowhere
+ * (reference-free losses). `baseOfAdapter`: the model is the LoRA policy itself, run with its
+ * adapter switched off (one copy of the base weights, as TRL's disable_adapter()).
+ */
+export type ReferenceSource = { model: CausalLM; baseOfAdapter?: boolean } | { table: ReferenceTable } | null;
 
 export interface BatchLogpsSettings {
   /** true: per-token averages (SimPO, α-DPO); false: sums (DPO). */
@@ -50,9 +54,13 @@ function referenceLogps(
     const lengths = torch.tensor([...pick(chosenLength), ...pick(rejectedLength)]);
     return { sequence: perSequence(sums, lengths), tokens: null };
   }
-  const scores = torch.noGrad(() =>
-    inPrecision(settings, () => scoreBatch(source.model, batch, { tokens: settings.need.tokens, wpo: false }, settings.scoring)),
-  );
+  const score = () =>
+    torch.noGrad(() =>
+      inPrecision(settings, () => scoreBatch(source.model, batch, { tokens: settings.need.tokens, wpo: false }, settings.scoring)),
+    );
+  const adapter = source.baseOfAdapter ? source.model.adapter : null;
+  if (source.baseOfAdapter && adapter === null) throw new Error('internal: baseOfAdapter on a model without an adapter');
+  const scores = adapter ? adapter.withBaseModel(score) : score();
   return { sequence: perSequence(scores.sums, scores.lengths), tokens: scores.tokens?.logps ?? null };
 }
 
@@ -65,6 +73,9 @@ export function batchLogps(
 ): PreferenceLogps {
   const b = batch.pairCount;
   const { need } = settings;
+  // The reference first: switching a LoRA adapter off rewrites modules_to_save in place, which
+  // must not happen between the policy's forward pass and its backward pass.
+  const ref = need.reference ? referenceLogps(reference, batch, settings) : null;
   const policyScores = inPrecision(settings, () => scoreBatch(policy, batch, { tokens: need.tokens, wpo: need.wpo }, settings.scoring));
   const policySeq = sequenceValues(policyScores.sums, policyScores.lengths, settings);
   const logps: PreferenceLogps = {
@@ -79,8 +90,7 @@ export function batchLogps(
     logps.wpoRejected = rejectedRows(policyScores.wpo, b);
   }
   let referenceTokens: Tensor | null = null;
-  if (need.reference) {
-    const ref = referenceLogps(reference, batch, settings);
+  if (ref) {
     logps.referenceChosen = chosenRows(ref.sequence, b);
     logps.referenceRejected = rejectedRows(ref.sequence, b);
     referenceTokens = ref.tokens;

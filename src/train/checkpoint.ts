@@ -10,6 +10,7 @@ import { AlphaDpoError } from '../errors.js';
 import { writeFileAtomically, writeFully } from '../io/atomic-write.js';
 import { loadSafetensors, saveSafetensors } from '../io/safetensors.js';
 import type { CausalLM } from '../models/causal-lm.js';
+import { loadAdapterWeights, saveAdapter } from '../models/peft-adapter-files.js';
 import type { AdamW } from '../optim/adamw.js';
 import type { Tensor } from '../tensor/tensor.js';
 import * as torch from '../tensor/torch.js';
@@ -68,6 +69,8 @@ export interface CheckpointContents {
   tokenizer?: SavableTokenizer | undefined;
   optimizer: AdamW;
   state: TrainerState;
+  /** base_model_name_or_path of a LoRA policy's adapter_config.json. */
+  baseModel?: string | null;
 }
 
 /** Writes output_dir/checkpoint-<step> atomically and deletes the oldest beyond `totalLimit`. */
@@ -79,7 +82,10 @@ export async function saveCheckpoint(outputDir: string, contents: CheckpointCont
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp);
   try {
-    await contents.model.savePretrained(tmp, { tokenizer: contents.tokenizer });
+    // A LoRA policy's checkpoint is its adapter (PEFT's format): the base weights never change.
+    const { adapter } = contents.model;
+    if (adapter) await saveAdapter(adapter, tmp, { tokenizer: contents.tokenizer, baseModel: contents.baseModel ?? null });
+    else await contents.model.savePretrained(tmp, { tokenizer: contents.tokenizer });
     const dict = contents.optimizer.stateDict();
     await saveSafetensors(join(tmp, OPTIMIZER_FILE), dict.tensors, { metadata: { format: 'alpha-dpo-adamw' } });
     const state = { ...contents.state, optimizer_steps: dict.steps };
@@ -144,12 +150,13 @@ export async function readTrainerState(dir: string): Promise<TrainerState> {
   return state;
 }
 
-/** Copies a checkpoint's weights (Hugging Face layout) into `model`'s parameters. */
+/** Copies a checkpoint's weights (Hugging Face layout) into `model`'s parameters, or its adapter's when it has one. */
 export async function loadCheckpointWeights(
   model: CausalLM,
   dir: string,
   load: (dir: string) => Promise<Map<string, Tensor>>,
 ): Promise<void> {
+  if (model.adapter) return loadAdapterWeights(model.adapter, dir);
   const tensors = await load(dir);
   try {
     torch.noGrad(() => {

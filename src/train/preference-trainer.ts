@@ -13,6 +13,8 @@ import { type LossRequirements, lossRequirements } from '../losses/preference-lo
 import type { LossWarning } from '../losses/types.js';
 import type { CausalLM } from '../models/causal-lm.js';
 import { checkModelCompatibility } from '../models/compatibility.js';
+import type { LoraAdapter } from '../models/lora-adapter.js';
+import { saveAdapter } from '../models/peft-adapter-files.js';
 import { AdamW } from '../optim/adamw.js';
 import { type LrSchedule, warmupStepsFor } from '../optim/lr-schedule.js';
 import { defaultLoggingDir, TensorBoardWriter } from '../report/tensorboard/tensorboard-writer.js';
@@ -22,6 +24,7 @@ import { type SavableTokenizer, savableTokenizer, type Tokenizer } from '../toke
 import type { ReferenceSource } from './batch-logps.js';
 import { scoringOptions } from './batch-scores.js';
 import { saveCheckpoint } from './checkpoint.js';
+import { DataParallel } from './data-parallel.js';
 import { evaluatePreferences, evaluationSettings } from './evaluate.js';
 import { type MetricRecord, type MetricSink, MetricsLog, MetricWindow } from './metrics-log.js';
 import { ProgressReporter } from './progress.js';
@@ -34,7 +37,11 @@ import { type TrainingStepParts, type TrainingStepResult, trainingStep } from '.
 export interface PreferenceTrainerInputs {
   /** Trained in place. */
   policy: CausalLM;
-  /** The frozen reference; null when the loss needs none. With precompute_ref_log_probs it is used once, then for evaluation. */
+  /**
+   * The frozen reference; null when the loss needs none, or when the policy has a LoRA adapter
+   * (policy.adapter): then the reference is the policy with its adapter switched off. With
+   * precompute_ref_log_probs it is used once, then for evaluation.
+   */
   reference: CausalLM | null;
   /** Saved with checkpoints and the final model when it can save itself; its pad/EOS ids pad batches. */
   tokenizer?: (Pick<Tokenizer, 'padTokenId' | 'eosTokenId'> & Partial<SavableTokenizer>) | null;
@@ -88,9 +95,12 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 
 const secondsSince = (start: number) => (performance.now() - start) / 1000;
 
-/** Parameters that get weight decay: matrices and embeddings, not biases or norm weights (1-D), as transformers' Trainer. */
+/**
+ * Parameters that get weight decay: matrices and embeddings, not biases or norm weights (1-D), as
+ * transformers' Trainer. With a LoRA adapter only its tensors train, and only they get optimiser state.
+ */
 function createOptimizer(policy: CausalLM, config: TrainConfig): AdamW {
-  const named = policy.namedParameters();
+  const named = policy.adapter?.namedParameters() ?? policy.namedParameters();
   const groups = [
     { params: named.filter(([, t]) => t.ndim >= 2).map(([, t]) => t), weightDecay: config.weight_decay },
     { params: named.filter(([, t]) => t.ndim < 2).map(([, t]) => t), weightDecay: 0 },
@@ -105,7 +115,7 @@ function createOptimizer(policy: CausalLM, config: TrainConfig): AdamW {
 
 function checkInputs(config: TrainConfig, inputs: PreferenceTrainerInputs): LossRequirements {
   const need = lossRequirements(config.loss_type, config.loss);
-  if (need.reference && !inputs.reference) {
+  if (need.reference && !inputs.reference && !inputs.policy.adapter) {
     throw new TrainConfigError(
       'ref_model_name_or_path',
       `the loss ${JSON.stringify(config.loss_type)} needs a reference model: pass one (default: the policy's own folder).`,
@@ -119,6 +129,11 @@ function checkInputs(config: TrainConfig, inputs: PreferenceTrainerInputs): Loss
   return need;
 }
 
+/** The reference model: the one given, else the LoRA policy with its adapter off. */
+function liveReference(inputs: PreferenceTrainerInputs): { model: CausalLM; baseOfAdapter: boolean } {
+  return inputs.reference ? { model: inputs.reference, baseOfAdapter: false } : { model: inputs.policy, baseOfAdapter: true };
+}
+
 /** Training batches reference log-probs from: none, the live reference model, or the precomputed table. */
 async function trainingReference(
   config: TrainConfig,
@@ -127,13 +142,11 @@ async function trainingReference(
   log: (line: string) => void,
 ): Promise<ReferenceSource> {
   if (!need.reference) return null;
-  const model = inputs.reference as CausalLM;
-  if (!config.precompute_ref_log_probs) return { model };
-  const ref = await referenceTable(model, inputs.train, {
-    batchSize: config.per_device_eval_batch_size,
-    log,
-    scoring: scoringOptions(config),
-  });
+  const live = liveReference(inputs);
+  if (!config.precompute_ref_log_probs) return live;
+  const table = () =>
+    referenceTable(live.model, inputs.train, { batchSize: config.per_device_eval_batch_size, log, scoring: scoringOptions(config) });
+  const ref = await (live.baseOfAdapter ? (live.model.adapter as LoraAdapter).withBaseModel(table) : table());
   log(`reference log-probs ${ref.cached ? 'read from the cache' : 'computed and cached'}: ${ref.path}`);
   return { table: ref.table };
 }
@@ -218,11 +231,46 @@ interface Run {
   progress: ProgressReporter;
   started: number;
   counters: RunCounters;
+  /** Set when torch.distributed has more than one rank (data-parallel.ts); only rank 0 writes files. */
+  dataParallel: DataParallel | null;
+}
+
+/** Only rank 0 writes metrics, checkpoints and the final model. */
+const writesFiles = (run: Run) => run.dataParallel?.writes ?? true;
+
+/**
+ * Data-parallel runs read global batches of per_device_train_batch_size × world size pairs, each rank
+ * its share. The checkpoint's cursor counts global batches, so a resume needs the same global size.
+ */
+function dataStreamShape(config: TrainConfig, dp: DataParallel | null, cursor: unknown) {
+  const worldSize = dp?.worldSize ?? 1;
+  const batchSize = config.per_device_train_batch_size * worldSize;
+  const saved = (cursor as { batchSize?: unknown } | undefined)?.batchSize;
+  if (typeof saved === 'number' && saved !== batchSize) {
+    const per = config.per_device_train_batch_size;
+    const needed = saved % per === 0 ? `${saved / per} process${saved / per === 1 ? '' : 'es'}` : null;
+    throw new TrainConfigError(
+      'per_device_train_batch_size',
+      `the checkpoint's data cursor counts global batches of ${saved} pairs (per_device_train_batch_size × processes when it was written), ` +
+        `but this run has ${per} × ${worldSize} process${worldSize === 1 ? '' : 'es'} = ${batchSize}: ` +
+        (needed
+          ? `resume it with ${needed} (--nproc_per_node, or WORLD_SIZE).`
+          : 'resume it with the per_device_train_batch_size and processes it was written with.'),
+    );
+  }
+  return { batchSize, ...(dp ? { shard: { rank: dp.rank, worldSize: dp.worldSize } } : {}) };
 }
 
 /** Optimiser, restored checkpoint, data stream, schedule, reference log-probs and logs: everything before step 1. */
-async function setUpRun(config: TrainConfig, inputs: PreferenceTrainerInputs, options: TrainOptions, need: LossRequirements): Promise<Run> {
-  const log = options.log ?? ((line: string) => console.log(line));
+async function setUpRun(
+  config: TrainConfig,
+  inputs: PreferenceTrainerInputs,
+  options: TrainOptions,
+  need: LossRequirements,
+  dataParallel: DataParallel | null,
+): Promise<Run> {
+  const writes = dataParallel?.writes ?? true;
+  const log = writes ? (options.log ?? ((line: string) => console.log(line))) : () => {};
   const { policy } = inputs;
   torch.manualSeed(config.seed);
   policy.train(!config.disable_dropout);
@@ -231,8 +279,14 @@ async function setUpRun(config: TrainConfig, inputs: PreferenceTrainerInputs, op
   const optimizer = createOptimizer(policy, config);
   const restored = config.resume_from_checkpoint === null ? null : await restoreFromCheckpoint(config, policy, optimizer);
   if (restored) log(`resumed from ${restored.dir} at step ${restored.state.global_step}`);
+  if (dataParallel) {
+    dataParallel.broadcastParameters(policy.parameters());
+    log(
+      `data-parallel over ${dataParallel.worldSize} processes: rank 0's weights broadcast, global batch ${config.per_device_train_batch_size} × ${config.gradient_accumulation_steps} × ${dataParallel.worldSize}`,
+    );
+  }
   const batches = new PreferenceBatches(inputs.train, {
-    batchSize: config.per_device_train_batch_size,
+    ...dataStreamShape(config, dataParallel, restored?.state.data_cursor),
     seed: config.seed,
     config: config.data,
     ...(inputs.tokenizer ? { tokenizer: inputs.tokenizer } : {}),
@@ -262,15 +316,23 @@ async function setUpRun(config: TrainConfig, inputs: PreferenceTrainerInputs, op
     inputs,
     options,
     log,
-    step: { config, need, policy, reference, batches, optimizer, schedule, lossState, onGradients: options.onGradients },
+    step: { config, need, policy, reference, batches, optimizer, schedule, lossState, onGradients: options.onGradients, dataParallel },
     batches,
     evalPairs,
-    metrics: await MetricsLog.open(config.output_dir, { rewindToStep: counters.step, sinks: await metricSinks(config, options, log) }),
+    metrics: writes
+      ? await MetricsLog.open(config.output_dir, { rewindToStep: counters.step, sinks: await metricSinks(config, options, log) })
+      : await MetricsLog.open(null, { rewindToStep: counters.step, sinks: [] }),
     window: new MetricWindow(),
     warnings: new WarningLog(log),
-    progress: new ProgressReporter({ totalSteps: schedule.totalSteps, log, quiet: options.quiet ?? false, startStep: counters.step }),
+    progress: new ProgressReporter({
+      totalSteps: schedule.totalSteps,
+      log,
+      quiet: !writes || (options.quiet ?? false),
+      startStep: counters.step,
+    }),
     started: performance.now(),
     counters,
+    dataParallel,
   };
 }
 
@@ -304,7 +366,7 @@ async function logMetrics(run: Run): Promise<void> {
 async function evaluateAndLog(run: Run): Promise<void> {
   const { config, inputs, counters: c } = run;
   if (!run.evalPairs) return;
-  const reference: ReferenceSource = run.step.need.reference ? { model: inputs.reference as CausalLM } : null;
+  const reference: ReferenceSource = run.step.need.reference ? liveReference(inputs) : null;
   const settings = evaluationSettings(config);
   const result = await evaluatePreferences(inputs.policy, reference, run.evalPairs, settings, {
     state: run.step.lossState,
@@ -324,7 +386,7 @@ async function evaluateAndLog(run: Run): Promise<void> {
 /** Writes output_dir/checkpoint-<step> (atomically, see checkpoint.ts). */
 async function writeCheckpoint(run: Run): Promise<void> {
   const { config, inputs, counters: c } = run;
-  if (!config.output_dir) return;
+  if (!config.output_dir || !writesFiles(run)) return;
   const state = {
     version: 1 as const,
     global_step: c.step,
@@ -338,7 +400,13 @@ async function writeCheckpoint(run: Run): Promise<void> {
     config: inputs.rawConfig ?? {},
     resolved_config: storedConfig(config),
   };
-  const contents = { model: inputs.policy, tokenizer: savableTokenizer(inputs.tokenizer), optimizer: run.step.optimizer, state };
+  const contents = {
+    model: inputs.policy,
+    tokenizer: savableTokenizer(inputs.tokenizer),
+    optimizer: run.step.optimizer,
+    state,
+    baseModel: config.model_name_or_path,
+  };
   c.lastCheckpoint = await saveCheckpoint(config.output_dir, contents, config.save_total_limit);
   run.log(`checkpoint: ${c.lastCheckpoint}`);
 }
@@ -349,9 +417,12 @@ async function finishRun(run: Run): Promise<TrainSummary> {
   const totalSteps = run.step.schedule.totalSteps;
   const interrupted = c.step < totalSteps;
   const seconds = secondsSince(run.started);
-  if (!interrupted && config.output_dir) {
-    await run.inputs.policy.savePretrained(config.output_dir, { tokenizer: savableTokenizer(run.inputs.tokenizer) });
-    run.log(`model saved to ${config.output_dir}`);
+  if (!interrupted && config.output_dir && writesFiles(run)) {
+    const tokenizer = savableTokenizer(run.inputs.tokenizer);
+    const { adapter } = run.inputs.policy;
+    if (adapter) await saveAdapter(adapter, config.output_dir, { tokenizer, baseModel: config.model_name_or_path });
+    else await run.inputs.policy.savePretrained(config.output_dir, { tokenizer });
+    run.log(`${adapter ? 'LoRA adapter (PEFT format)' : 'model'} saved to ${config.output_dir}`);
   }
   run.step.optimizer.dispose();
   const summary: TrainSummary = {
@@ -366,7 +437,7 @@ async function finishRun(run: Run): Promise<TrainSummary> {
     seconds,
     checkpoint: c.lastCheckpoint,
   };
-  if (config.output_dir) {
+  if (config.output_dir && writesFiles(run)) {
     const file = { ...summary, stepLosses: undefined, run_name: config.run_name };
     await writeFile(join(config.output_dir, TRAIN_SUMMARY_FILE), `${JSON.stringify(file, null, 2)}\n`);
   }
@@ -394,11 +465,13 @@ export async function trainPreferences(
   options: TrainOptions = {},
 ): Promise<TrainSummary> {
   const need = checkInputs(config, inputs);
-  const folder = config.output_dir
-    ? await RunFolder.claim(config.output_dir, { resume: config.resume_from_checkpoint !== null, overwrite: config.overwrite_output_dir })
-    : null;
+  const dataParallel = DataParallel.fromProcessGroup();
+  const folder =
+    config.output_dir && (dataParallel?.writes ?? true)
+      ? await RunFolder.claim(config.output_dir, { resume: config.resume_from_checkpoint !== null, overwrite: config.overwrite_output_dir })
+      : null;
   try {
-    const run = await setUpRun(config, inputs, options, need);
+    const run = await setUpRun(config, inputs, options, need, dataParallel);
     await trainLoop(run);
     return await finishRun(run);
   } finally {
@@ -410,7 +483,10 @@ export async function trainPreferences(
 async function trainLoop(run: Run): Promise<void> {
   const { config, counters } = run;
   const totalSteps = run.step.schedule.totalSteps;
-  const stopped = () => run.options.signal?.aborted === true;
+  // With data parallelism every rank must stop at the same step: a stop request on any rank counts for all.
+  const dp = run.dataParallel;
+  let agreedStop = false;
+  const stopped = () => (dp ? agreedStop : run.options.signal?.aborted === true);
   try {
     if (config.eval_on_start && counters.step === 0) await evaluateAndLog(run);
     while (counters.step < totalSteps && !stopped()) {
@@ -420,6 +496,7 @@ async function trainLoop(run: Run): Promise<void> {
       counters.trainSeconds += secondsSince(stepStarted);
       recordStep(run, result);
       await yieldToEventLoop(); // a Ctrl-C or SIGTERM sent during the step is seen now
+      if (dp) agreedStop = dp.anyRank(run.options.signal?.aborted === true);
       const last = counters.step === totalSteps;
       const epochEnded = epochOf(run) > epochBefore;
       if (isDue(config, 'logging', counters.step, epochEnded, last)) await logMetrics(run);
@@ -427,6 +504,8 @@ async function trainLoop(run: Run): Promise<void> {
       // An interruption always writes a checkpoint (when there is an output_dir), whatever save_strategy says.
       if (isDue(config, 'save', counters.step, epochEnded, last) || (stopped() && !last)) await writeCheckpoint(run);
     }
+    // Rank 0 hosts the rendezvous store: every rank leaves the loop before any can tear it down.
+    dp?.barrier();
   } finally {
     run.progress.done();
     await run.metrics.close();

@@ -34,6 +34,7 @@ import { LossConfigError } from '../losses/errors.js';
 import { type LossRequirements, lossRequirements } from '../losses/preference-loss.js';
 import { LOSS_TYPES, type LossType } from '../losses/registry.js';
 import { LR_SCHEDULER_TYPES } from '../optim/lr-schedule.js';
+import { LORA_CONFIG_SCHEMA, loraConfigRules } from './lora-train-config.js';
 
 /** A training config mistake; `problems` lists every one found (loss and data keys' included). */
 export class TrainConfigError extends ConfigError {
@@ -409,6 +410,22 @@ export const TRAIN_CONFIG_SCHEMA = {
     source: TF,
   },
   run_name: { type: 'string', default: null, doc: 'A name shown in logs and the summary.', source: TF },
+  ...LORA_CONFIG_SCHEMA,
+  ddp_backend: {
+    type: 'enum',
+    values: ['gloo', 'nccl'],
+    default: null,
+    doc: "torch.distributed backend of a multi-process run (docs/distributed.md): 'gloo' (CPU tensors; the default). 'nccl' (CUDA tensors) is refused while the trainer keeps the models on the CPU.",
+    source: TF,
+  },
+  ddp_timeout: {
+    type: 'number',
+    default: 1800,
+    min: 1,
+    unit: 'seconds',
+    doc: 'How long a multi-process run waits for the other ranks (rendezvous, each collective) before failing with the rank that stopped.',
+    source: TF,
+  },
   bf16: {
     type: 'boolean',
     default: false,
@@ -569,9 +586,11 @@ export function resolveTrainConfig(input: Record<string, unknown>, options: Reso
     problem('eval_on_start', `evaluation is off (${c.do_eval === false ? 'do_eval: false' : "eval_strategy: 'no'"}): remove one of them.`);
   }
   for (const { key, detail } of missingTrainKeys(c, options.required ?? [])) problem(key, detail);
+  const lora = loraConfigRules(c, Object.keys(trainRaw));
+  for (const [key, detail] of lora.problems) problem(key, detail);
   throwIfProblems(TrainConfigError, problems);
 
-  const ignored = [...train.notes];
+  const ignored = [...train.notes, ...lora.notes];
   const dropped = reportNames(trainRaw.report_to).filter((n) => (ONLINE_REPORTERS as readonly unknown[]).includes(n));
   if (dropped.length > 0) {
     ignored.push({

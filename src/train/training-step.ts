@@ -12,6 +12,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import * as torch from '../tensor/torch.js';
 import { batchLogps, type ReferenceSource } from './batch-logps.js';
 import { scoringOptions } from './batch-scores.js';
+import type { DataParallel } from './data-parallel.js';
 import { MetricWindow } from './metrics-log.js';
 import type { TrainConfig } from './train-config.js';
 
@@ -26,6 +27,8 @@ export interface TrainingStepParts {
   lossState: AlphaDpoState;
   /** TRL's on_pre_optimizer_step: the accumulated gradients, before clipping. */
   onGradients?: ((step: number, parameters: readonly Tensor[]) => void) | undefined;
+  /** Data-parallel training (data-parallel.ts): batches are this rank's shares; gradients and metrics are averaged over the ranks. */
+  dataParallel?: DataParallel | null | undefined;
 }
 
 export interface TrainingStepResult {
@@ -47,6 +50,8 @@ export function trainingStep(parts: TrainingStepParts, step: number): TrainingSt
   const warnings: LossWarning[] = [];
   let lossSum = 0;
   let tokens = 0;
+  let pairs = 0;
+  const dp = parts.dataParallel ?? null;
   for (let m = 0; m < accumulation; m++) {
     const batch = parts.batches.next();
     try {
@@ -57,11 +62,16 @@ export function trainingStep(parts: TrainingStepParts, step: number): TrainingSt
           scoring: scoringOptions(config),
           bf16: config.bf16,
         });
-        const out = preferenceLoss(config.loss_type, logps, config.loss, parts.lossState, { training: true });
+        const out = preferenceLoss(config.loss_type, logps, config.loss, parts.lossState, { training: true, gatherPairs: dp?.gatherPairs });
         const loss = out.losses.mean();
         // Each micro-batch's mean divided by the number of micro-batches: the accumulated
-        // gradient is the gradient of the mean over the whole (equal-sized) batch.
-        (accumulation === 1 ? loss : loss.div(accumulation)).backward();
+        // gradient is the gradient of the mean over the whole (equal-sized) batch. With data
+        // parallelism the ranks' gradients are then averaged, so a share of n of the global N
+        // pairs weighs world·n/N (1 for equal shares) to keep that the mean over all N pairs.
+        const share = dp ? (dp.worldSize * batch.pairCount) / batch.globalPairCount : 1;
+        const scale = share / accumulation;
+        (scale === 1 ? loss : loss.mul(scale)).backward();
+        pairs += batch.pairCount;
         lossSum += loss.item();
         tokens += batch.attentionMask.sum().item();
         window.add(out.metrics);
@@ -71,16 +81,14 @@ export function trainingStep(parts: TrainingStepParts, step: number): TrainingSt
       batch.dispose();
     }
   }
+  dp?.averageGradients(optimizer.parameters());
   parts.onGradients?.(step, optimizer.parameters());
   const gradNorm = clipGradNorm(optimizer.parameters(), config.max_grad_norm > 0 ? config.max_grad_norm : Number.MAX_VALUE);
   const lr = config.learning_rate * lrMultiplier(parts.schedule, step - 1);
   optimizer.lr = lr;
   optimizer.step();
   optimizer.zeroGrad();
-  return {
-    loss: lossSum / accumulation,
-    metrics: { ...window.take(), grad_norm: gradNorm, learning_rate: lr },
-    tokens,
-    warnings,
-  };
+  const report = { loss: lossSum / accumulation, metrics: { ...window.take(), grad_norm: gradNorm, learning_rate: lr }, tokens, pairs };
+  const reduced = dp ? dp.reduceStep(report) : report;
+  return { loss: reduced.loss, metrics: reduced.metrics, tokens: reduced.tokens, warnings };
 }

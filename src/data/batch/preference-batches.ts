@@ -21,6 +21,8 @@ export interface PreferenceBatch {
   completionMask: Tensor;
   /** B, the number of pairs. */
   pairCount: number;
+  /** Pairs in the whole batch across every process (= pairCount without a shard). */
+  globalPairCount: number;
   /** The pairs' indices in the dataset, in row order. */
   indices: number[];
   /** The pairs' source rows, in row order. */
@@ -43,6 +45,12 @@ export interface PreferenceBatchesOptions {
   tokenizer?: Pick<Tokenizer, 'padTokenId' | 'eosTokenId'>;
   /** Where to start: a cursor saved from a stream over the same pairs and settings. */
   cursor?: unknown;
+  /**
+   * Data-parallel training: this process's share of every batch. batchSize is then the global
+   * batch (the same on every process) and this process keeps its pairs at positions rank,
+   * rank + worldSize, … (as PyTorch's DistributedSampler), so the cursor counts global batches.
+   */
+  shard?: { rank: number; worldSize: number };
 }
 
 /** The padding id: padding_value, else the tokenizer's pad token, else its EOS, else 0. */
@@ -58,6 +66,7 @@ export class PreferenceBatches {
   private readonly paddingValue: number;
   private readonly padToMultipleOf: number | null;
   private readonly fingerprint: string;
+  private readonly shard: { rank: number; worldSize: number } | null;
   private epoch = 0;
   private batch = 0;
   private epochOrder: { epoch: number; batches: number[][] } | null = null;
@@ -89,6 +98,8 @@ export class PreferenceBatches {
         `${pairs.length} pairs make no full batch of ${options.batchSize}: lower the batch size or set dataloader_drop_last: false.`,
       );
     }
+    this.shard = options.shard ?? null;
+    if (this.shard) checkShard(this.shard, options.batchSize, pairs.length, this.order.dropLast);
     this.paddingValue = resolvePaddingValue(config, options.tokenizer);
     this.padToMultipleOf = config.pad_to_multiple_of;
     this.fingerprint = dataFingerprint(pairs);
@@ -137,13 +148,16 @@ export class PreferenceBatches {
 
   /** The next batch; epochs follow one another without end (the trainer decides when to stop). */
   next(): PreferenceBatch {
-    const indices = this.batchesOf(this.epoch)[this.batch] as number[];
+    const global = this.batchesOf(this.epoch)[this.batch] as number[];
+    const shard = this.shard;
+    const indices = shard ? global.filter((_, k) => k % shard.worldSize === shard.rank) : global;
     const pairs = indices.map((i) => this.pairs[i] as TokenizedPair);
     const arrays = collateArrays(pairs, { paddingValue: this.paddingValue, padToMultipleOf: this.padToMultipleOf });
     const tensors = collatedTensors(arrays);
     const batch: PreferenceBatch = {
       ...tensors,
       pairCount: pairs.length,
+      globalPairCount: global.length,
       indices,
       sources: pairs.map((p) => p.source),
       epoch: this.epoch,
@@ -158,5 +172,21 @@ export class PreferenceBatches {
       this.epoch += 1;
     }
     return batch;
+  }
+}
+
+/** Every process must get at least one pair of every batch, the short last one included. */
+function checkShard(shard: { rank: number; worldSize: number }, batchSize: number, pairCount: number, dropLast: boolean): void {
+  const { rank, worldSize } = shard;
+  if (!Number.isSafeInteger(worldSize) || worldSize < 1 || !Number.isSafeInteger(rank) || rank < 0 || rank >= worldSize) {
+    throw new DataConfigError('shard', `rank must be a whole number in [0, worldSize), got rank ${rank} of ${worldSize}.`);
+  }
+  const last = dropLast ? 0 : pairCount % batchSize;
+  if (batchSize < worldSize || (last > 0 && last < worldSize)) {
+    throw new DataConfigError(
+      'dataloader_drop_last',
+      `a batch of ${last > 0 ? last : batchSize} pairs cannot give each of ${worldSize} processes a pair: ` +
+        `${last > 0 ? `the ${pairCount} pairs leave a last batch of ${last}; set dataloader_drop_last: true or use fewer processes.` : 'use fewer processes.'}`,
+    );
   }
 }

@@ -116,7 +116,8 @@ export const alphaDpoLoss: LossDefinition = {
     const ref = reference(context);
     const piMargin = logps.policyChosen.sub(logps.policyRejected); // Δπ, nats/token
     const gap = piMargin.detach().sub(ref.chosen.detach().sub(ref.rejected.detach())); // g = Δπ − Δref, nats/token, no gradient
-    const stats = gapStats(gap);
+    // Over the global batch in data-parallel training, as the reference gathers the gaps from all workers before its update.
+    const stats = gapStats(context.gatherPairs ? context.gatherPairs(gap) : gap);
     const norm = normaliser(context, stats);
     const z =
       norm.kind === 'raw' ? gap : norm.kind === 'zero' ? torch.zerosLike(gap) : gap.sub(norm.centre).div(Math.max(norm.scale, config.eps));

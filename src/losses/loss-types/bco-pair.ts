@@ -33,7 +33,9 @@ export const bcoPairLoss: LossDefinition = {
     }
     // δ: the running mean of the batch-mean rewards, updated with this batch before use (TRL ≤ 0.28). An evaluation
     // batch that must not update uses the mean as if it had, and leaves the state as it was.
-    const batchMean = chosen.detach().add(rejected.detach()).mean().div(2).item() as number;
+    // Over the global batch in data-parallel training (gatherPairs), as one process with the whole batch.
+    const pairSums = chosen.detach().add(rejected.detach());
+    const batchMean = (context.gatherPairs ? context.gatherPairs(pairSums) : pairSums).mean().div(2).item() as number;
     // Overflowing rewards make δ NaN, so the loss is too and preferenceLoss throws NonFiniteLossError before any commit.
     const next = Number.isFinite(batchMean) ? state.bcoAfter(batchMean) : null;
     const delta = next ? next.mean : Number.NaN;

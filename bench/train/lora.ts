@@ -1,0 +1,70 @@
+// LoRA training-step benchmark: GPT-2-small (124M), 2 pairs × 256 tokens, sigmoid DPO with the
+// live reference, one optimiser step at a time. Three processes take turns each round (order
+// rotating): our LoRA step (r = 16 on every linear layer, the reference = the policy with its
+// adapter off, one copy of the weights), our full fine-tuning step (policy + reference model),
+// and PyTorch's full fine-tuning step from Python (peer.py, fp32, two models, as bench:train).
+// Ratios: peak RSS of our LoRA run ÷ PyTorch's full run, and step time of our LoRA step ÷ our
+// full step (both below 1: LoRA is lighter and faster).
+//
+//   node --import tsx bench/train/lora.ts [--rounds N] [--python PATH] [--tsx]
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { compileOurs, median, type SideResult, side } from '../harness.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const { values } = parseArgs({ options: { rounds: { type: 'string' }, python: { type: 'string' }, tsx: { type: 'boolean' } } });
+const rounds = Number(values.rounds ?? 1);
+const python = values.python ?? '/usr/bin/python3';
+process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
+
+const ours = values.tsx ? ['--import', 'tsx', join(HERE, 'ours.ts')] : [await compileOurs(join(HERE, 'ours.ts'), 'train-ours')];
+const { randomInit, PRESETS, torch } = await import('../../src/index.js');
+const dir = await mkdtemp(join(tmpdir(), 'alpha-dpo-bench-lora-'));
+try {
+  torch.manualSeed(0);
+  const model = randomInit(PRESETS['gpt2-small']);
+  await model.savePretrained(dir);
+  model.dispose();
+  const args = ['--model', dir, '--pairs', '2', '--seq', '256', '--steps', '3', '--warmup', '1'];
+  const sides: Record<string, () => Promise<SideResult>> = {
+    'ours LoRA r=16': () => side(process.execPath, [...ours, ...args, '--lora', '16']),
+    'ours full': () => side(process.execPath, [...ours, ...args]),
+    'pytorch full': () => side(python, [join(HERE, 'peer.py'), ...args]),
+  };
+  const names = Object.keys(sides);
+  const results = new Map<string, SideResult[]>(names.map((n) => [n, []]));
+  console.log(
+    `load average at start: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}; OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY}`,
+  );
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(i + r) % names.length] as string;
+      results.get(name)?.push(await (sides[name] as () => Promise<SideResult>)());
+    }
+    process.stderr.write(`round ${r + 1}/${rounds} done, load average ${loadavg()[0]?.toFixed(2)}\n`);
+  }
+  const step = (n: string) => median((results.get(n) as SideResult[]).flatMap((x) => x.seconds));
+  const rss = (n: string) => Math.max(...(results.get(n) as SideResult[]).map((x) => x.peakRssMiB));
+  for (const n of names) {
+    const first = (results.get(n) as SideResult[])[0] as SideResult;
+    console.log(
+      `${n.padEnd(15)} step ${step(n).toFixed(2)} s  peak RSS ${rss(n).toFixed(0)} MiB  first loss ${first.loss.toFixed(6)}  threads ${first.threads}`,
+    );
+  }
+  console.log(`GPT-2-small, 2 pairs × 256 tokens, ${rounds} round(s), 3 timed steps per side per round`);
+  console.log(`  peak RSS   ours LoRA ÷ pytorch full  ${(rss(names[0] as string) / rss('pytorch full')).toFixed(3)} (target ≤ 0.35)`);
+  console.log(`  step time  ours LoRA ÷ ours full     ${(step(names[0] as string) / step('ours full')).toFixed(3)} (target ≤ 0.8)`);
+  console.log(
+    `load average at end: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
