@@ -165,9 +165,10 @@ describe('null unsets a key', () => {
   });
 
   test('null on a key with a default of its own takes the default; where null means something, it keeps it', () => {
-    const c = resolveTrainConfig({ loss_type: 'sigmoid', beta: 0.1, learning_rate: null, bf16: null, max_length: null });
+    const c = resolveTrainConfig({ loss_type: 'sigmoid', beta: 0.1, learning_rate: null, log_level: null, bf16: null, max_length: null });
     assert.equal(c.learning_rate, 1e-6);
-    assert.deepEqual(c.ignored, [], 'an unset bf16 needs no note');
+    assert.equal(c.bf16, false);
+    assert.deepEqual(c.ignored, [], 'an unset note-only key needs no note');
     assert.equal(c.data.max_length, null, 'max_length: null is "no limit"');
   });
 });
@@ -319,10 +320,11 @@ describe('types and help come from the schemas', () => {
     Equal<SchemaValues<typeof CONFIG_SCHEMA>['use_weighting'], boolean>,
   ] = [true, true, true, true, true, true, true, true, true, true, true, true];
 
-  test('the derived types hold (checked by tsc), and bf16 (accepted with a note) has no value key', () => {
+  test('the derived types hold (checked by tsc), and a note-only key (log_level) has no value key', () => {
     assert.ok(checks.every(Boolean));
     // @ts-expect-error: note-only keys carry no value in the resolved config
-    assert.equal(resolveTrainConfig({ loss_type: 'sigmoid', beta: 0.1 }).bf16, undefined);
+    assert.equal(resolveTrainConfig({ loss_type: 'sigmoid', beta: 0.1, log_level: 'info' }).log_level, undefined);
+    assert.equal(resolveTrainConfig({ loss_type: 'sigmoid', beta: 0.1 }).bf16, false, 'bf16 defaults to false (transformers)');
   });
 
   test('train --help lists every training, loss and data key with its type', () => {

@@ -260,10 +260,10 @@ warmup_ratio: 0.1
     assert.equal(c.eval_strategy, 'steps');
     assert.equal(c.data.max_prompt_length, 1800);
     assert.deepEqual(c.dataset_mixer, { 'data/llama3-ultrafeedback': 1 });
+    assert.equal(c.bf16, true);
+    assert.equal(c.gradient_checkpointing, true);
     assert.deepEqual(c.ignored.map((i) => i.key).sort(), [
       'attn_implementation',
-      'bf16',
-      'gradient_checkpointing',
       'gradient_checkpointing_kwargs',
       'hub_model_id',
       'log_level',

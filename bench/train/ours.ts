@@ -6,6 +6,7 @@
 // layer instead, and the reference is the policy with its adapter off (no second model loaded).
 //
 //   node --import tsx bench/train/ours.ts --model DIR --pairs B --seq T --steps N --warmup W [--lora R]
+//     [--bf16] [--ref-dtype bfloat16] [--gradient-checkpointing]
 import { parseArgs } from 'node:util';
 import { AutoModelForCausalLM, LoraAdapter, resolveTrainConfig, type TokenizedPair, torch, trainPreferences } from '../../src/index.js';
 
@@ -34,6 +35,9 @@ async function main(): Promise<void> {
       steps: { type: 'string' },
       warmup: { type: 'string' },
       lora: { type: 'string' },
+      bf16: { type: 'boolean' },
+      'ref-dtype': { type: 'string' },
+      'gradient-checkpointing': { type: 'boolean' },
     },
   });
   const [pairs, seq, steps, warmup] = [values.pairs, values.seq, values.steps, values.warmup].map(Number) as [
@@ -55,7 +59,8 @@ async function main(): Promise<void> {
     };
     LoraAdapter.attach(policy, settings);
   }
-  const reference = lora > 0 ? null : await AutoModelForCausalLM.fromPretrained(values.model as string);
+  const refDtype = (values['ref-dtype'] ?? 'float32') as 'float32' | 'bfloat16';
+  const reference = lora > 0 ? null : await AutoModelForCausalLM.fromPretrained(values.model as string, { dtype: refDtype });
   const config = resolveTrainConfig({
     loss_type: 'sigmoid',
     beta: 0.1,
@@ -69,6 +74,8 @@ async function main(): Promise<void> {
     save_strategy: 'no',
     logging_steps: 1_000_000,
     logging_first_step: false,
+    bf16: values.bf16 ?? false,
+    gradient_checkpointing: values['gradient-checkpointing'] ?? false,
   });
   const seconds: number[] = [];
   let last = performance.now();

@@ -7,8 +7,12 @@ GPT-2 and Llama), the same preference batch as ours.ts (twin formula, no RNG): p
 policy forward+backward over the concatenated [chosen; rejected] rows, the reference forward
 under no_grad, TRL's summed completion log-probs (log_softmax + gather, labels -100 on the
 prompt), the sigmoid DPO loss with beta 0.1, global-norm clipping at 1.0 and an AdamW step.
+With --autocast, both forward passes run under torch.autocast("cpu", dtype=torch.bfloat16), the
+way transformers' Trainer runs bf16: true on a CPU (the log-softmax then sees bfloat16 logits).
 Prints one JSON line: step seconds, policy tokens per step, first loss, peak RSS.
 """
+
+import contextlib
 
 import argparse
 import json
@@ -53,7 +57,9 @@ def main():
         ap.add_argument(f"--{name}", required=True)
     for name in ("pairs", "seq", "steps", "warmup"):
         ap.add_argument(f"--{name}", type=int, required=True)
+    ap.add_argument("--autocast", action="store_true")
     a = ap.parse_args()
+    precision = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if a.autocast else contextlib.nullcontext
     with open(os.path.join(a.model, "config.json")) as f:
         config = json.load(f)
     make = GPT2 if config["model_type"] == "gpt2" else Llama
@@ -70,9 +76,15 @@ def main():
     seconds, first_loss = [], None
     for step in range(a.warmup + a.steps):
         start = time.perf_counter()
-        logps = sequence_logps(policy(ids), labels)
+        with precision():
+            policy_logits = policy(ids)
+        logps = sequence_logps(policy_logits, labels)
+        del policy_logits
         with torch.no_grad():
-            ref = sequence_logps(reference(ids), labels)
+            with precision():
+                ref_logits = reference(ids)
+            ref = sequence_logps(ref_logits, labels)
+            del ref_logits
         logits = 0.1 * ((logps[:B] - logps[B:]) - (ref[:B] - ref[B:]))
         loss = -F.logsigmoid(logits).mean()
         loss.backward()

@@ -1,9 +1,15 @@
-// Hand-written part of the shim: handles, data in and out, autograd state, RNG and threads.
+// Hand-written part of the shim: handles, data in and out, autograd and autocast state, RNG and threads.
 // The tensor operations themselves are generated (ops.generated.cc).
 #include <ATen/Parallel.h>
+#include <ATen/autocast_mode.h>
+#include <torch/csrc/autograd/function.h>
+#include <torch/csrc/autograd/functions/utils.h>
 #include <torch/torch.h>
 
 #include <cstring>
+#include <memory>
+#include <type_traits>
+#include <utility>
 
 #include "convert.h"
 #include "errors.h"
@@ -165,6 +171,236 @@ Napi::Value IsGradEnabled(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), c10::GradMode::is_enabled());
 }
 
+// Autocast (automatic mixed precision) state per device type. libtorch 2.4 replaced the
+// per-device functions (set_cpu_enabled, set_autocast_cpu_dtype, set_enabled,
+// set_autocast_gpu_dtype) by ones taking a DeviceType; 1.13 has only the former.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+#define ALPHA_DPO_AUTOCAST_BY_DEVICE 1
+#endif
+
+bool autocast_cuda(const Napi::CallbackInfo& info, size_t i) {
+  std::string device = arg_string(info, i);
+  if (device == "cpu") return false;
+  if (device == "cuda") return true;
+  throw std::invalid_argument("autocast: the device type must be 'cpu' or 'cuda', got '" + device + "'");
+}
+
+bool autocast_is_enabled(bool cuda) {
+#ifdef ALPHA_DPO_AUTOCAST_BY_DEVICE
+  return at::autocast::is_autocast_enabled(cuda ? at::kCUDA : at::kCPU);
+#else
+  return cuda ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
+#endif
+}
+
+at::ScalarType autocast_dtype(bool cuda) {
+#ifdef ALPHA_DPO_AUTOCAST_BY_DEVICE
+  return at::autocast::get_autocast_dtype(cuda ? at::kCUDA : at::kCPU);
+#else
+  return cuda ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype();
+#endif
+}
+
+void autocast_set(bool cuda, bool enabled, at::ScalarType dtype) {
+#ifdef ALPHA_DPO_AUTOCAST_BY_DEVICE
+  at::autocast::set_autocast_enabled(cuda ? at::kCUDA : at::kCPU, enabled);
+  at::autocast::set_autocast_dtype(cuda ? at::kCUDA : at::kCPU, dtype);
+#else
+  if (cuda) {
+    at::autocast::set_enabled(enabled);
+    at::autocast::set_autocast_gpu_dtype(dtype);
+  } else {
+    at::autocast::set_cpu_enabled(enabled);
+    at::autocast::set_autocast_cpu_dtype(dtype);
+  }
+#endif
+}
+
+Napi::Value AutocastState(Napi::Env env, bool cuda) {
+  auto obj = Napi::Object::New(env);
+  obj.Set("enabled", Napi::Boolean::New(env, autocast_is_enabled(cuda)));
+  obj.Set("dtype", Napi::Number::New(env, static_cast<int>(autocast_dtype(cuda))));
+  return obj;
+}
+
+// autocastState(deviceType): { enabled, dtype code }.
+Napi::Value GetAutocastState(const Napi::CallbackInfo& info) {
+  expect_args(info, 1, "autocastState");
+  return AutocastState(info.Env(), autocast_cuda(info, 0));
+}
+
+// autocastEnter(deviceType, enabled, dtypeCode): sets the state, counts one more nesting level
+// (as torch.autocast.__enter__) and returns the previous state for autocastExit.
+Napi::Value AutocastEnter(const Napi::CallbackInfo& info) {
+  expect_args(info, 3, "autocastEnter");
+  bool cuda = autocast_cuda(info, 0);
+  bool enabled = arg_bool(info, 1);
+  at::ScalarType dtype = arg_dtype(info, 2);
+  if (cuda && enabled && !torch::cuda::is_available()) {
+    throw std::invalid_argument("autocast('cuda'): this libtorch has no CUDA device; use 'cpu'");
+  }
+  if (!cuda && enabled && dtype != at::kBFloat16) {
+    // libtorch 1.13's CPU autocast knows only bfloat16 (float16 came in 2.x, without fast CPU kernels).
+    throw std::invalid_argument(std::string("autocast('cpu') runs in bfloat16, got ") + c10::toString(dtype));
+  }
+  if (cuda && enabled && dtype != at::kBFloat16 && dtype != at::kHalf) {
+    throw std::invalid_argument(std::string("autocast('cuda') runs in float16 or bfloat16, got ") + c10::toString(dtype));
+  }
+  Napi::Value previous = AutocastState(info.Env(), cuda);
+  autocast_set(cuda, enabled, dtype);
+  at::autocast::increment_nesting();
+  return previous;
+}
+
+// autocastExit(deviceType, enabled, dtypeCode): restores a state autocastEnter returned. When the
+// outermost scope ends, the cache of weights cast for this scope is dropped (torch.autocast.__exit__):
+// the next scope must see the weights as the optimiser left them.
+Napi::Value AutocastExit(const Napi::CallbackInfo& info) {
+  expect_args(info, 3, "autocastExit");
+  bool cuda = autocast_cuda(info, 0);
+  autocast_set(cuda, arg_bool(info, 1), arg_dtype(info, 2));
+  if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+  return info.Env().Undefined();
+}
+
+// Activation checkpointing, PyTorch's reentrant form (torch.utils.checkpoint with
+// use_reentrant=True): the forward runs a JS function under no-grad, keeping only its input;
+// backward replays it with gradients on, from the same CPU RNG state and autocast state, and
+// backpropagates through the replay (parameters get their gradients there), returning the
+// input's gradient. CPU autograd runs backward on the thread that called backward(), the JS
+// thread, so the replay can call JS synchronously; CUDA backward runs on device threads, so
+// CUDA tensors are refused.
+struct AutocastSnapshot {
+  bool enabled;
+  at::ScalarType dtype;
+  static AutocastSnapshot now() { return {autocast_is_enabled(false), autocast_dtype(false)}; }
+};
+
+// Puts the CPU generator and autocast into a saved state for a replay; the destructor restores
+// what was there before (also when the replay throws).
+class ReplayState {
+ public:
+  ReplayState(const at::Tensor& rng_state, AutocastSnapshot autocast) : autocast_before_(AutocastSnapshot::now()) {
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    rng_before_ = gen.get_state();
+    gen.set_state(rng_state);
+    autocast_set(false, autocast.enabled, autocast.dtype);
+    at::autocast::increment_nesting();
+  }
+  ~ReplayState() {
+    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+    autocast_set(false, autocast_before_.enabled, autocast_before_.dtype);
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(rng_before_);
+  }
+  ReplayState(const ReplayState&) = delete;
+  ReplayState& operator=(const ReplayState&) = delete;
+
+ private:
+  at::Tensor rng_before_;
+  AutocastSnapshot autocast_before_;
+};
+
+// Calls fn(inputHandle, contextHandles) and takes the tensor it returns; the JS side hands the
+// returned handle over, so it is released here.
+at::Tensor call_block(Napi::Env env, const Napi::FunctionReference& fn, const at::Tensor& input,
+                      const std::vector<at::Tensor>& context) {
+  auto handles = Napi::Array::New(env, context.size());
+  for (size_t k = 0; k < context.size(); k++) handles.Set(static_cast<uint32_t>(k), wrap_tensor(env, context[k]));
+  Napi::Value result = fn.Call({wrap_tensor(env, input), handles});
+  at::Tensor out = unwrap_tensor(result);
+  dispose_tensor(env, result);
+  if (!out.defined()) throw std::invalid_argument("checkpoint: the function returned an undefined tensor");
+  return out;
+}
+
+// How libtorch owns autograd nodes: std::shared_ptr up to 2.x, c10::intrusive_ptr in newer ones
+// (read from the type Tensor::grad_fn() returns, so no version test is needed).
+using NodePtr = std::decay_t<decltype(std::declval<at::Tensor>().grad_fn())>;
+template <typename Ptr>
+struct NodeMaker;
+template <typename T>
+struct NodeMaker<std::shared_ptr<T>> {
+  template <typename N>
+  static std::shared_ptr<N> make() {
+    return std::make_shared<N>();
+  }
+};
+template <typename T>
+struct NodeMaker<c10::intrusive_ptr<T>> {
+  template <typename N>
+  static c10::intrusive_ptr<N> make() {
+    return c10::make_intrusive<N>();
+  }
+};
+
+struct CheckpointBackward : public torch::autograd::Node {
+  napi_env env = nullptr;
+  std::shared_ptr<Napi::FunctionReference> fn;
+  at::Tensor input;  // detached
+  std::vector<at::Tensor> context;
+  at::Tensor rng_state;
+  AutocastSnapshot autocast{false, at::kBFloat16};
+
+  std::string name() const override { return "CheckpointBackward"; }
+
+  void release_variables() override {
+    input.reset();
+    context.clear();
+    fn.reset();
+  }
+
+  torch::autograd::variable_list apply(torch::autograd::variable_list&& grads) override {
+    if (!fn) throw std::runtime_error("checkpoint: backward through this block ran already and freed its replay; pass retainGraph to backward() to run it twice");
+    Napi::Env js(env);
+    Napi::HandleScope scope(js);
+    at::Tensor x = input.detach().requires_grad_(true);
+    at::Tensor out;
+    {
+      ReplayState replay(rng_state, autocast);
+      c10::AutoGradMode grad_mode(true);
+      out = call_block(js, *fn, x, context);
+    }
+    if (grads[0].defined() && out.requires_grad()) torch::autograd::backward({out}, {grads[0]});
+    return {x.grad()};
+  }
+};
+
+// checkpoint(fn, input, context): fn(input, ...context) computed without keeping its activations.
+Napi::Value Checkpoint(const Napi::CallbackInfo& info) {
+  expect_args(info, 3, "checkpoint");
+  if (!info[0].IsFunction()) throw Napi::TypeError::New(info.Env(), "checkpoint: expected a function as the first argument");
+  const at::Tensor& input = arg_tensor(info, 1);
+  if (!input.device().is_cpu()) {
+    throw std::invalid_argument("checkpoint: CPU tensors only (CUDA runs backward on its own threads, which cannot call JavaScript)");
+  }
+  auto node = NodeMaker<NodePtr>::make<CheckpointBackward>();
+  node->env = info.Env();
+  node->fn = std::make_shared<Napi::FunctionReference>(Napi::Persistent(info[0].As<Napi::Function>()));
+  node->input = input.detach();
+  node->context = arg_tensor_list(info, 2);
+  node->autocast = AutocastSnapshot::now();
+  {
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    node->rng_state = gen.get_state();
+  }
+  at::Tensor out;
+  {
+    c10::AutoGradMode no_grad(false);
+    out = call_block(info.Env(), *node->fn, node->input, node->context);
+  }
+  if (!c10::GradMode::is_enabled() || !input.requires_grad()) return wrap_tensor(info.Env(), std::move(out));
+  if (!torch::autograd::isDifferentiableType(out.scalar_type())) throw std::invalid_argument("checkpoint: the function must return a floating-point tensor");
+  // A view would share its base's autograd history; the block's output gets a history of its own.
+  if (out.is_view() || out.is_same(node->input)) out = out.clone();
+  node->set_next_edges(torch::autograd::collect_next_edges(input));
+  torch::autograd::set_history(out, NodePtr(node));
+  return wrap_tensor(info.Env(), std::move(out));
+}
+
 Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
   expect_args(info, 1, "manualSeed");
   torch::manual_seed(static_cast<uint64_t>(arg_int(info, 0)));
@@ -251,6 +487,10 @@ void RegisterCore(Napi::Env env, Napi::Object exports) {
   ALPHA_DPO_EXPORT("dataView", DataView);
   ALPHA_DPO_EXPORT("setGradEnabled", SetGradEnabled);
   ALPHA_DPO_EXPORT("isGradEnabled", IsGradEnabled);
+  ALPHA_DPO_EXPORT("autocastState", GetAutocastState);
+  ALPHA_DPO_EXPORT("autocastEnter", AutocastEnter);
+  ALPHA_DPO_EXPORT("autocastExit", AutocastExit);
+  ALPHA_DPO_EXPORT("checkpoint", Checkpoint);
   ALPHA_DPO_EXPORT("manualSeed", ManualSeed);
   ALPHA_DPO_EXPORT("getRngState", GetRngState);
   ALPHA_DPO_EXPORT("setRngState", SetRngState);

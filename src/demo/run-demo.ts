@@ -32,6 +32,8 @@ export interface DemoOptions {
   outDir?: string | null;
   /** Progress lines. Default: none. */
   log?: (line: string) => void;
+  /** Extra training keys for every preference method (e.g. { bf16: true }, bench/train/quality.ts). */
+  trainKeys?: Record<string, unknown>;
 }
 
 export interface DemoRow {
@@ -40,6 +42,8 @@ export interface DemoRow {
   evaluation: PolicyEvaluation;
   /** Training loss of the last preference step (null for SFT). */
   finalLoss: number | null;
+  /** Training loss of the first preference step (null for SFT). */
+  firstLoss?: number | null;
 }
 
 /** What the on-policy pairs look like (no pair tensors, just numbers). */
@@ -177,6 +181,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
           save_steps: 0,
           logging_steps: Math.max(1, Math.floor(sizes.preferenceSteps / 4)),
           do_eval: false,
+          ...options.trainKeys,
         });
         const needsReference = lossRequirements(method.lossType, config.loss).reference;
         const policy = await AutoModelForCausalLM.fromPretrained(sftDir);
@@ -201,6 +206,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
               loss,
             }),
             finalLoss: summary.finalLoss,
+            firstLoss: summary.stepLosses[0] ?? null,
           });
           if (options.outDir && method.lossType === 'alpha-dpo') {
             await policy.savePretrained(options.outDir, { tokenizer });

@@ -83,6 +83,12 @@ export abstract class CausalLM<Config extends object = object> extends Module {
   readonly numLayers: number;
   /** The LoRA adapter attached to this model (LoraAdapter.attach, loadAdapter), or null. */
   adapter: LoraAdapter | null = null;
+  /**
+   * Recompute each decoder layer's activations in backward instead of keeping them
+   * (transformers' gradient_checkpointing_enable(); torch.checkpoint). Only passes that record
+   * gradients and use no KV cache are affected; the gradients are those of the plain pass.
+   */
+  gradientCheckpointing = false;
   /** config.json keys this package does not read, kept for saving. */
   readonly #extra: Readonly<Record<string, unknown>>;
 
@@ -169,6 +175,29 @@ export abstract class CausalLM<Config extends object = object> extends Module {
     return tied
       ? this.store.tie('lm_head.weight', embedding)
       : this.store.root.sub('lm_head').param('weight', [this.vocabSize, this.hiddenSize], { kind: 'normal', std });
+  }
+
+  /**
+   * One decoder layer `layer(h, blocks, ...context)`, checkpointed when gradientCheckpointing is
+   * on and no KV cache is in use. `blocks` (the attention mask, or per-span masks) and `context`
+   * hold every tensor the layer reads besides `h` and the parameters (rotary tables), so the
+   * replay in backward finds them.
+   */
+  protected decoderLayer(
+    layer: (h: Tensor, blocks: AttentionBlocks, ...context: Tensor[]) => Tensor,
+    h: Tensor,
+    blocks: AttentionBlocks,
+    context: readonly Tensor[],
+    options: ForwardOptions,
+  ): Tensor {
+    if (!this.gradientCheckpointing || options.cache !== undefined) return layer(h, blocks, ...context);
+    // The masks travel as tensors; a span layout's starts and lengths are plain numbers.
+    const spans = 'spans' in blocks ? blocks.spans : null;
+    const maskTensors = spans ? spans.map((s) => s.blocked) : [blocks as Tensor];
+    const rebuild = (masks: Tensor[]): AttentionBlocks =>
+      spans ? { spans: spans.map((s, i) => ({ start: s.start, length: s.length, blocked: masks[i] as Tensor })) } : (masks[0] as Tensor);
+    const n = maskTensors.length;
+    return torch.checkpoint((x, ...all) => layer(x, rebuild(all.slice(0, n)), ...all.slice(n)), h, [...maskTensors, ...context]);
   }
 
   /** Logits [B, T or logitsToKeep, V] from the final hidden states [B, T, C] (after the last norm). */

@@ -195,7 +195,13 @@ export abstract class GemmaDecoderModel<Config extends GemmaFamilyConfig = Gemma
       let h = this.embedTokens.forward(inputIds).mul(scale); // [B, T, C]
       for (const layer of this.layers) {
         const { cos, sin } = tables.get(layer.layerType) as { cos: Tensor; sin: Tensor };
-        h = layer.forward(h, cos, sin, masks.get(layer.layerType) as AttentionBlocks, options.cache);
+        h = this.decoderLayer(
+          (x, blocks, c, s) => layer.forward(x, c as Tensor, s as Tensor, blocks, options.cache),
+          h,
+          masks.get(layer.layerType) as AttentionBlocks,
+          [cos, sin],
+          options,
+        );
       }
       return this.norm.forward(h); // [B, T, C]
     });

@@ -178,7 +178,9 @@ export class GPT2LMHeadModel extends CausalLM<GPT2Config> {
       }
       const blocked = this.attentionBlocks(options, { time, past, positions }, null);
       let h = this.drop.forward(this.wte.forward(inputIds).add(this.wpe.forward(positions))); // [B, T, C]
-      for (const block of this.blocks) h = block.forward(h, blocked, options.cache);
+      for (const block of this.blocks) {
+        h = this.decoderLayer((x, blocks) => block.forward(x, blocks, options.cache), h, blocked, [], options);
+      }
       return this.lnF.forward(h); // [B, T, C]
     });
   }

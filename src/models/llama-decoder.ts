@@ -241,7 +241,15 @@ export abstract class LlamaDecoderModel<Config extends LlamaFamilyConfig = Llama
         return m;
       };
       let h = this.embedTokens.forward(inputIds); // [B, T, C]
-      for (const layer of this.layers) h = layer.forward(h, cos, sin, maskFor(layer.slidingWindow), options.cache);
+      for (const layer of this.layers) {
+        h = this.decoderLayer(
+          (x, blocks, c, s) => layer.forward(x, c as Tensor, s as Tensor, blocks, options.cache),
+          h,
+          maskFor(layer.slidingWindow),
+          [cos, sin],
+          options,
+        );
+      }
       return this.norm.forward(h); // [B, T, C]
     });
   }

@@ -34,6 +34,10 @@ export interface NativeCore {
   dataView(h: Handle): ArrayBuffer;
   setGradEnabled(enabled: boolean): boolean;
   isGradEnabled(): boolean;
+  autocastState(deviceType: 'cpu' | 'cuda'): { enabled: boolean; dtype: number };
+  autocastEnter(deviceType: 'cpu' | 'cuda', enabled: boolean, dtype: number): { enabled: boolean; dtype: number };
+  autocastExit(deviceType: 'cpu' | 'cuda', enabled: boolean, dtype: number): void;
+  checkpoint(fn: (input: Handle, context: Handle[]) => Handle, input: Handle, context: readonly Handle[]): Handle;
   manualSeed(seed: number): void;
   getRngState(): Handle;
   setRngState(state: Handle): void;

@@ -1,6 +1,7 @@
-// Process-wide engine state: gradient mode, random seeds, threads, devices, live tensors.
+// Process-wide engine state: gradient mode, autocast, random seeds, threads, devices, live tensors.
 import { native } from '../native/binding.js';
 import { tensor } from './creation.js';
+import { type DType, dtypeCode, dtypeFromCode } from './dtype.js';
 import { Tensor } from './tensor.js';
 
 /** Runs `fn` with gradient recording off (torch.no_grad()). */
@@ -25,6 +26,38 @@ export function enableGrad<T>(fn: () => T): T {
 
 export function isGradEnabled(): boolean {
   return native.isGradEnabled();
+}
+
+/** The device types autocast has a state for. */
+export type AutocastDevice = 'cpu' | 'cuda';
+
+/**
+ * Runs `fn` under libtorch's automatic mixed precision for `deviceType` (torch.autocast): the
+ * operations on autocast's lower-precision list (linear, matmul, mm, bmm, addmm, baddbmm,
+ * convolutions) run in `dtype`, those on its float32 list (cross_entropy, nll_loss, …) in float32,
+ * and every other operation in its inputs' dtype. `dtype` null runs `fn` with autocast off (a
+ * float32 region inside an autocast one). CPU takes bfloat16; CUDA float16 or bfloat16.
+ * The previous state comes back when `fn` returns or throws, so scopes nest; when the outermost
+ * one ends, libtorch's cache of weights cast for the scope is cleared (run the optimiser outside).
+ * Call backward() outside the scope, as in PyTorch: the backward of each operation runs in the
+ * dtype its forward ran in. `fn` must be synchronous.
+ */
+export function autocast<T>(deviceType: AutocastDevice, dtype: DType | null, fn: () => T): T {
+  const code = dtype === null ? native.autocastState(deviceType).dtype : dtypeCode(dtype);
+  const previous = native.autocastEnter(deviceType, dtype !== null, code);
+  try {
+    const result = fn();
+    if (result instanceof Promise) throw new TypeError('autocast() needs a synchronous function: its state cannot follow an await');
+    return result;
+  } finally {
+    native.autocastExit(deviceType, previous.enabled, previous.dtype);
+  }
+}
+
+/** Whether autocast is on for `deviceType` here, and its dtype (torch.is_autocast_enabled / get_autocast_dtype). */
+export function autocastState(deviceType: AutocastDevice): { enabled: boolean; dtype: DType } {
+  const state = native.autocastState(deviceType);
+  return { enabled: state.enabled, dtype: dtypeFromCode(state.dtype) };
 }
 
 /** Seeds libtorch's default generators (CPU and, when present, CUDA). */

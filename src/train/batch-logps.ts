@@ -27,6 +27,16 @@ export interface BatchLogpsSettings {
   need: ReturnType<typeof lossRequirements>;
   /** How the batch is laid out for the forward passes (scoringOptions(config)); default: the plain padded batch. */
   scoring?: ScoringOptions | undefined;
+  /**
+   * bf16 mixed precision: the models' forward passes run under CPU autocast (bfloat16 matmuls);
+   * the log-probs come out in float32 (tokenLogps upcasts the logits before the log-softmax).
+   */
+  bf16?: boolean;
+}
+
+/** `fn` under bfloat16 CPU autocast when the settings ask for mixed precision. */
+function inPrecision<T>(settings: BatchLogpsSettings, fn: () => T): T {
+  return settings.bf16 ? torch.autocast('cpu', 'bfloat16', fn) : fn();
 }
 
 /** Per-sequence log-probs as the loss takes them: averaged over completion tokens (ln) or summed. */
@@ -48,7 +58,10 @@ function referenceLogps(
     const lengths = torch.tensor([...pick(chosenLength), ...pick(rejectedLength)]);
     return { sequence: perSequence(sums, lengths), tokens: null };
   }
-  const score = () => torch.noGrad(() => scoreBatch(source.model, batch, { tokens: settings.need.tokens, wpo: false }, settings.scoring));
+  const score = () =>
+    torch.noGrad(() =>
+      inPrecision(settings, () => scoreBatch(source.model, batch, { tokens: settings.need.tokens, wpo: false }, settings.scoring)),
+    );
   const adapter = source.baseOfAdapter ? source.model.adapter : null;
   if (source.baseOfAdapter && adapter === null) throw new Error('internal: baseOfAdapter on a model without an adapter');
   const scores = adapter ? adapter.withBaseModel(score) : score();
@@ -103,7 +116,7 @@ function unpairedBatchLogps(
       };
   // The plain padded layout: packed scoring assumes rows b and B + b share a prompt, which KL rows do not.
   const plain: BatchLogpsSettings = { ...settings, scoring: undefined };
-  const scores = scoreBatch(policy, rows, { tokens: false, wpo: false });
+  const scores = inPrecision(settings, () => scoreBatch(policy, rows, { tokens: false, wpo: false }));
   const policySeq = sequenceValues(scores.sums, scores.lengths, settings);
   const logps: UnpairedLogps = {
     policy: chosenRows(policySeq, b),
@@ -134,7 +147,7 @@ function pairBatchLogps(
   // The reference first: switching a LoRA adapter off rewrites modules_to_save in place, which
   // must not happen between the policy's forward pass and its backward pass.
   const ref = need.reference ? referenceLogps(reference, batch, settings) : null;
-  const policyScores = scoreBatch(policy, batch, { tokens: need.tokens, wpo: need.wpo }, settings.scoring);
+  const policyScores = inPrecision(settings, () => scoreBatch(policy, batch, { tokens: need.tokens, wpo: need.wpo }, settings.scoring));
   const policySeq = sequenceValues(policyScores.sums, policyScores.lengths, settings);
   const logps: PreferenceLogps = {
     policyChosen: chosenRows(policySeq, b),

@@ -27,6 +27,8 @@ export interface EvaluationSettings {
   data?: DataConfig;
   /** Prefix sharing, padding-free, vocabulary chunks (scoringOptions); default: the plain padded batch. */
   scoring?: ScoringOptions;
+  /** bf16 mixed precision for the forward passes, as in training (bf16). */
+  bf16?: boolean;
 }
 
 /** The evaluation settings a training config implies. */
@@ -38,6 +40,7 @@ export function evaluationSettings(config: TrainConfig): EvaluationSettings {
     batchSize: config.per_device_eval_batch_size,
     data: config.data,
     scoring: scoringOptions(config),
+    bf16: config.bf16,
   };
 }
 
@@ -86,7 +89,12 @@ export async function evaluatePreferences(
       try {
         const r = torch.noGrad(() =>
           torch.tidy(() => {
-            const logps = batchLogps(policy, reference, batch, { ln: settings.ln, need, scoring: settings.scoring });
+            const logps = batchLogps(policy, reference, batch, {
+              ln: settings.ln,
+              need,
+              scoring: settings.scoring,
+              bf16: settings.bf16 ?? false,
+            });
             const out = preferenceLoss(settings.loss_type, logps, settings.loss, options.state, { training: false });
             for (const w of out.warnings) options.onWarning?.(w);
             return { loss: out.losses.mean().item(), metrics: out.metrics };

@@ -276,6 +276,7 @@ async function setUpRun(
   const { policy } = inputs;
   torch.manualSeed(config.seed);
   policy.train(!config.disable_dropout);
+  policy.gradientCheckpointing = config.gradient_checkpointing;
   inputs.reference?.eval();
   const optimizer = createOptimizer(policy, config);
   const restored = config.resume_from_checkpoint === null ? null : await restoreFromCheckpoint(config, policy, optimizer);

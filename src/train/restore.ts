@@ -31,6 +31,7 @@ export const CHANGEABLE_ON_RESUME: ReadonlySet<string> = new Set([
   'save_steps',
   'save_total_limit',
   'report_to',
+  'gradient_checkpointing',
   'max_steps',
   'num_train_epochs',
   'dataset',

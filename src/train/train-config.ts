@@ -426,11 +426,34 @@ export const TRAIN_CONFIG_SCHEMA = {
     doc: 'How long a multi-process run waits for the other ranks (rendezvous, each collective) before failing with the rank that stopped.',
     source: TF,
   },
-  bf16: { type: 'note', doc: "Mixed precision is not implemented: training runs in the models' dtype with float32 optimiser maths." },
-  fp16: { type: 'note', doc: 'See bf16.' },
+  bf16: {
+    type: 'boolean',
+    default: false,
+    doc:
+      "bfloat16 mixed precision: the models' forward passes run under libtorch's CPU autocast (matmuls in bfloat16), with " +
+      'float32 master weights, optimiser state, vocabulary log-softmax, loss and α-DPO statistics (docs/training.md).',
+    source: TF,
+  },
+  fp16: {
+    type: 'boolean',
+    default: false,
+    doc: 'float16 mixed precision needs CUDA (loss scaling); training runs on the CPU here, so true is refused: use bf16.',
+    source: TF,
+  },
+  ref_model_dtype: {
+    type: 'enum',
+    values: MODEL_DTYPES,
+    default: null,
+    doc: "dtype the frozen reference model is held in; null/'auto': torch_dtype's (as the policy). bfloat16 halves its memory.",
+  },
   attn_implementation: { type: 'note', doc: 'One attention implementation (matmul + softmax) is used.' },
-  gradient_checkpointing: { type: 'note', doc: 'Activation checkpointing is not implemented.' },
-  gradient_checkpointing_kwargs: { type: 'note', doc: 'See gradient_checkpointing.' },
+  gradient_checkpointing: {
+    type: 'boolean',
+    default: false,
+    doc: "Recompute each decoder layer's activations in backward instead of storing them: less memory, one more forward.",
+    source: TF,
+  },
+  gradient_checkpointing_kwargs: { type: 'note', doc: "Checkpointing is PyTorch's reentrant form (use_reentrant: true); no options." },
   preprocessing_num_workers: { type: 'note', doc: 'Tokenisation runs in the training process.' },
   hub_model_id: { type: 'note', doc: 'Nothing is pushed to a hub.' },
   push_to_hub: { type: 'note', doc: 'Nothing is pushed to a hub.' },
@@ -553,6 +576,15 @@ export function resolveTrainConfig(input: Record<string, unknown>, options: Reso
       );
   }
 
+  if (c.fp16) {
+    problem(
+      'fp16',
+      'float16 mixed precision (with loss scaling) needs a CUDA device, and training runs on the CPU here: use bf16: true instead (bfloat16 needs no loss scaling).',
+    );
+  }
+  if (c.ref_model_dtype !== null && requirements && !requirements.reference) {
+    problem('ref_model_dtype', `the loss ${lossName} uses no reference model: remove this key.`);
+  }
   if (c.dataset_mixer !== null && c.dataset !== null) problem('dataset_mixer', 'give either dataset or dataset_mixer, not both.');
   if (c.max_steps === 0) problem('max_steps', 'must be -1 (use num_train_epochs) or ≥ 1.');
   if (c.max_steps < 0 && !(c.num_train_epochs > 0) && !bad('num_train_epochs'))

@@ -64,12 +64,16 @@ async function attachPolicyAdapter(policy: CausalLM, config: TrainConfig): Promi
  */
 async function loadModels(config: TrainConfig, needsReference: boolean): Promise<{ policy: CausalLM; reference: CausalLM | null }> {
   const modelDir = config.model_name_or_path as string;
-  const dtype = config.torch_dtype === null || config.torch_dtype === 'auto' ? 'float32' : config.torch_dtype;
+  const dtypeOf = (key: TrainConfig['torch_dtype']) => (key === null || key === 'auto' ? null : key);
+  const dtype = dtypeOf(config.torch_dtype) ?? 'float32';
+  const referenceDtype = dtypeOf(config.ref_model_dtype) ?? dtype;
   const policy = await AutoModelForCausalLM.fromPretrained(modelDir, { dtype });
   try {
     if (config.use_peft) await attachPolicyAdapter(policy, config);
     const separate = needsReference && !(config.use_peft && config.ref_model_name_or_path === null);
-    const reference = separate ? await AutoModelForCausalLM.fromPretrained(config.ref_model_name_or_path ?? modelDir, { dtype }) : null;
+    const reference = separate
+      ? await AutoModelForCausalLM.fromPretrained(config.ref_model_name_or_path ?? modelDir, { dtype: referenceDtype })
+      : null;
     return { policy, reference };
   } catch (e) {
     policy.dispose();

@@ -60,6 +60,7 @@ export function trainingStep(parts: TrainingStepParts, step: number): TrainingSt
           ln: config.ln,
           need: parts.need,
           scoring: scoringOptions(config),
+          bf16: config.bf16,
         });
         const out = preferenceLoss(config.loss_type, logps, config.loss, parts.lossState, { training: true, gatherPairs: dp?.gatherPairs });
         const loss = out.losses.mean();

@@ -1,0 +1,153 @@
+// The fixed-shape case of bench/train with every peer a user might pick instead: GPT-2-small
+// (124M), 2 pairs × 256 tokens (prompt 128), live reference, sigmoid DPO, AdamW, clipping at 1.
+// Ours with bf16: true (and in float32, for scale) against plain PyTorch in float32 and under
+// torch.autocast("cpu", bfloat16), each on Debian's PyTorch 1.13 (/usr/bin/python3) and on
+// PyTorch 2.13 (/work/venv/bin/python), and against TRL's DPOTrainer (the venv's TRL) in float32
+// and with bf16: true, each with and without precompute_ref_log_probs. Every side is its own
+// process; the sides take turns, in reverse order every other round; medians of the step times.
+// A peer whose Python (or whose torch / trl) is missing is skipped with the reason.
+//
+//   node --import tsx bench/train/run.ts --only fixed [--rounds N] [--steps N]
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { median, type SideResult } from '../harness.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const run = promisify(execFile);
+
+interface Side {
+  label: string;
+  command: string;
+  args: string[];
+}
+
+/** Why `python` cannot run `modules`, or null when it can. */
+function missing(python: string, modules: string[]): string | null {
+  if (!existsSync(python)) return `${python} does not exist`;
+  try {
+    execFileSync(python, ['-c', `import ${modules.join(', ')}`], { stdio: 'pipe' });
+    return null;
+  } catch {
+    return `${python} cannot import ${modules.join(', ')}`;
+  }
+}
+
+const uptime = () => {
+  try {
+    return execFileSync('uptime', { encoding: 'utf8' }).trim();
+  } catch {
+    return `load average ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`;
+  }
+};
+
+export async function fixedShape(options: { ours: string[]; rounds: number; steps: number; warmup: number; pairs: number; seq: number }) {
+  const { randomInit, PRESETS, torch } = await import('../../src/index.js');
+  const dir = await mkdtemp(join(tmpdir(), 'alpha-dpo-bench-fixed-'));
+  try {
+    torch.manualSeed(0);
+    const model = randomInit(PRESETS['gpt2-small']);
+    await model.savePretrained(dir);
+    model.dispose();
+    const shape = ['--model', dir, '--pairs', String(options.pairs), '--seq', String(options.seq)];
+    const timing = ['--steps', String(options.steps), '--warmup', String(options.warmup)];
+    const sides: Side[] = [
+      { label: 'ours bf16', command: process.execPath, args: [...options.ours, ...shape, ...timing, '--bf16'] },
+      {
+        label: 'ours bf16, ref_model_dtype bf16',
+        command: process.execPath,
+        args: [...options.ours, ...shape, ...timing, '--bf16', '--ref-dtype', 'bfloat16'],
+      },
+      { label: 'ours fp32', command: process.execPath, args: [...options.ours, ...shape, ...timing] },
+    ];
+    const skipped: string[] = [];
+    for (const [name, python] of [
+      ['pytorch 1.13', '/usr/bin/python3'],
+      ['pytorch 2.13', '/work/venv/bin/python'],
+    ] as const) {
+      const why = missing(python, ['torch']);
+      if (why) {
+        skipped.push(`${name}: ${why}`);
+        continue;
+      }
+      const peer = [join(HERE, 'peer.py'), ...shape, ...timing];
+      sides.push({ label: `${name} fp32`, command: python, args: peer });
+      sides.push({ label: `${name} autocast bf16`, command: python, args: [...peer, '--autocast'] });
+    }
+    const venv = '/work/venv/bin/python';
+    const trlMissing = missing(venv, ['torch', 'trl', 'transformers', 'datasets']);
+    if (trlMissing) skipped.push(`TRL DPOTrainer: ${trlMissing}`);
+    else {
+      const trl = [join(HERE, 'trl_peer.py'), ...shape, ...timing];
+      for (const bf16 of [false, true]) {
+        for (const precompute of [false, true]) {
+          sides.push({
+            label: `TRL ${bf16 ? 'bf16' : 'fp32'}${precompute ? ', precompute_ref_log_probs' : ''}`,
+            command: venv,
+            args: [...trl, ...(bf16 ? ['--bf16'] : []), ...(precompute ? ['--precompute-ref-log-probs'] : [])],
+          });
+        }
+      }
+      skipped.push(
+        "TRL padding_free: TRL 1.13's DPOTrainer turns it off with a warning ('temporarily unavailable after a refactor') and pads as without it, so those runs would repeat the ones above",
+      );
+    }
+
+    console.log(
+      `\nfixed shape: GPT-2-small (124M), ${options.pairs} pairs × ${options.seq} tokens, ${options.warmup} warm-up + ${options.steps} timed steps per side, ${options.rounds} round(s)`,
+    );
+    console.log(`uptime at start: ${uptime()}`);
+    for (const s of skipped) console.log(`skipped ${s}`);
+    const results = new Map<string, SideResult[]>(sides.map((s) => [s.label, []]));
+    for (let r = 0; r < options.rounds; r++) {
+      const order = r % 2 === 0 ? sides : [...sides].reverse();
+      for (const s of order) {
+        try {
+          const { stdout } = await run(s.command, s.args, { maxBuffer: 1 << 24 });
+          results.get(s.label)?.push(JSON.parse(stdout.trim().split('\n').pop() as string) as SideResult);
+        } catch (e) {
+          console.log(
+            `${s.label}: failed: ${String((e as { stderr?: string }).stderr ?? e)
+              .split('\n')
+              .slice(-3)
+              .join(' | ')}`,
+          );
+        }
+        process.stderr.write(`fixed shape round ${r + 1}: ${s.label} done (${uptime()})\n`);
+      }
+    }
+    const summary = (label: string) => {
+      const xs = results.get(label) ?? [];
+      if (xs.length === 0) return null;
+      return {
+        tps: median(xs.flatMap((x) => x.seconds.map((sec) => x.tokens / sec))),
+        rss: Math.max(...xs.map((x) => x.peakRssMiB)),
+        loss: (xs[0] as SideResult).loss,
+      };
+    };
+    const ours = summary('ours bf16');
+    const oursBfRef = summary('ours bf16, ref_model_dtype bf16');
+    console.log(
+      'side                                        tok/s   peak RSS MiB  first loss   ours bf16 ÷ side: tok/s  RSS   (ref bf16: tok/s  RSS)',
+    );
+    for (const s of sides) {
+      const x = summary(s.label);
+      if (!x) continue;
+      const ratio = (a: number, b: number) => (a / b).toFixed(2).padStart(5);
+      console.log(
+        `${s.label.padEnd(42)} ${x.tps.toFixed(1).padStart(6)}  ${x.rss.toFixed(0).padStart(12)}  ${x.loss.toFixed(5).padStart(10)}` +
+          (ours ? `   ${' '.repeat(16)}${ratio(ours.tps, x.tps)} ${ratio(ours.rss, x.rss)}` : '') +
+          (oursBfRef ? `   ${' '.repeat(9)}${ratio(oursBfRef.tps, x.tps)} ${ratio(oursBfRef.rss, x.rss)}` : ''),
+      );
+    }
+    console.log(`uptime at end: ${uptime()}`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
