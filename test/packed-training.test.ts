@@ -103,6 +103,23 @@ describe('trainer with prefix sharing, padding-free and the chunked LM head', ()
     );
   });
 
+  test("a key the checkpoint's version did not know is compared with its default: absent equals the default, anything else is reported", () => {
+    const now = config({ loss_type: 'sigmoid', ...PLAIN });
+    const older = storedConfig(now);
+    // Keys added after the first release (bf16 mixed precision, LoRA, distributed, unpaired data).
+    for (const key of ['bf16', 'ref_model_dtype', 'use_peft', 'lora_r', 'ddp_timeout', 'label_key']) {
+      assert.ok(key in older || Object.values(older).some((v) => v !== null && typeof v === 'object' && key in v), `${key} is stored`);
+      delete older[key];
+      for (const v of Object.values(older)) if (v !== null && typeof v === 'object') delete (v as Record<string, unknown>)[key];
+    }
+    assert.deepEqual(configDifferences(older, now), []);
+    // The same absent key against a non-default value now: that run would not continue the old one.
+    assert.deepEqual(
+      configDifferences(older, config({ loss_type: 'sigmoid', ...PLAIN, bf16: true })).map((d) => [d.key, d.saved, d.now]),
+      [['bf16', 'false', 'true']],
+    );
+  });
+
   test('padding_free is no longer refused as unsupported, and vocab_chunk_size must be a whole number ≥ 0', () => {
     assert.equal(config({ loss_type: 'sigmoid', padding_free: true }).padding_free, true);
     assert.throws(() => config({ loss_type: 'sigmoid', vocab_chunk_size: -1 }), /vocab_chunk_size/);

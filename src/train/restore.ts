@@ -1,13 +1,16 @@
 // Resuming: the checkpoint to continue (a folder, or the newest complete one in output_dir), a
 // check that it was written by a run with this config, then its weights, optimiser moments,
 // α-DPO statistics and RNG state copied into the live objects.
+
+import { DATA_CONFIG_SCHEMA } from '../data/data-config.js';
 import { loadSafetensorsDir } from '../io/safetensors.js';
 import { AlphaDpoState } from '../losses/alpha-dpo-state.js';
+import { CONFIG_SCHEMA as LOSS_CONFIG_SCHEMA } from '../losses/config.js';
 import type { CausalLM } from '../models/causal-lm.js';
 import type { AdamW } from '../optim/adamw.js';
 import * as torch from '../tensor/torch.js';
 import { CheckpointError, listCheckpoints, loadCheckpointWeights, readCheckpoint, type TrainerState } from './checkpoint.js';
-import type { TrainConfig } from './train-config.js';
+import { TRAIN_CONFIG_SCHEMA, type TrainConfig } from './train-config.js';
 
 /**
  * Keys that may change between a run and its resumption: they do not change what is trained (the
@@ -48,6 +51,17 @@ export function storedConfig(config: TrainConfig): Record<string, unknown> {
   return JSON.parse(JSON.stringify(config)) as Record<string, unknown>;
 }
 
+const SCHEMAS: readonly Readonly<Record<string, object>>[] = [TRAIN_CONFIG_SCHEMA, LOSS_CONFIG_SCHEMA, DATA_CONFIG_SCHEMA];
+
+/** JSON of the schema default of a flattened config key ('null' when it has none). */
+function schemaDefault(key: string): string {
+  for (const schema of SCHEMAS) {
+    const entry = schema[key];
+    if (entry && 'default' in entry) return JSON.stringify((entry as { default: unknown }).default ?? null);
+  }
+  return 'null';
+}
+
 function flatten(value: unknown, prefix: string, out: Map<string, string>): void {
   if (value !== null && typeof value === 'object' && !Array.isArray(value) && (prefix === '' || prefix === 'loss' || prefix === 'data')) {
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) flatten(v, k, out);
@@ -66,7 +80,9 @@ export function configDifferences(saved: Record<string, unknown>, now: TrainConf
   const out: { key: string; saved: string; now: string }[] = [];
   for (const key of [...keys].sort()) {
     if (CHANGEABLE_ON_RESUME.has(key)) continue;
-    const x = a.get(key) ?? 'null';
+    // A key the checkpoint's version did not have yet ran with that version's behaviour, which is
+    // the key's default: compare against it, so adding a key does not orphan older checkpoints.
+    const x = a.get(key) ?? schemaDefault(key);
     const y = b.get(key) ?? 'null';
     if (x !== y) out.push({ key, saved: x, now: y });
   }
