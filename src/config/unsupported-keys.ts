@@ -26,7 +26,7 @@ const UNSUPPORTED: readonly { pattern: RegExp; why: string }[] = [
   },
 ];
 
-/** Why `key` (a TRL / PEFT / transformers key) is not supported yet, or null if it is not one of them; e.g. for lora_alpha: 'a PEFT / TRL ModelConfig key; LoRA adapters are not implemented, …'. */
+/** Why `key` (a TRL / PEFT / transformers key) is not supported yet, or null if it is not one of them; e.g. for use_dora: 'a PEFT key; …'. */
 export function notSupportedYet(key: string): string | null {
   return UNSUPPORTED.find((u) => u.pattern.test(key))?.why ?? null;
 }
