@@ -84,8 +84,24 @@ Options:
 `;
 }
 
+/**
+ * Writes to `stream` until its reader goes away. A reader that stops early (`alpha-dpo info | head`)
+ * closes the pipe; the command then carries on without that output instead of crashing on EPIPE,
+ * so a long run piped into a pager that is quit still finishes and saves its work.
+ */
+function pipeWriter(stream: NodeJS.WriteStream): (text: string) => void {
+  let closed = false;
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    closed = true;
+  });
+  return (text) => {
+    if (!closed) stream.write(text);
+  };
+}
+
 export async function main(argv: string[]): Promise<number> {
-  const io = { out: (text: string) => process.stdout.write(text), err: (text: string) => process.stderr.write(text) };
+  const io = { out: pipeWriter(process.stdout), err: pipeWriter(process.stderr) };
   const [name, ...rest] = argv;
   if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
     io.out(help());
