@@ -4,7 +4,7 @@
 // transformers' logits of the merged folder equal ours).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -13,41 +13,17 @@ import { runGenerate } from '../src/cli/generate.js';
 import { runMerge } from '../src/cli/merge.js';
 import { runScore } from '../src/cli/score.js';
 import { runTrain } from '../src/cli/train.js';
-import { AutoModelForCausalLM, loadSafetensors, PRESETS, randomInit, type Tensor, torch } from '../src/index.js';
+import { AutoModelForCausalLM, loadSafetensors, type Tensor, torch } from '../src/index.js';
+import { into, pairRows as rows, writeTinyModelFolder } from './helpers/cli-run-folder.js';
 import { makeTempDir, removeTempDir } from './helpers/tmp-dir.js';
 import { relativeError, transformersPythons } from './helpers/transformers-interop.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const fixtures = join(HERE, 'fixtures', 'models', 'tokenizer-chatml');
 let root = '';
-
-function into(lines: string[]) {
-  const push = (t: string) => {
-    lines.push(t.replace(/\n$/, ''));
-  };
-  return { out: push, err: push };
-}
-
-const words = ['red', 'blue', 'green', 'cat', 'dog', 'sun', 'moon', 'tree'];
-function rows(n: number, offset: number): string {
-  return Array.from({ length: n }, (_, i) => {
-    const w = (k: number) => words[(i * 3 + k + offset) % words.length];
-    return JSON.stringify({
-      prompt: [{ role: 'user', content: `name a ${w(0)} thing` }],
-      chosen: [{ role: 'assistant', content: `${w(1)} ${w(2)}` }],
-      rejected: [{ role: 'assistant', content: `${w(3)}` }],
-    });
-  }).join('\n');
-}
 
 before(async () => {
   root = await makeTempDir('alpha-dpo-lora-cli-');
-  torch.manualSeed(0);
-  const model = randomInit({ ...PRESETS['llama-tiny'], vocab_size: 272 });
-  await model.savePretrained(join(root, 'model'));
-  model.dispose();
-  for (const f of ['tokenizer.json', 'tokenizer_config.json']) await copyFile(join(fixtures, f), join(root, 'model', f));
-  await mkdir(join(root, 'data'));
+  await writeTinyModelFolder(root);
   await writeFile(join(root, 'data', 'train.jsonl'), rows(8, 0));
   await writeFile(join(root, 'data', 'test.jsonl'), rows(4, 5));
 });

@@ -2,31 +2,22 @@
 // and small unpaired JSONL files: training, evaluation, precomputed reference log-probs, resume,
 // paired data unpaired on the way in, and the config mistakes refused before anything loads.
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { runEvaluate } from '../src/cli/evaluate.js';
 import { runScore } from '../src/cli/score.js';
 import { runTrain } from '../src/cli/train.js';
-import { AutoModelForCausalLM, PRESETS, randomInit, torch } from '../src/index.js';
+import { AutoModelForCausalLM } from '../src/index.js';
+import { into, rowWord, WORDS as words, writeTinyModelFolder } from './helpers/cli-run-folder.js';
 import { makeTempDir, removeTempDir } from './helpers/tmp-dir.js';
 
-function into(lines: string[]) {
-  const push = (t: string) => {
-    lines.push(t.replace(/\n$/, ''));
-  };
-  return { out: push, err: push };
-}
-
-const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'models', 'tokenizer-chatml');
 let root = '';
 
-const words = ['red', 'blue', 'green', 'cat', 'dog', 'sun', 'moon', 'tree'];
 /** n unpaired rows (conversational), label true on rows i with i % 3 ≠ 2: 2 of every 3 desirable. */
 function unpairedRows(n: number, offset: number): string {
   return Array.from({ length: n }, (_, i) => {
-    const w = (k: number) => words[(i * 3 + k + offset) % words.length];
+    const w = (k: number) => rowWord(i, k, offset);
     return JSON.stringify({
       prompt: [{ role: 'user', content: `name a ${w(0)} thing` }],
       completion: [{ role: 'assistant', content: i % 3 === 2 ? `${w(3)}` : `${w(1)} ${w(2)}` }],
@@ -37,12 +28,7 @@ function unpairedRows(n: number, offset: number): string {
 
 before(async () => {
   root = await makeTempDir('alpha-dpo-kto-');
-  torch.manualSeed(0);
-  const model = randomInit({ ...PRESETS['llama-tiny'], vocab_size: 272 });
-  await model.savePretrained(join(root, 'model'));
-  model.dispose();
-  for (const f of ['tokenizer.json', 'tokenizer_config.json']) await copyFile(join(fixtures, f), join(root, 'model', f));
-  await mkdir(join(root, 'data'));
+  await writeTinyModelFolder(root);
   await writeFile(join(root, 'data', 'train.jsonl'), unpairedRows(12, 0));
   await writeFile(join(root, 'data', 'test.jsonl'), unpairedRows(6, 5));
   await mkdir(join(root, 'pairs'));
