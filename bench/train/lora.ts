@@ -2,7 +2,8 @@
 // live reference, one optimiser step at a time. Three processes take turns each round (order
 // rotating): our LoRA step (r = 16 on every linear layer, the reference = the policy with its
 // adapter off, one copy of the weights), our full fine-tuning step (policy + reference model),
-// and PyTorch's full fine-tuning step from Python (peer.py, fp32, two models, as bench:train).
+// and PyTorch's full fine-tuning step from Python (peer.py, fp32, two models, as bench:train); and
+// the LoRA step again with gradient_checkpointing (activations recomputed per block in backward).
 // Ratios: peak RSS of our LoRA run ÷ PyTorch's full run, and step time of our LoRA step ÷ our
 // full step (both below 1: LoRA is lighter and faster).
 //
@@ -32,6 +33,7 @@ try {
   const args = ['--model', dir, '--pairs', '2', '--seq', '256', '--steps', '3', '--warmup', '1'];
   const sides: Record<string, () => Promise<SideResult>> = {
     'ours LoRA r=16': () => side(process.execPath, [...ours, ...args, '--lora', '16']),
+    'ours LoRA+ckpt': () => side(process.execPath, [...ours, ...args, '--lora', '16', '--gradient-checkpointing']),
     'ours full': () => side(process.execPath, [...ours, ...args]),
     'pytorch full': () => side(python, [join(HERE, 'peer.py'), ...args]),
   };
@@ -58,8 +60,11 @@ try {
     );
   }
   console.log(`GPT-2-small, 2 pairs × 256 tokens, ${rounds} round(s), 3 timed steps per side per round`);
-  console.log(`  peak RSS   ours LoRA ÷ pytorch full  ${(rss(names[0] as string) / rss('pytorch full')).toFixed(3)} (target ≤ 0.35)`);
-  console.log(`  step time  ours LoRA ÷ ours full     ${(step(names[0] as string) / step('ours full')).toFixed(3)} (target ≤ 0.8)`);
+  for (const lora of ['ours LoRA r=16', 'ours LoRA+ckpt']) {
+    console.log(`${lora}:`);
+    console.log(`  peak RSS   ÷ pytorch full  ${(rss(lora) / rss('pytorch full')).toFixed(3)} (target ≤ 0.35)`);
+    console.log(`  step time  ÷ ours full     ${(step(lora) / step('ours full')).toFixed(3)} (target ≤ 0.8)`);
+  }
   console.log(
     `load average at end: ${loadavg()
       .map((x) => x.toFixed(2))
