@@ -3,6 +3,7 @@
 // seed: libtorch's generator (model initialisation, the trainer's seeding), and separate seeded
 // streams for the prompts, the demonstrations and each sampling stage, so the same seed gives
 // the same table.
+
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ import { randomPrompt, type SortPrompt } from './letter-sort-task.js';
 import { buildOnPolicyPairs, type OnPolicyPairs } from './on-policy-pairs.js';
 import { type SftResult, supervisedFineTune } from './sft.js';
 import { encodePrompt } from './sort-responses.js';
+import { stageTimer } from './stage-timer.js';
 import { mean } from './summary-stats.js';
 
 export interface DemoOptions {
@@ -95,13 +97,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const sizes = options.sizes ?? (quick ? QUICK_SIZES : FULL_SIZES);
   const methods = options.methods ?? DEMO_METHODS;
   const log = options.log ?? (() => {});
-  const seconds: Record<string, number> = {};
-  let clock = performance.now();
-  const lap = (stage: string) => {
-    const now = performance.now();
-    seconds[stage] = (now - clock) / 1000;
-    clock = now;
-  };
+  const { seconds, lap } = stageTimer();
   const samplingSeed = (offset: number) => seed * 8 + offset;
 
   const work = await mkdtemp(join(tmpdir(), 'alpha-dpo-demo-'));

@@ -1,11 +1,13 @@
 // The part of a study every run shares: the teacher language, the SFT model trained on it, the
 // SFT model's samples to the training prompts, the judge calibrated on them, and the best/worst
 // pairs for each judge condition. The SFT model and the samples are cached (run-cache.ts).
+
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TokenizedPair } from '../data/tokenize/tokenized-pair.js';
 import { sampleResponses } from '../demo/sampling.js';
 import { supervisedFineTune } from '../demo/sft.js';
+import { stageTimer } from '../demo/stage-timer.js';
 import { IGNORE_INDEX } from '../losses/sequence-logps.js';
 import { AutoModelForCausalLM } from '../models/auto.js';
 import type { CausalLM } from '../models/causal-lm.js';
@@ -181,13 +183,7 @@ interface SampleCacheEntry {
 }
 
 export async function buildStudyWorld(dir: string, preset: StudyPreset, log: (line: string) => void): Promise<StudyWorld> {
-  const seconds: Record<string, number> = {};
-  let clock = performance.now();
-  const lap = (stage: string) => {
-    const now = performance.now();
-    seconds[stage] = (now - clock) / 1000;
-    clock = now;
-  };
+  const { seconds, lap } = stageTimer();
   const world = createWorld(preset.worldSeed, preset.world);
   const tau = fluencyThreshold(world);
   const sft = await trainedSft(dir, preset, world, log);
