@@ -1,11 +1,13 @@
 // The fixed-shape case of bench/train with every peer a user might pick instead: GPT-2-small
 // (124M), 2 pairs × 256 tokens (prompt 128), live reference, sigmoid DPO, AdamW, clipping at 1.
-// Ours with bf16: true (and in float32, for scale) against plain PyTorch in float32 and under
+// Ours with bf16: true (and in float32, for scale), once per addon (the default build and one
+// built against libtorch 2.x where there is one), against plain PyTorch in float32 and under
 // torch.autocast("cpu", bfloat16), each on Debian's PyTorch 1.13 (/usr/bin/python3) and on
 // PyTorch 2.13 (/work/venv/bin/python), and against TRL's DPOTrainer (the venv's TRL) in float32
 // and with bf16: true, each with and without precompute_ref_log_probs. Every side is its own
 // process; the sides take turns, in reverse order every other round; medians of the step times.
-// A peer whose Python (or whose torch / trl) is missing is skipped with the reason.
+// A peer whose Python (or whose torch / trl) is missing is skipped with the reason. Every side
+// uses every CPU (Debian's 1.13 would start with one thread; ours and the peers raise it alike).
 //
 //   node --import tsx bench/train/run.ts --only fixed [--rounds N] [--steps N]
 import { execFile, execFileSync } from 'node:child_process';
@@ -24,6 +26,13 @@ interface Side {
   label: string;
   command: string;
   args: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+/** An addon to run our side with: `path` null for the default build; `version` its libtorch. */
+export interface OurAddon {
+  path: string | null;
+  version: string;
 }
 
 /** Why `python` cannot run `modules`, or null when it can. */
@@ -47,7 +56,15 @@ const uptime = () => {
   }
 };
 
-export async function fixedShape(options: { ours: string[]; rounds: number; steps: number; warmup: number; pairs: number; seq: number }) {
+export async function fixedShape(options: {
+  ours: string[];
+  addons: OurAddon[];
+  rounds: number;
+  steps: number;
+  warmup: number;
+  pairs: number;
+  seq: number;
+}) {
   const { randomInit, PRESETS, torch } = await import('../../src/index.js');
   const dir = await mkdtemp(join(tmpdir(), 'alpha-dpo-bench-fixed-'));
   try {
@@ -57,15 +74,25 @@ export async function fixedShape(options: { ours: string[]; rounds: number; step
     model.dispose();
     const shape = ['--model', dir, '--pairs', String(options.pairs), '--seq', String(options.seq)];
     const timing = ['--steps', String(options.steps), '--warmup', String(options.warmup)];
-    const sides: Side[] = [
-      { label: 'ours bf16', command: process.execPath, args: [...options.ours, ...shape, ...timing, '--bf16'] },
-      {
-        label: 'ours bf16, ref_model_dtype bf16',
-        command: process.execPath,
-        args: [...options.ours, ...shape, ...timing, '--bf16', '--ref-dtype', 'bfloat16'],
-      },
-      { label: 'ours fp32', command: process.execPath, args: [...options.ours, ...shape, ...timing] },
-    ];
+    // One set of our sides per addon: the default build (the system's libtorch) and, where given
+    // or where CI left one, an addon built against libtorch 2.x (ALPHA_DPO_ADDON selects it).
+    const sides: Side[] = [];
+    const oursBf16: string[] = [];
+    for (const addon of options.addons) {
+      const env = addon.path ? { ...process.env, ALPHA_DPO_ADDON: addon.path } : undefined;
+      const tag = `ours [libtorch ${addon.version}]`;
+      oursBf16.push(`${tag} bf16`);
+      sides.push(
+        { label: `${tag} bf16`, command: process.execPath, args: [...options.ours, ...shape, ...timing, '--bf16'], env },
+        {
+          label: `${tag} bf16, ref_model_dtype bf16`,
+          command: process.execPath,
+          args: [...options.ours, ...shape, ...timing, '--bf16', '--ref-dtype', 'bfloat16'],
+          env,
+        },
+        { label: `${tag} fp32`, command: process.execPath, args: [...options.ours, ...shape, ...timing], env },
+      );
+    }
     const skipped: string[] = [];
     for (const [name, python] of [
       ['pytorch 1.13', '/usr/bin/python3'],
@@ -109,7 +136,7 @@ export async function fixedShape(options: { ours: string[]; rounds: number; step
       const order = r % 2 === 0 ? sides : [...sides].reverse();
       for (const s of order) {
         try {
-          const { stdout } = await run(s.command, s.args, { maxBuffer: 1 << 24 });
+          const { stdout } = await run(s.command, s.args, { maxBuffer: 1 << 24, env: s.env });
           results.get(s.label)?.push(JSON.parse(stdout.trim().split('\n').pop() as string) as SideResult);
         } catch (e) {
           console.log(
@@ -129,22 +156,45 @@ export async function fixedShape(options: { ours: string[]; rounds: number; step
         tps: median(xs.flatMap((x) => x.seconds.map((sec) => x.tokens / sec))),
         rss: Math.max(...xs.map((x) => x.peakRssMiB)),
         loss: (xs[0] as SideResult).loss,
+        threads: (xs[0] as SideResult).threads,
       };
     };
-    const ours = summary('ours bf16');
-    const oursBfRef = summary('ours bf16, ref_model_dtype bf16');
-    console.log(
-      'side                                        tok/s   peak RSS MiB  first loss   ours bf16 ÷ side: tok/s  RSS   (ref bf16: tok/s  RSS)',
-    );
+    console.log('side                                              threads   tok/s   peak RSS MiB  first loss');
     for (const s of sides) {
       const x = summary(s.label);
       if (!x) continue;
-      const ratio = (a: number, b: number) => (a / b).toFixed(2).padStart(5);
       console.log(
-        `${s.label.padEnd(42)} ${x.tps.toFixed(1).padStart(6)}  ${x.rss.toFixed(0).padStart(12)}  ${x.loss.toFixed(5).padStart(10)}` +
-          (ours ? `   ${' '.repeat(16)}${ratio(ours.tps, x.tps)} ${ratio(ours.rss, x.rss)}` : '') +
-          (oursBfRef ? `   ${' '.repeat(9)}${ratio(oursBfRef.tps, x.tps)} ${ratio(oursBfRef.rss, x.rss)}` : ''),
+        `${s.label.padEnd(50)} ${String(x.threads).padStart(7)}  ${x.tps.toFixed(1).padStart(6)}  ${x.rss.toFixed(0).padStart(12)}  ${x.loss.toFixed(5).padStart(10)}`,
       );
+    }
+    // The issue's targets: tokens/s ≥ 2.0× PyTorch fp32, ≥ 1.3× PyTorch autocast, ≥ 1.3× TRL
+    // bf16 on PyTorch 2.13; peak RSS ≤ 0.5× PyTorch fp32. Each against each peer that ran.
+    const targets: [string, number | null, number | null][] = [
+      ['pytorch 1.13 fp32', 2.0, 0.5],
+      ['pytorch 1.13 autocast bf16', 1.3, null],
+      ['pytorch 2.13 fp32', 2.0, 0.5],
+      ['pytorch 2.13 autocast bf16', 1.3, null],
+      ['TRL fp32', null, null],
+      ['TRL bf16', 1.3, null],
+      ['TRL bf16, precompute_ref_log_probs', null, null],
+    ];
+    const mark = (value: number, target: number | null, atLeast: boolean) =>
+      target === null
+        ? ''
+        : ` (target ${atLeast ? '≥' : '≤'} ${target.toFixed(1)} ${(atLeast ? value >= target : value <= target) ? 'met' : 'NOT met'})`;
+    for (const mine of [...oursBf16, ...oursBf16.map((l) => `${l}, ref_model_dtype bf16`)]) {
+      const o = summary(mine);
+      if (!o) continue;
+      console.log(`\n${mine} ÷ peer`);
+      for (const [peer, tpsTarget, rssTarget] of targets) {
+        const p = summary(peer);
+        if (!p) continue;
+        const tps = o.tps / p.tps;
+        const rss = o.rss / p.rss;
+        console.log(
+          `  ÷ ${peer.padEnd(36)} tok/s ${tps.toFixed(2)}${mark(tps, tpsTarget, true)}   peak RSS ${rss.toFixed(2)}${mark(rss, rssTarget, false)}`,
+        );
+      }
     }
     console.log(`uptime at end: ${uptime()}`);
   } finally {

@@ -8,13 +8,47 @@
 // PyTorch 1.13 and 2.13 in float32 and under autocast, and TRL's DPOTrainer.
 //
 //   node --import tsx bench/train/run.ts [--quick] [--rounds N] [--python PATH] [--tsx] [--only classic|fixed]
+//     [--addon PATH]...   (fixed shape: also run our side with each of these addons, e.g. one
+//                          built against libtorch 2.x with npm run build:native -- --out DIR)
+
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import { compareSides, compileOurs } from '../harness.js';
-import { fixedShape } from './fixed-shape.js';
+import { fixedShape, type OurAddon } from './fixed-shape.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
+
+/**
+ * The addons our fixed-shape side runs with: the default one (build/, or ALPHA_DPO_ADDON), then
+ * each --addon PATH, or else the libtorch 2.x addon that .ci/run leaves in the cache, if present.
+ */
+async function ourAddons(extra: string[]): Promise<OurAddon[]> {
+  const { torch } = await import('../../src/index.js');
+  const addons: OurAddon[] = [{ path: null, version: torch.buildInfo().torchVersion }];
+  const cached = join(
+    process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'),
+    'alpha-dpo',
+    'build-libtorch2',
+    'build',
+    'Release',
+    'alpha_dpo_native.node',
+  );
+  const paths = extra.length > 0 ? extra : existsSync(cached) && !process.env.ALPHA_DPO_ADDON ? [cached] : [];
+  const probe = join(HERE, '..', '..', 'src', 'index.ts');
+  for (const path of paths) {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', '-e', `const { torch } = await import(${JSON.stringify(probe)}); console.log(torch.buildInfo().torchVersion);`],
+      { env: { ...process.env, ALPHA_DPO_ADDON: path } },
+    );
+    addons.push({ path, version: stdout.trim() });
+  }
+  return addons;
+}
 const { values } = parseArgs({
   options: {
     quick: { type: 'boolean' },
@@ -22,6 +56,7 @@ const { values } = parseArgs({
     python: { type: 'string' },
     tsx: { type: 'boolean' },
     only: { type: 'string' },
+    addon: { type: 'string', multiple: true },
   },
 });
 const steps = (pairs: number, seq: number) => ['--pairs', String(pairs), '--seq', String(seq), '--steps', '3', '--warmup', '2'];
@@ -53,6 +88,7 @@ if (values.only !== 'classic') {
   const ours = values.tsx ? ['--import', 'tsx', join(HERE, 'ours.ts')] : [await compileOurs(join(HERE, 'ours.ts'), 'train-ours')];
   await fixedShape({
     ours,
+    addons: await ourAddons(values.addon ?? []),
     rounds: Number(values.rounds ?? (values.quick ? 1 : 2)),
     steps: values.quick ? 2 : 3,
     warmup: 1,

@@ -28,6 +28,19 @@ from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast, TrainerC
 from trl import DPOConfig, DPOTrainer
 
 
+def use_available_cores():
+    """Debian's torch 1.13 starts with one intra-op thread on any machine; our addon then uses
+    every CPU (src/native/binding.ts), so the peer does the same: equal threads on both sides.
+    An explicit OMP_NUM_THREADS, or any other default torch chose, is kept."""
+    if not os.environ.get("OMP_NUM_THREADS") and torch.get_num_threads() == 1:
+        cpus = len(os.sched_getaffinity(0))
+        if cpus > 1:
+            torch.set_num_threads(cpus)
+
+
+use_available_cores()
+
+
 def word_tokenizer(vocab):
     """Word-level tokenizer: "t<id>" is token id; the last id doubles as EOS and padding."""
     words = {f"t{i}": i for i in range(vocab - 1)}

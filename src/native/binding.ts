@@ -1,6 +1,7 @@
 // Loads the libtorch addon. This module is the only one that touches the .node file; the
 // rest of the package sees the typed `native` object.
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AddonLoadError, TorchError } from './errors.js';
@@ -105,7 +106,20 @@ function load(): NativeCore & NativeOps & NativeDistributed {
     const reason = e instanceof Error ? e.message : String(e);
     throw new AddonLoadError(addonPath, reason, { cause: e, fromEnvironment: process.env.ALPHA_DPO_ADDON !== undefined });
   }
+  useAvailableCores(addon);
   return withTorchErrors(addon);
+}
+
+/**
+ * Debian's libtorch 1.13 starts with one intra-op thread whatever the machine has (its OpenMP
+ * reports omp_get_max_threads() = 1), where PyTorch's own builds use every physical core. When
+ * the user set no OMP_NUM_THREADS and libtorch chose a single thread on a machine with more
+ * CPUs, use all of them; any other choice libtorch made is kept. OMP_NUM_THREADS=1 keeps one.
+ */
+function useAvailableCores(addon: NativeCore): void {
+  if (process.env.OMP_NUM_THREADS !== undefined && process.env.OMP_NUM_THREADS !== '') return;
+  const cpus = availableParallelism();
+  if (cpus > 1 && addon.getNumThreads() === 1) addon.setNumThreads(cpus);
 }
 
 export const native = load();
