@@ -166,6 +166,30 @@ describe('linearTokenLogps', () => {
     });
   }
 
+  // The backward computes only the gradients autograd asks for (needs_input_grad): each half alone
+  // must still equal the full log-softmax's.
+  test('a frozen head (LoRA, frozen embeddings) gets no gradient; the hidden states get the one the full log-softmax gives', () => {
+    torch.manualSeed(4);
+    const hidden = torch.randn([9, 8]).requiresGrad_();
+    const weight = torch.randn([23, 8]); // requires no gradient
+    const targets = torch.randint(0, 23, [9]);
+    const g = torch.randn([9]);
+    linearTokenLogps(hidden, weight, targets, { chunk: 5, softcap: null }).logps.mul(g).sum().backward();
+    assert.equal(weight.grad, null);
+    const fusedGrad = (hidden.grad as Tensor).clone();
+    hidden.grad?.zero_();
+    plain(hidden, weight, targets, null).mul(g).sum().backward();
+    assert.ok(relativeError(fusedGrad, hidden.grad as Tensor) < 1e-5, `d hidden: ${relativeError(fusedGrad, hidden.grad as Tensor)}`);
+    // And the other way round: a trainable head under frozen hidden states.
+    const frozenHidden = torch.randn([9, 8]);
+    const head = torch.randn([23, 8]).requiresGrad_();
+    linearTokenLogps(frozenHidden, head, targets, { chunk: 5, softcap: null }).logps.mul(g).sum().backward();
+    const fusedHead = (head.grad as Tensor).clone();
+    head.grad?.zero_();
+    plain(frozenHidden, head, targets, null).mul(g).sum().backward();
+    assert.ok(relativeError(fusedHead, head.grad as Tensor) < 1e-5, `d weight: ${relativeError(fusedHead, head.grad as Tensor)}`);
+  });
+
   test('float64 in, float64 out; a bad target is a TorchError naming the range', () => {
     const hidden = torch.randn([3, 4], { dtype: 'float64' });
     const weight = torch.randn([5, 4], { dtype: 'float64' });

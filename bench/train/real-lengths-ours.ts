@@ -1,6 +1,7 @@
 // Our side of bench/train/real-lengths.ts: sigmoid-DPO steps through the real trainer on the
 // driver's token ids, 8 pairs per step in file order, timed per optimiser step.
 //   node --import tsx bench/train/real-lengths-ours.ts --model DIR --pairs FILE --steps N --warmup W --layout packed|plain
+//        [--bf16] [--ref-dtype bfloat16] [--gradient-checkpointing]
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { AutoModelForCausalLM, resolveTrainConfig, type TokenizedPair, torch, trainPreferences } from '../../src/index.js';
@@ -15,6 +16,9 @@ async function main(): Promise<void> {
       steps: { type: 'string' },
       warmup: { type: 'string' },
       layout: { type: 'string' },
+      bf16: { type: 'boolean' },
+      'ref-dtype': { type: 'string' },
+      'gradient-checkpointing': { type: 'boolean' },
     },
   });
   const [steps, warmup] = [Number(values.steps), Number(values.warmup)];
@@ -30,7 +34,9 @@ async function main(): Promise<void> {
       }) as TokenizedPair,
   );
   const policy = await AutoModelForCausalLM.fromPretrained(values.model as string);
-  const reference = await AutoModelForCausalLM.fromPretrained(values.model as string);
+  const reference = await AutoModelForCausalLM.fromPretrained(values.model as string, {
+    dtype: (values['ref-dtype'] ?? 'float32') as 'float32' | 'bfloat16',
+  });
   const config = resolveTrainConfig({
     loss_type: 'sigmoid',
     beta: 0.1,
@@ -44,6 +50,8 @@ async function main(): Promise<void> {
     save_strategy: 'no',
     logging_steps: 1_000_000,
     logging_first_step: false,
+    bf16: values.bf16 ?? false,
+    gradient_checkpointing: values['gradient-checkpointing'] ?? false,
     ...(packed
       ? { padding_free: true, prefix_sharing: true, vocab_chunk_size: 8192 }
       : { padding_free: false, prefix_sharing: false, vocab_chunk_size: 0 }),

@@ -1,6 +1,7 @@
 """PyTorch side of bench/train/real-lengths.ts: sigmoid-DPO steps as TRL runs them.
 
     python bench/train/real-lengths-peer.py --model DIR --pairs FILE --steps N --warmup W [--autocast]
+        [--micro-batch M]
 
 The driver's token ids, 8 pairs per step in file order; each batch [chosen; rejected] right-padded
 to its longest sequence, full logits over every position (TRL's selective_log_softmax, labels -100
@@ -8,6 +9,10 @@ on prompt and padding), the reference under no_grad, beta 0.1, clipping at 1.0, 
 bench/models/peer.py's Llama; on PyTorch >= 2 its attention is F.scaled_dot_product_attention
 (what transformers uses by default), else the eager matmul + softmax. --autocast runs the forward
 passes under torch.autocast("cpu", dtype=torch.bfloat16), as TRL's bf16: true does on CPU.
+--micro-batch M splits each step's 8 pairs into micro-batches of M with gradient accumulation
+(TRL's per_device_train_batch_size M, gradient_accumulation_steps 8 / M), each padded on its own:
+at 8 pairs per forward the full [16, T, 128256] float32 logits and their gradient need more memory
+than a 23 GB machine has once T nears 1024.
 Prints one JSON line: step seconds, tokens, first loss, peak RSS.
 """
 
@@ -100,7 +105,10 @@ def main():
     ap.add_argument("--steps", type=int, required=True)
     ap.add_argument("--warmup", type=int, required=True)
     ap.add_argument("--autocast", action="store_true")
+    ap.add_argument("--micro-batch", type=int, default=PAIRS_PER_STEP)
     a = ap.parse_args()
+    if PAIRS_PER_STEP % a.micro_batch != 0:
+        raise SystemExit(f"--micro-batch must divide {PAIRS_PER_STEP}")
     with open(os.path.join(a.model, "config.json")) as f:
         config = json.load(f)
     with open(a.pairs) as f:
@@ -117,28 +125,35 @@ def main():
     seconds, first_loss, real, forward = [], None, 0, 0
     for step in range(a.warmup + a.steps):
         batch = pairs[step * PAIRS_PER_STEP: (step + 1) * PAIRS_PER_STEP]
-        ids, labels = padded_batch(batch)
         B = len(batch)
         start = time.perf_counter()
-        with amp():
-            logps = sequence_logps(policy(ids), labels)
-        with torch.no_grad(), amp():
-            ref = sequence_logps(reference(ids), labels)
-        logits = 0.1 * ((logps[:B] - logps[B:]) - (ref[:B] - ref[B:]))
-        loss = -F.logsigmoid(logits).mean()
-        loss.backward()
+        # TRL's per_device_train_batch_size = micro-batch, gradient_accumulation_steps = 8 / it:
+        # each micro-batch padded to its own longest row, its loss weighted by its share.
+        value, padded = 0.0, 0
+        for m in range(0, B, a.micro_batch):
+            chunk = batch[m: m + a.micro_batch]
+            ids, labels = padded_batch(chunk)
+            b = len(chunk)
+            padded += ids.numel()
+            with amp():
+                logps = sequence_logps(policy(ids), labels)
+            with torch.no_grad(), amp():
+                ref = sequence_logps(reference(ids), labels)
+            logits = 0.1 * ((logps[:b] - logps[b:]) - (ref[:b] - ref[b:]))
+            loss = -F.logsigmoid(logits).mean() * (b / B)
+            loss.backward()
+            value += loss.item()
+            del logps, ref, logits, loss
         torch.nn.utils.clip_grad_norm_(policy.parameters(), 1.0)
         opt.step()
         opt.zero_grad(set_to_none=True)
-        value = loss.item()
-        del logps, ref, logits, loss
         elapsed = time.perf_counter() - start
         if first_loss is None:
             first_loss = value
         if step >= a.warmup:
             seconds.append(elapsed)
             real += sum(len(p[s][0]) + len(p[s][1]) for p in batch for s in ("chosen", "rejected"))
-            forward += ids.numel()
+            forward += padded
     print(json.dumps({
         "seconds": seconds,
         "pairs": PAIRS_PER_STEP,

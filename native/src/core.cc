@@ -7,6 +7,9 @@
 #include <torch/torch.h>
 
 #include <cstring>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <memory>
 #include <type_traits>
 #include <utility>
@@ -432,6 +435,27 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// glibc's malloc serves blocks above its mmap threshold (128 KiB at first, raised dynamically up
+// to 32 MiB) with fresh mmap'd pages and returns the heap's free top to the system above its
+// trim threshold: a training step allocates and frees the same activation-sized blocks every
+// pass, so each pass pays its page faults again. Fixing the threshold at `mmap` bytes (at most
+// 32 MiB, glibc's cap) and keeping up to `trim` free bytes lets the next pass reuse them.
+// Returns false where the C library is not glibc (nothing done).
+Napi::Value SetMallocThresholds(const Napi::CallbackInfo& info) {
+  expect_args(info, 2, "setMallocThresholds");
+  const int64_t mmap = arg_int(info, 0);
+  const int64_t trim = arg_int(info, 1);
+  if (mmap < 0 || trim < 0 || mmap > (int64_t{1} << 30) || trim > (int64_t{1} << 40)) {
+    throw std::invalid_argument("setMallocThresholds: thresholds must be non-negative byte counts (mmap ≤ 1 GiB)");
+  }
+#if defined(__GLIBC__)
+  const bool ok = mallopt(M_MMAP_THRESHOLD, static_cast<int>(mmap)) == 1 && mallopt(M_TRIM_THRESHOLD, static_cast<int>(std::min<int64_t>(trim, INT32_MAX))) == 1;
+  return Napi::Boolean::New(info.Env(), ok);
+#else
+  return Napi::Boolean::New(info.Env(), false);
+#endif
+}
+
 Napi::Value GetNumInteropThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), at::get_num_interop_threads());
 }
@@ -497,6 +521,7 @@ void RegisterCore(Napi::Env env, Napi::Object exports) {
   ALPHA_DPO_EXPORT("getNumThreads", GetNumThreads);
   ALPHA_DPO_EXPORT("setNumThreads", SetNumThreads);
   ALPHA_DPO_EXPORT("getNumInteropThreads", GetNumInteropThreads);
+  ALPHA_DPO_EXPORT("setMallocThresholds", SetMallocThresholds);
   ALPHA_DPO_EXPORT("setNumInteropThreads", SetNumInteropThreads);
   ALPHA_DPO_EXPORT("cudaIsAvailable", CudaIsAvailable);
   ALPHA_DPO_EXPORT("cudaDeviceCount", CudaDeviceCount);

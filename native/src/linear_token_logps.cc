@@ -71,10 +71,15 @@ class LinearTokenLogps : public torch::autograd::Function<LinearTokenLogps> {
     const int64_t chunk = ctx->saved_data["chunk"].toInt();
     const double softcap = ctx->saved_data["softcap"].toDouble();
     const int64_t vocab = weight.size(0);
+    // Only the gradients autograd asks for: with a frozen LM head (LoRA, or a tied embedding that
+    // does not train) the [V, C] weight gradient, a matmul as large as the head itself, is skipped.
+    const bool want_hidden = ctx->needs_input_grad(0);
+    const bool want_weight = ctx->needs_input_grad(1);
+    if (!want_hidden && !want_weight) return {at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
     at::Tensor g = grads[0].defined() ? grads[0].to(lse.scalar_type()) : at::zeros_like(lse);
     at::Tensor w = weight.to(hidden.scalar_type());
-    at::Tensor grad_hidden = at::zeros(hidden.sizes(), hidden.options().dtype(lse.scalar_type()));
-    at::Tensor grad_weight = at::empty(weight.sizes(), weight.options());
+    at::Tensor grad_hidden = want_hidden ? at::zeros(hidden.sizes(), hidden.options().dtype(lse.scalar_type())) : at::Tensor();
+    at::Tensor grad_weight = want_weight ? at::empty(weight.sizes(), weight.options()) : at::Tensor();
     for (int64_t start = 0; start < vocab; start += chunk) {
       const int64_t len = std::min(chunk, vocab - start);
       at::Tensor t;
@@ -86,10 +91,10 @@ class LinearTokenLogps : public torch::autograd::Function<LinearTokenLogps> {
       gz.scatter_add_(1, local, at::where(inside, g, at::zeros_like(g)).unsqueeze(1));
       if (softcap > 0) gz.mul_(1 - t * t);  // d(cap·tanh(u / cap))/du
       at::Tensor gzc = gz.to(hidden.scalar_type());
-      grad_hidden.add_(at::matmul(gzc, w.narrow(0, start, len)));
-      grad_weight.narrow(0, start, len).copy_(at::matmul(gzc.t(), hidden));  // copy_ casts to weight's dtype
+      if (want_hidden) grad_hidden.add_(at::matmul(gzc, w.narrow(0, start, len)));
+      if (want_weight) grad_weight.narrow(0, start, len).copy_(at::matmul(gzc.t(), hidden));  // copy_ casts to weight's dtype
     }
-    return {grad_hidden.to(hidden.scalar_type()), grad_weight, at::Tensor(), at::Tensor(), at::Tensor()};
+    return {want_hidden ? grad_hidden.to(hidden.scalar_type()) : at::Tensor(), grad_weight, at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
 

@@ -11,6 +11,7 @@ export async function runInfo(_args: string[], io: CommandIO): Promise<number> {
   io.out(
     `threads: ${torch.getNumThreads()} intra-op, ${torch.getNumInteropThreads()} inter-op; OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY}\n`,
   );
+  io.out(`malloc: ${torch.mallocSettings()}\n`);
   io.out(`CUDA: ${torch.cuda.isAvailable() ? `${torch.cuda.deviceCount()} device(s)` : 'not available'}\n`);
   return 0;
 }

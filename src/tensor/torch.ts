@@ -18,6 +18,7 @@ export {
   getRngState,
   isGradEnabled,
   liveTensorCount,
+  mallocSettings,
   manualSeed,
   noGrad,
   setNumInteropThreads,
