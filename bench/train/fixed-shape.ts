@@ -77,7 +77,7 @@ export async function fixedShape(options: {
     // One set of our sides per addon: the default build (the system's libtorch) and, where given
     // or where CI left one, an addon built against libtorch 2.x (ALPHA_DPO_ADDON selects it).
     const sides: Side[] = [];
-    const oursBf16: string[] = [];
+    const oursBf16: string[] = []; // the label of each addon's bf16 side; its variants add suffixes
     for (const addon of options.addons) {
       const env = addon.path ? { ...process.env, ALPHA_DPO_ADDON: addon.path } : undefined;
       const tag = `ours [libtorch ${addon.version}]`;
@@ -88,6 +88,12 @@ export async function fixedShape(options: {
           label: `${tag} bf16, ref_model_dtype bf16`,
           command: process.execPath,
           args: [...options.ours, ...shape, ...timing, '--bf16', '--ref-dtype', 'bfloat16'],
+          env,
+        },
+        {
+          label: `${tag} bf16, ref bf16, gradient_checkpointing`,
+          command: process.execPath,
+          args: [...options.ours, ...shape, ...timing, '--bf16', '--ref-dtype', 'bfloat16', '--gradient-checkpointing'],
           env,
         },
         { label: `${tag} fp32`, command: process.execPath, args: [...options.ours, ...shape, ...timing], env },
@@ -159,12 +165,12 @@ export async function fixedShape(options: {
         threads: (xs[0] as SideResult).threads,
       };
     };
-    console.log('side                                              threads   tok/s   peak RSS MiB  first loss');
+    console.log('side                                                            threads   tok/s   peak RSS MiB  first loss');
     for (const s of sides) {
       const x = summary(s.label);
       if (!x) continue;
       console.log(
-        `${s.label.padEnd(50)} ${String(x.threads).padStart(7)}  ${x.tps.toFixed(1).padStart(6)}  ${x.rss.toFixed(0).padStart(12)}  ${x.loss.toFixed(5).padStart(10)}`,
+        `${s.label.padEnd(64)} ${String(x.threads).padStart(7)}  ${x.tps.toFixed(1).padStart(6)}  ${x.rss.toFixed(0).padStart(12)}  ${x.loss.toFixed(5).padStart(10)}`,
       );
     }
     // The issue's targets: tokens/s ≥ 2.0× PyTorch fp32, ≥ 1.3× PyTorch autocast, ≥ 1.3× TRL
@@ -182,7 +188,7 @@ export async function fixedShape(options: {
       target === null
         ? ''
         : ` (target ${atLeast ? '≥' : '≤'} ${target.toFixed(1)} ${(atLeast ? value >= target : value <= target) ? 'met' : 'NOT met'})`;
-    for (const mine of [...oursBf16, ...oursBf16.map((l) => `${l}, ref_model_dtype bf16`)]) {
+    for (const mine of oursBf16.flatMap((l) => [l, `${l}, ref_model_dtype bf16`, `${l}, ref bf16, gradient_checkpointing`])) {
       const o = summary(mine);
       if (!o) continue;
       console.log(`\n${mine} ÷ peer`);

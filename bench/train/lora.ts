@@ -7,7 +7,8 @@
 // Ratios: peak RSS of our LoRA run ÷ PyTorch's full run, and step time of our LoRA step ÷ our
 // full step (both below 1: LoRA is lighter and faster).
 //
-//   node --import tsx bench/train/lora.ts [--rounds N] [--python PATH] [--tsx]
+//   node --import tsx bench/train/lora.ts [--rounds N] [--python PATH] [--tsx] [--bf16]
+// (ALPHA_DPO_ADDON=... runs our sides with another addon, e.g. one built against libtorch 2.x.)
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -17,7 +18,9 @@ import { parseArgs } from 'node:util';
 import { compileOurs, median, type SideResult, side } from '../harness.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const { values } = parseArgs({ options: { rounds: { type: 'string' }, python: { type: 'string' }, tsx: { type: 'boolean' } } });
+const { values } = parseArgs({
+  options: { rounds: { type: 'string' }, python: { type: 'string' }, tsx: { type: 'boolean' }, bf16: { type: 'boolean' } },
+});
 const rounds = Number(values.rounds ?? 1);
 const python = values.python ?? '/usr/bin/python3';
 process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
@@ -30,19 +33,22 @@ try {
   const model = randomInit(PRESETS['gpt2-small']);
   await model.savePretrained(dir);
   model.dispose();
-  const args = ['--model', dir, '--pairs', '2', '--seq', '256', '--steps', '3', '--warmup', '1'];
+  // --bf16 runs our three sides under bf16: true (PyTorch's side stays the fp32 full step of bench:train).
+  const args = ['--model', dir, '--pairs', '2', '--seq', '256', '--steps', '3', '--warmup', '1', ...(values.bf16 ? ['--bf16'] : [])];
+  const pythonArgs = ['--model', dir, '--pairs', '2', '--seq', '256', '--steps', '3', '--warmup', '1'];
   const sides: Record<string, () => Promise<SideResult>> = {
     'ours LoRA r=16': () => side(process.execPath, [...ours, ...args, '--lora', '16']),
     'ours LoRA+ckpt': () => side(process.execPath, [...ours, ...args, '--lora', '16', '--gradient-checkpointing']),
     'ours full': () => side(process.execPath, [...ours, ...args]),
-    'pytorch full': () => side(python, [join(HERE, 'peer.py'), ...args]),
+    'pytorch full': () => side(python, [join(HERE, 'peer.py'), ...pythonArgs]),
   };
   const names = Object.keys(sides);
   const results = new Map<string, SideResult[]>(names.map((n) => [n, []]));
   console.log(
-    `load average at start: ${loadavg()
-      .map((x) => x.toFixed(2))
-      .join(' ')}; OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY}`,
+    `ours: libtorch ${torch.buildInfo().torchVersion}${process.env.ALPHA_DPO_ADDON ? ` (ALPHA_DPO_ADDON=${process.env.ALPHA_DPO_ADDON})` : ''}, ${values.bf16 ? 'bf16: true' : 'float32'}; ` +
+      `load average at start: ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')}; OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY}`,
   );
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < names.length; i++) {
