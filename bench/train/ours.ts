@@ -6,7 +6,7 @@
 // layer instead, and the reference is the policy with its adapter off (no second model loaded).
 //
 //   node --import tsx bench/train/ours.ts --model DIR --pairs B --seq T --steps N --warmup W [--lora R]
-//     [--bf16] [--ref-dtype bfloat16] [--gradient-checkpointing]
+//     [--bf16] [--ref-dtype bfloat16] [--gradient-checkpointing] [--base-dtype bfloat16 (with --lora)]
 import { parseArgs } from 'node:util';
 import { AutoModelForCausalLM, LoraAdapter, resolveTrainConfig, type TokenizedPair, torch, trainPreferences } from '../../src/index.js';
 
@@ -38,6 +38,7 @@ async function main(): Promise<void> {
       bf16: { type: 'boolean' },
       'ref-dtype': { type: 'string' },
       'gradient-checkpointing': { type: 'boolean' },
+      'base-dtype': { type: 'string' },
     },
   });
   const [pairs, seq, steps, warmup] = [values.pairs, values.seq, values.steps, values.warmup].map(Number) as [
@@ -46,8 +47,11 @@ async function main(): Promise<void> {
     number,
     number,
   ];
-  const policy = await AutoModelForCausalLM.fromPretrained(values.model as string);
   const lora = values.lora === undefined ? 0 : Number(values.lora);
+  // With LoRA the frozen base may be held in bfloat16 (the adapter and its AdamW state stay float32).
+  const baseDtype = (values['base-dtype'] ?? 'float32') as 'float32' | 'bfloat16';
+  if (baseDtype !== 'float32' && lora === 0) throw new Error('--base-dtype is for --lora runs (a full fine-tune trains float32 weights)');
+  const policy = await AutoModelForCausalLM.fromPretrained(values.model as string, { dtype: baseDtype });
   if (lora > 0) {
     const settings = {
       r: lora,
