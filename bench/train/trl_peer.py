@@ -28,17 +28,10 @@ from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast, TrainerC
 from trl import DPOConfig, DPOTrainer
 
 
-def use_available_cores():
-    """Debian's torch 1.13 starts with one intra-op thread on any machine; our addon then uses
-    every CPU (src/native/binding.ts), so the peer does the same: equal threads on both sides.
-    An explicit OMP_NUM_THREADS, or any other default torch chose, is kept."""
-    if not os.environ.get("OMP_NUM_THREADS") and torch.get_num_threads() == 1:
-        cpus = len(os.sched_getaffinity(0))
-        if cpus > 1:
-            torch.set_num_threads(cpus)
-
-
-use_available_cores()
+# Equal threads on every side: bench/models/peer.py raises Debian's lone default thread as our
+# addon does (importing it applies that).
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "models"))
+import peer  # noqa: E402,F401
 
 
 def word_tokenizer(vocab):
