@@ -26,7 +26,9 @@ function loadIn(env: Record<string, string | undefined>): { threads: number; mal
 }
 
 // glibc is the C library here when Node reports a glibc version.
-const glibc = Boolean((process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header?.glibcVersionRuntime);
+const glibc = Boolean(
+  (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header?.glibcVersionRuntime,
+);
 
 describe('runtime defaults at load', () => {
   test('threads: more than one where the machine has more than one CPU; OMP_NUM_THREADS=1 keeps one', () => {
