@@ -5,13 +5,15 @@
 // and in peak RSS (below 1: we use less).
 //
 // Then the fixed-shape case against every peer (fixed-shape.ts): ours with bf16: true against
-// PyTorch 1.13 and 2.13 in float32 and under autocast, and TRL's DPOTrainer.
+// PyTorch 1.13 and 2.13 in float32 and under autocast, and TRL's DPOTrainer; then gradient
+// checkpointing (checkpointing.ts) and the HH-RLHF real-lengths case (real-lengths.ts).
 //
-//   node --import tsx bench/train/run.ts [--quick] [--rounds N] [--python PATH] [--tsx] [--only classic|fixed]
+//   node --import tsx bench/train/run.ts [--quick] [--rounds N] [--python PATH] [--tsx]
+//     [--only all|classic|fixed|checkpointing|real]   (default all: about an hour and a half on 2 cores)
 //     [--addon PATH]...   (fixed shape: also run our side with each of these addons, e.g. one
 //                          built against libtorch 2.x with npm run build:native -- --out DIR)
 
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -59,8 +61,12 @@ const { values } = parseArgs({
     addon: { type: 'string', multiple: true },
   },
 });
+const only = values.only ?? 'all';
+const PARTS = ['all', 'classic', 'fixed', 'checkpointing', 'real'];
+if (!PARTS.includes(only)) throw new Error(`--only takes one of ${PARTS.join(', ')}; got ${only}`);
+const wants = (part: string) => only === 'all' || only === part;
 const steps = (pairs: number, seq: number) => ['--pairs', String(pairs), '--seq', String(seq), '--steps', '3', '--warmup', '2'];
-if (values.only !== 'fixed') {
+if (wants('classic')) {
   await compareSides({
     name: 'train',
     oursTs: join(HERE, 'ours.ts'),
@@ -84,7 +90,7 @@ if (values.only !== 'fixed') {
     python: values.python ?? '/usr/bin/python3',
   });
 }
-if (values.only !== 'classic') {
+if (wants('fixed')) {
   const ours = values.tsx ? ['--import', 'tsx', join(HERE, 'ours.ts')] : [await compileOurs(join(HERE, 'ours.ts'), 'train-ours')];
   await fixedShape({
     ours,
@@ -95,4 +101,16 @@ if (values.only !== 'classic') {
     pairs: 2,
     seq: 256,
   });
+}
+
+// The issue's other two cases, each its own script (also runnable alone): gradient checkpointing
+// at 2 pairs × 1024 tokens, and the HH-RLHF real-lengths case (skips itself without the data).
+for (const [part, script, args] of [
+  ['checkpointing', 'checkpointing.ts', ['--rounds', '1', '--steps', values.quick ? '1' : '2']],
+  ['real', 'real-lengths.ts', ['--steps', values.quick ? '1' : '2', '--warmup', '1']],
+] as const) {
+  if (!wants(part)) continue;
+  console.log(`\n${part}: node --import tsx bench/train/${script} ${args.join(' ')}`);
+  const child = spawnSync(process.execPath, ['--import', 'tsx', join(HERE, script), ...args], { stdio: 'inherit' });
+  if (child.status !== 0) console.log(`${part}: exited with ${child.status ?? child.signal}`);
 }
