@@ -92,6 +92,22 @@ function start(args: string[], env: Record<string, string> = {}): Run {
   return { child, done };
 }
 
+/** Waits until rank 0 has logged `step` to out/metrics.jsonl; fails if the launcher ends first. */
+async function untilLogged(out: string, step: number, launcher: Run): Promise<void> {
+  while (!(await readFile(join(out, 'metrics.jsonl'), 'utf8').catch(() => '')).includes(`"step":${step},`)) {
+    assert.equal(launcher.child.exitCode, null, `the launcher ended before step ${step}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The process ids of the launcher's workers (its child processes). */
+function workersOf(launcher: Run): number[] {
+  return execFileSync('ps', ['-o', 'pid=', '--ppid', String(launcher.child.pid)], { encoding: 'utf8' })
+    .trim()
+    .split(/\s+/)
+    .map(Number);
+}
+
 async function trainOk(args: string[], env: Record<string, string> = {}): Promise<string> {
   const r = await start(args, env).done;
   assert.equal(r.code, 0, r.output);
@@ -271,14 +287,8 @@ describe('data-parallel training (2 processes, gloo on loopback)', { skip: noC10
     const out = join(root, 'ctrl-c');
     const launcher = start([config, '--output_dir', out, '--nproc_per_node', '2', '--master_port', String(await freePort())]);
     // Under way: rank 0 has logged step 3.
-    while (!(await readFile(join(out, 'metrics.jsonl'), 'utf8').catch(() => '')).includes('"step":3,')) {
-      assert.equal(launcher.child.exitCode, null, 'the launcher ended before step 3');
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const workers = execFileSync('ps', ['-o', 'pid=', '--ppid', String(launcher.child.pid)], { encoding: 'utf8' })
-      .trim()
-      .split(/\s+/)
-      .map(Number);
+    await untilLogged(out, 3, launcher);
+    const workers = workersOf(launcher);
     assert.equal(workers.length, 2, 'two workers');
     launcher.child.kill('SIGINT');
     const r = await launcher.done;
@@ -293,14 +303,8 @@ describe('data-parallel training (2 processes, gloo on loopback)', { skip: noC10
     const config = await writeConfig('orphans', 'sigmoid', ['max_steps: 100000', 'save_strategy: "no"', 'per_device_train_batch_size: 2']);
     const out = join(root, 'orphans');
     const launcher = start([config, '--output_dir', out, '--nproc_per_node', '2', '--master_port', String(await freePort())]);
-    while (!(await readFile(join(out, 'metrics.jsonl'), 'utf8').catch(() => '')).includes('"step":2,')) {
-      assert.equal(launcher.child.exitCode, null, 'the launcher ended before step 2');
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const workers = execFileSync('ps', ['-o', 'pid=', '--ppid', String(launcher.child.pid)], { encoding: 'utf8' })
-      .trim()
-      .split(/\s+/)
-      .map(Number);
+    await untilLogged(out, 2, launcher);
+    const workers = workersOf(launcher);
     assert.equal(workers.length, 2, 'two workers');
     launcher.child.kill('SIGKILL');
     await launcher.done;

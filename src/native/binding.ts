@@ -45,9 +45,9 @@ export interface NativeCore {
   getNumThreads(): number;
   setNumThreads(n: number): void;
   getNumInteropThreads(): number;
+  setNumInteropThreads(n: number): void;
   /** glibc's M_MMAP_THRESHOLD and M_TRIM_THRESHOLD in bytes; false where the C library is not glibc (or it refused). Absent from addons built before it. */
   setMallocThresholds?(mmap: number, trim: number): boolean;
-  setNumInteropThreads(n: number): void;
   cudaIsAvailable(): boolean;
   cudaDeviceCount(): number;
   cudaSynchronize(): void;
@@ -108,8 +108,6 @@ function load(): NativeCore & NativeOps & NativeDistributed {
     const reason = e instanceof Error ? e.message : String(e);
     throw new AddonLoadError(addonPath, reason, { cause: e, fromEnvironment: process.env.ALPHA_DPO_ADDON !== undefined });
   }
-  useAvailableCores(addon);
-  keepFreedMemory(addon);
   return withTorchErrors(addon);
 }
 
@@ -120,13 +118,10 @@ function load(): NativeCore & NativeOps & NativeDistributed {
  * CPUs, use all of them; any other choice libtorch made is kept. OMP_NUM_THREADS=1 keeps one.
  */
 function useAvailableCores(addon: NativeCore): void {
-  if (process.env.OMP_NUM_THREADS !== undefined && process.env.OMP_NUM_THREADS !== '') return;
+  if (process.env.OMP_NUM_THREADS) return;
   const cpus = availableParallelism();
   if (cpus > 1 && addon.getNumThreads() === 1) addon.setNumThreads(cpus);
 }
-
-/** What keepFreedMemory did, for `alpha-dpo info`. */
-export let mallocTuning = 'not applied';
 
 /**
  * A training step frees and reallocates the same activation-sized blocks every pass; glibc's
@@ -136,20 +131,19 @@ export let mallocTuning = 'not applied';
  * Skipped when the user tunes malloc themselves (GLIBC_TUNABLES with glibc.malloc, MALLOC_*_
  * variables) or sets ALPHA_DPO_MALLOC=default.
  */
-function keepFreedMemory(addon: NativeCore): void {
+function keepFreedMemory(addon: NativeCore): string {
   const env = process.env;
-  if (env.ALPHA_DPO_MALLOC === 'default') {
-    mallocTuning = "glibc's defaults (ALPHA_DPO_MALLOC=default)";
-    return;
-  }
+  if (env.ALPHA_DPO_MALLOC === 'default') return "glibc's defaults (ALPHA_DPO_MALLOC=default)";
   if (env.GLIBC_TUNABLES?.includes('glibc.malloc') || Object.keys(env).some((k) => k.startsWith('MALLOC_') && k.endsWith('_'))) {
-    mallocTuning = 'left to your GLIBC_TUNABLES / MALLOC_*_ settings';
-    return;
+    return 'left to your GLIBC_TUNABLES / MALLOC_*_ settings';
   }
-  if (addon.setMallocThresholds === undefined) return;
-  mallocTuning = addon.setMallocThresholds(32 * 2 ** 20, 2 ** 30)
+  if (addon.setMallocThresholds === undefined) return 'not applied: this addon predates setMallocThresholds (npm run build:native)';
+  return addon.setMallocThresholds(32 * 2 ** 20, 2 ** 30)
     ? "glibc mmap threshold 32 MiB, trim threshold 1 GiB (ALPHA_DPO_MALLOC=default for glibc's own)"
-    : 'not glibc: left as it is';
+    : 'not applied: the C library is not glibc, or it refused the thresholds';
 }
 
 export const native = load();
+useAvailableCores(native);
+/** What keepFreedMemory did when the addon loaded, for `alpha-dpo info`. */
+export const mallocTuning = keepFreedMemory(native);
