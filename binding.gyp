@@ -8,6 +8,7 @@
         "native/src/convert.cc",
         "native/src/core.cc",
         "native/src/linear_token_logps.cc",
+        "native/src/chunked_attention.cc",
         "native/src/distributed.cc",
         "native/src/ops.generated.cc"
       ],

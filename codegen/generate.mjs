@@ -154,6 +154,7 @@ function generateCpp(ops) {
 #include "convert.h"
 #include "errors.h"
 #include "linear_token_logps.h"
+#include "chunked_attention.h"
 
 namespace alpha_dpo {
 

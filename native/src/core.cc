@@ -1,7 +1,7 @@
 // Hand-written part of the shim: handles, data in and out, autograd and autocast state, RNG and threads.
 // The tensor operations themselves are generated (ops.generated.cc).
 #include <ATen/Parallel.h>
-#include <ATen/autocast_mode.h>
+#include "autocast_state.h"
 #include <torch/csrc/autograd/function.h>
 #include <torch/csrc/autograd/functions/utils.h>
 #include <torch/torch.h>
@@ -174,34 +174,11 @@ Napi::Value IsGradEnabled(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), c10::GradMode::is_enabled());
 }
 
-// Autocast (automatic mixed precision) state per device type. libtorch 2.4 replaced the
-// per-device functions (set_cpu_enabled, set_autocast_cpu_dtype, set_enabled,
-// set_autocast_gpu_dtype) by ones taking a DeviceType; 1.13 has only the former.
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-#define ALPHA_DPO_AUTOCAST_BY_DEVICE 1
-#endif
-
 bool autocast_cuda(const Napi::CallbackInfo& info, size_t i) {
   std::string device = arg_string(info, i);
   if (device == "cpu") return false;
   if (device == "cuda") return true;
   throw std::invalid_argument("autocast: the device type must be 'cpu' or 'cuda', got '" + device + "'");
-}
-
-bool autocast_is_enabled(bool cuda) {
-#ifdef ALPHA_DPO_AUTOCAST_BY_DEVICE
-  return at::autocast::is_autocast_enabled(cuda ? at::kCUDA : at::kCPU);
-#else
-  return cuda ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
-#endif
-}
-
-at::ScalarType autocast_dtype(bool cuda) {
-#ifdef ALPHA_DPO_AUTOCAST_BY_DEVICE
-  return at::autocast::get_autocast_dtype(cuda ? at::kCUDA : at::kCPU);
-#else
-  return cuda ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype();
-#endif
 }
 
 void autocast_set(bool cuda, bool enabled, at::ScalarType dtype) {

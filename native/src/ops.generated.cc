@@ -2,6 +2,7 @@
 #include "convert.h"
 #include "errors.h"
 #include "linear_token_logps.h"
+#include "chunked_attention.h"
 
 namespace alpha_dpo {
 
@@ -1197,6 +1198,20 @@ static Napi::Value op_linear_token_logps(const Napi::CallbackInfo& info) {
   return to_js(info.Env(), linear_token_logps(hidden, weight, targets, chunk, softcap));
 }
 
+// chunkedAttention(Tensor q, Tensor k, Tensor v, Tensor blocked, float scale, float softcap, bool softmaxInFloat32, int blockBytes) -> Tensor
+static Napi::Value op_chunked_attention(const Napi::CallbackInfo& info) {
+  expect_args(info, 8, "chunkedAttention");
+  const at::Tensor& q = arg_tensor(info, 0);
+  const at::Tensor& k = arg_tensor(info, 1);
+  const at::Tensor& v = arg_tensor(info, 2);
+  const at::Tensor& blocked = arg_tensor(info, 3);
+  const double scale = arg_double(info, 4);
+  const double softcap = arg_double(info, 5);
+  const bool softmaxInFloat32 = arg_bool(info, 6);
+  const int64_t blockBytes = arg_int(info, 7);
+  return to_js(info.Env(), chunked_attention(q, k, v, blocked, scale, softcap, softmaxInFloat32, blockBytes));
+}
+
 // add_(Tensor self, TensorOrScalar other, Scalar alpha) -> self
 static Napi::Value op_add_(const Napi::CallbackInfo& info) {
   expect_args(info, 3, "add_");
@@ -1579,6 +1594,7 @@ void RegisterGeneratedOps(Napi::Env env, Napi::Object exports) {
   exports.Set("sort", Napi::Function::New(env, guarded<op_sort>, "sort"));
   exports.Set("argsort", Napi::Function::New(env, guarded<op_argsort>, "argsort"));
   exports.Set("linearTokenLogps", Napi::Function::New(env, guarded<op_linear_token_logps>, "linearTokenLogps"));
+  exports.Set("chunkedAttention", Napi::Function::New(env, guarded<op_chunked_attention>, "chunkedAttention"));
   exports.Set("add_", Napi::Function::New(env, guarded<op_add_>, "add_"));
   exports.Set("add_$s", Napi::Function::New(env, guarded<op_add__s>, "add_$s"));
   exports.Set("sub_", Napi::Function::New(env, guarded<op_sub_>, "sub_"));

@@ -1,6 +1,12 @@
-// Scaled dot-product attention written with matmul and softmax (libtorch 1.13 has no fused
-// kernel): softmax(q·kᵀ·scale, optionally soft-capped, masked) · v. Grouped-query attention repeats each key/value head
-// for its group of consecutive query heads (transformers' repeat_kv, i.e. repeat_interleave).
+// Scaled dot-product attention: softmax(q·kᵀ·scale, optionally soft-capped, masked) · v.
+// Grouped-query attention repeats each key/value head for its group of consecutive query heads
+// (transformers' repeat_kv, i.e. repeat_interleave). Two implementations of the same arithmetic:
+// - 'chunked' (the default): the native chunkedAttention op computes blocks of queries at a time
+//   and recomputes each block's weights in the backward pass, so neither the [B, H, T, S] scores
+//   nor the weights are ever held whole, in memory or saved for the backward pass;
+// - 'eager': matmul, mask, softmax and matmul as four tensor operations (transformers' eager
+//   attention), which autograd records, keeping every layer's weights for the backward pass.
+// Dropout on the attention weights (training with attention dropout on) always runs eager.
 import type { Tensor } from '../tensor/tensor.js';
 import * as torch from '../tensor/torch.js';
 import type { AttentionBlocks } from './attention-mask.js';
@@ -31,7 +37,29 @@ export interface AttentionOptions {
   /** Dropout probability on the attention weights, applied only when `training`. */
   dropout: number;
   training: boolean;
+  /** Which implementation computes it; defaultAttentionImplementation when omitted. */
+  implementation?: AttentionImplementation | undefined;
 }
+
+export type AttentionImplementation = 'chunked' | 'eager';
+
+/**
+ * The implementation used when AttentionOptions names none: ALPHA_DPO_ATTENTION=eager in the
+ * environment selects the eager one for the whole process (read once, at load), else 'chunked'.
+ */
+export const defaultAttentionImplementation: AttentionImplementation = attentionFromEnvironment(process.env['ALPHA_DPO_ATTENTION']);
+
+function attentionFromEnvironment(value: string | undefined): AttentionImplementation {
+  if (value === undefined || value === '' || value === 'chunked') return 'chunked';
+  if (value === 'eager') return 'eager';
+  throw new RangeError(`ALPHA_DPO_ATTENTION must be 'chunked' or 'eager', got '${value}'`);
+}
+
+/**
+ * About this many bytes of float32 scores per block of queries in chunked attention: below
+ * glibc's 32 MiB mmap threshold, so the blocks' memory is reused rather than mapped afresh.
+ */
+export const CHUNKED_ATTENTION_BLOCK_BYTES = 8 * 1024 * 1024;
 
 /** [B, Hkv, S, D] -> [B, Hkv·groups, S, D], each head repeated `groups` times consecutively. */
 export function repeatKv(x: Tensor, groups: number): Tensor {
@@ -65,6 +93,11 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
 }
 
 function attend(q: Tensor, k: Tensor, v: Tensor, blocked: Tensor, options: AttentionOptions): Tensor {
+  const dropout = options.training && options.dropout > 0;
+  if ((options.implementation ?? defaultAttentionImplementation) === 'chunked' && !dropout) {
+    const cap = options.softcap ?? 0;
+    return torch.chunkedAttention(q, k, v, blocked, options.scale, cap, options.softmaxInFloat32, CHUNKED_ATTENTION_BLOCK_BYTES);
+  }
   return torch.tidy(() => {
     const groups = q.size(1) / k.size(1);
     const keys = repeatKv(k, groups);
@@ -76,7 +109,7 @@ function attend(q: Tensor, k: Tensor, v: Tensor, blocked: Tensor, options: Atten
     // (a padding query) gets uniform weights instead of NaN.
     const masked = scores.maskedFill(blocked, MOST_NEGATIVE[scores.dtype] as number);
     let weights = options.softmaxInFloat32 ? masked.softmax(-1, 'float32').to(q.dtype) : masked.softmax(-1);
-    if (options.training && options.dropout > 0) weights = weights.dropout(options.dropout, true);
+    if (dropout) weights = weights.dropout(options.dropout, true);
     return weights.matmul(values);
   });
 }

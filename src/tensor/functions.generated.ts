@@ -590,4 +590,9 @@ export function linearTokenLogps(hidden: Tensor, weight: Tensor, targets: Tensor
   return [Tensor.fromHandle(a), Tensor.fromHandle(b)];
 }
 
+/** ATen `chunked_attention(q, k, v, blocked, scale, softcap, softmaxInFloat32, blockBytes)` */
+export function chunkedAttention(q: Tensor, k: Tensor, v: Tensor, blocked: Tensor, scale: number, softcap: number, softmaxInFloat32: boolean, blockBytes: number): Tensor {
+  return Tensor.fromHandle(native.chunkedAttention(q.handle, k.handle, v.handle, blocked.handle, scale, softcap, softmaxInFloat32, blockBytes));
+}
+
 export { var_ as var };
