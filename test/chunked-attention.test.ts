@@ -5,7 +5,7 @@
 // float64, 1e-5 in float32, and bfloat16 autocast within bfloat16's resolution.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { torch } from '../src/index.js';
+import { PRESETS, randomInit, torch } from '../src/index.js';
 import { type AttentionOptions, defaultAttentionImplementation, scaledDotProductAttention } from '../src/nn/attention.js';
 import { blockedAttention } from '../src/nn/attention-mask.js';
 import type { Tensor } from '../src/tensor/tensor.js';
@@ -164,4 +164,36 @@ describe('chunked attention equals eager attention', () => {
     const q2 = torch.zeros([1, 2, 4, 8]);
     assert.throws(() => torch.chunkedAttention(q2, k, k, causal(3, 3), 1, 0, false, 1024), /blocked must be bool \[B or 1, 1, T or 1, S\]/);
   });
+});
+
+// The switch on a whole model (attn_implementation in a training config sets it on the policy and
+// the reference): every layer follows it, and the two give the same logits and gradients.
+describe('CausalLM.attentionImplementation', () => {
+  for (const name of ['gpt2-tiny', 'llama-tiny', 'gemma2-tiny'] as const) {
+    test(`${name}: eager and chunked give the same logits and parameter gradients (float64)`, () => {
+      torch.manualSeed(5);
+      const model = randomInit(PRESETS[name], { dtype: 'float64' });
+      const ids = torch.randint(0, model.vocabSize, [2, 13]);
+      // Right padding: a float64 model softmaxing in float32 turns a query with no visible key into
+      // NaN (finfo(float64).min becomes −inf), in either implementation, as in transformers.
+      const mask = torch.tensor([Array(13).fill(1), [...Array(11).fill(1), 0, 0]], { dtype: 'int64' });
+      const pass = (implementation: 'chunked' | 'eager') => {
+        model.attentionImplementation = implementation;
+        for (const p of model.parameters()) p.grad = null;
+        const logits = model.forward(ids, { attentionMask: mask });
+        logits.logSoftmax(-1).narrow(2, 0, 5).sum().backward();
+        return [logits, ...model.parameters().map((p) => (p.grad as Tensor).clone())];
+      };
+      const chunked = pass('chunked');
+      const eager = pass('eager');
+      for (const [i, t] of chunked.entries()) {
+        const error = relativeError(t, eager[i] as Tensor);
+        assert.ok(error <= 1e-11, `${i === 0 ? 'logits' : model.namedParameters()[i - 1]?.[0]}: relative error ${error}`);
+      }
+      assert.throws(() => {
+        model.attentionImplementation = 'flash' as 'eager';
+      }, /must be 'chunked' or 'eager'/);
+      model.dispose();
+    });
+  }
 });

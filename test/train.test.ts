@@ -262,8 +262,8 @@ warmup_ratio: 0.1
     assert.deepEqual(c.dataset_mixer, { 'data/llama3-ultrafeedback': 1 });
     assert.equal(c.bf16, true);
     assert.equal(c.gradient_checkpointing, true);
+    assert.equal(c.attn_implementation, 'flash_attention_2'); // selects chunked attention
     assert.deepEqual(c.ignored.map((i) => i.key).sort(), [
-      'attn_implementation',
       'gradient_checkpointing_kwargs',
       'hub_model_id',
       'log_level',

@@ -36,7 +36,7 @@ double most_negative(at::ScalarType dtype) {
   }
 }
 
-// Statistics (softmax gradients, accumulated key and value gradients): float64 for float64, else float32.
+// Accumulated key and value gradients: float64 for float64, else float32.
 at::ScalarType stats_type(at::ScalarType working) { return working == at::kDouble ? at::kDouble : at::kFloat; }
 
 // [B, Hkv, S, D] -> [B, Hkv·groups, S, D], each head repeated `groups` times consecutively (repeat_kv).
@@ -60,9 +60,10 @@ struct Settings {
   int64_t rows;  // queries per block
 };
 
-// One block's attention weights [B, H, r, S] in the working dtype, as the eager path computes
-// them; `tanh_out` receives tanh(s / cap) when soft-capped (for the backward pass).
-at::Tensor block_weights(const at::Tensor& q_block, const at::Tensor& keys, const at::Tensor& blocked_block, const Settings& s,
+// One block's softmax [B, H, r, S] as the eager path computes it: in float32 when
+// softmax_in_float32, else in the working dtype; `tanh_out` receives tanh(s / cap) when soft-capped
+// (for the backward pass). The weights that multiply v are this cast to the working dtype.
+at::Tensor block_softmax(const at::Tensor& q_block, const at::Tensor& keys, const at::Tensor& blocked_block, const Settings& s,
                          at::Tensor* tanh_out) {
   at::Tensor scores = at::matmul(q_block, keys.transpose(-2, -1)).mul(s.scale);
   if (s.softcap > 0) {
@@ -71,8 +72,7 @@ at::Tensor block_weights(const at::Tensor& q_block, const at::Tensor& keys, cons
     scores = t.mul(s.softcap);
   }
   at::Tensor masked = scores.masked_fill(blocked_block, most_negative(scores.scalar_type()));
-  if (s.softmax_in_float32) return at::softmax(masked, -1, at::kFloat).to(q_block.scalar_type());
-  return at::softmax(masked, -1);
+  return s.softmax_in_float32 ? at::softmax(masked, -1, at::kFloat) : at::softmax(masked, -1);
 }
 
 // Queries [start, start + rows) of the mask, which may broadcast over queries (size 1 in dim 2).
@@ -92,7 +92,7 @@ class ChunkedAttention : public torch::autograd::Function<ChunkedAttention> {
     at::Tensor out = at::empty({q.size(0), q.size(1), t, v.size(3)}, q.options());
     for (int64_t start = 0; start < t; start += rows) {
       const int64_t r = std::min(rows, t - start);
-      at::Tensor weights = block_weights(q.narrow(2, start, r), keys, mask_rows(blocked, start, r), s, nullptr);
+      at::Tensor weights = block_softmax(q.narrow(2, start, r), keys, mask_rows(blocked, start, r), s, nullptr).to(q.scalar_type());
       out.narrow(2, start, r).copy_(at::matmul(weights, values));
     }
     ctx->save_for_backward({q, k, v, blocked});
@@ -116,35 +116,32 @@ class ChunkedAttention : public torch::autograd::Function<ChunkedAttention> {
     const bool want_q = ctx->needs_input_grad(0), want_k = ctx->needs_input_grad(1), want_v = ctx->needs_input_grad(2);
     if (!grads[0].defined() || (!want_q && !want_k && !want_v)) return none;
     const at::ScalarType working = q.scalar_type();
-    const at::ScalarType stats = stats_type(working);
+    const at::ScalarType accumulate = stats_type(working);
     const int64_t t = q.size(2);
     const int64_t groups = q.size(1) / k.size(1);
     at::Tensor keys = repeat_kv(k, groups);
     at::Tensor values = repeat_kv(v, groups);
     at::Tensor grad_out = grads[0].to(working);
     at::Tensor grad_q = want_q ? at::empty(q.sizes(), q.options()) : at::Tensor();
-    at::Tensor grad_keys = want_k ? at::zeros(keys.sizes(), keys.options().dtype(stats)) : at::Tensor();
-    at::Tensor grad_values = want_v ? at::zeros(values.sizes(), values.options().dtype(stats)) : at::Tensor();
+    at::Tensor grad_keys = want_k ? at::zeros(keys.sizes(), keys.options().dtype(accumulate)) : at::Tensor();
+    at::Tensor grad_values = want_v ? at::zeros(values.sizes(), values.options().dtype(accumulate)) : at::Tensor();
     for (int64_t start = 0; start < t; start += s.rows) {
       const int64_t r = std::min(s.rows, t - start);
       at::Tensor q_block = q.narrow(2, start, r);
       at::Tensor blocked_block = mask_rows(blocked, start, r);
       at::Tensor tanh_block;
-      at::Tensor weights = block_weights(q_block, keys, blocked_block, s, &tanh_block);  // [B, H, r, S]
-      at::Tensor grad_block = grad_out.narrow(2, start, r);                             // [B, H, r, D]
+      at::Tensor probs = block_softmax(q_block, keys, blocked_block, s, &tanh_block);  // [B, H, r, S]
+      at::Tensor weights = probs.to(working);
+      at::Tensor grad_block = grad_out.narrow(2, start, r);  // [B, H, r, D]
       if (want_v) grad_values.add_(at::matmul(weights.transpose(-2, -1), grad_block));
       if (!want_q && !want_k) continue;
-      // Softmax backward, p ⊙ (g − Σ g ⊙ p), in the statistics' dtype; blocked keys get no gradient.
-      at::Tensor p = weights.to(stats);
-      at::Tensor g = at::matmul(grad_block, values.transpose(-2, -1)).to(stats);
-      at::Tensor grad_scores = p.mul(g.sub(g.mul(p).sum(-1, true)));
-      grad_scores.masked_fill_(blocked_block, 0);
-      if (s.softcap > 0) {
-        at::Tensor tanh_stats = tanh_block.to(stats);
-        grad_scores.mul_(tanh_stats.mul(tanh_stats).neg_().add_(1));  // d(cap·tanh(u / cap))/du
-      }
-      grad_scores.mul_(s.scale);
-      at::Tensor grad_scores_w = grad_scores.to(working);
+      // Softmax backward, p ⊙ (g − Σ g ⊙ p), by the kernel eager's autograd calls, in the dtype
+      // the softmax ran in; then the mask, the soft cap and the scale in the working dtype.
+      at::Tensor g = at::matmul(grad_block, values.transpose(-2, -1)).to(probs.scalar_type());
+      at::Tensor grad_scores_w = at::_softmax_backward_data(g, probs, -1, probs.scalar_type()).to(working);
+      grad_scores_w.masked_fill_(blocked_block, 0);  // blocked keys get no gradient
+      if (s.softcap > 0) grad_scores_w.mul_(tanh_block.mul(tanh_block).neg_().add_(1));  // d(cap·tanh(u / cap))/du
+      grad_scores_w.mul_(s.scale);
       if (want_q) grad_q.narrow(2, start, r).copy_(at::matmul(grad_scores_w, keys));
       if (want_k) grad_keys.add_(at::matmul(grad_scores_w.transpose(-2, -1), q_block));
     }

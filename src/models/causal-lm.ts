@@ -1,6 +1,7 @@
 // What every causal language model offers, whatever its architecture: forward to logits, a KV
 // cache for generation, its parameters by Hugging Face name for the optimiser, train/eval
 // modes, its config as config.json and its weights in Hugging Face's layouts for saving.
+import { type AttentionImplementation, defaultAttentionImplementation } from '../nn/attention.js';
 import { type AttentionBlocks, blockedAttention, layoutBlockedAttention, type TokenLayout } from '../nn/attention-mask.js';
 import type { CheckpointLayout } from '../nn/checkpoint-source.js';
 import { KVCache } from '../nn/kv-cache.js';
@@ -48,6 +49,14 @@ export interface ForwardOptions {
    * attentionMask (padding is sequence id −1) and cache.
    */
   layout?: TokenLayout | undefined;
+  /**
+   * The caller applies lmHeadWeight to these hidden states in the same autograd graph (forward()
+   * and the trainer's scoring do). When the LM head is tied to the token embedding, the lookup's
+   * gradient is then taken sparse and summed into the head's dense [V, C] gradient, instead of
+   * a second dense [V, C] gradient (282 MiB in float32 for a 128k × 576 vocabulary) being
+   * allocated, zeroed and added at the end of every backward pass. Same sum, exactly.
+   */
+  lmHeadFollows?: boolean | undefined;
 }
 
 /** The sizes every causal LM has, whatever its config calls them (GPT-2's n_embd is hidden_size). */
@@ -89,6 +98,26 @@ export abstract class CausalLM<Config extends object = object> extends Module {
    * gradients and use no KV cache are affected; the gradients are those of the plain pass.
    */
   gradientCheckpointing = false;
+  #attentionImplementation: AttentionImplementation = defaultAttentionImplementation;
+
+  /**
+   * How every layer computes attention (transformers' attn_implementation): 'chunked', blocks of
+   * queries with a backward that recomputes them (the default; see src/nn/attention.ts), or
+   * 'eager', the plain tensor operations. The same arithmetic either way.
+   */
+  get attentionImplementation(): AttentionImplementation {
+    return this.#attentionImplementation;
+  }
+
+  set attentionImplementation(value: AttentionImplementation) {
+    if (value !== 'chunked' && value !== 'eager')
+      throw new RangeError(`attentionImplementation must be 'chunked' or 'eager', got '${String(value)}'`);
+    this.#attentionImplementation = value;
+    for (const m of this.modules()) {
+      if (m !== this && 'attentionImplementation' in m)
+        (m as { attentionImplementation: AttentionImplementation }).attentionImplementation = value;
+    }
+  }
   /** config.json keys this package does not read, kept for saving. */
   readonly #extra: Readonly<Record<string, unknown>>;
 
@@ -116,7 +145,7 @@ export abstract class CausalLM<Config extends object = object> extends Module {
   /** int64 [B, T] token ids -> logits [B, T, V] (or [B, logitsToKeep, V]) in the model's dtype. */
   forward(inputIds: Tensor, options: ForwardOptions = {}): Tensor {
     return torch.tidy(() => {
-      const logits = this.logitsFrom(this.hiddenStates(inputIds, options), options); // [B, T, V]
+      const logits = this.logitsFrom(this.hiddenStates(inputIds, { ...options, lmHeadFollows: true }), options); // [B, T, V]
       const cap = this.finalLogitSoftcap;
       return cap === null ? logits : logits.div(cap).tanh().mul(cap);
     });
@@ -198,6 +227,11 @@ export abstract class CausalLM<Config extends object = object> extends Module {
       spans ? { spans: spans.map((s, i) => ({ start: s.start, length: s.length, blocked: masks[i] as Tensor })) } : (masks[0] as Tensor);
     const n = maskTensors.length;
     return torch.checkpoint((x, ...all) => layer(x, rebuild(all.slice(0, n)), ...all.slice(n)), h, [...maskTensors, ...context]);
+  }
+
+  /** Whether the token lookup may take a sparse gradient (see ForwardOptions.lmHeadFollows). */
+  protected sparseEmbeddingGradient(embedding: Tensor, options: ForwardOptions): boolean {
+    return options.lmHeadFollows === true && this.lmHeadWeight === embedding;
   }
 
   /** Logits [B, T or logitsToKeep, V] from the final hidden states [B, T, C] (after the last norm). */

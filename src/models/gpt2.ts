@@ -4,7 +4,7 @@
 // [out, in], so those four keys are listed in GPT2_LAYOUT as transposed (shapes are checked
 // against the transposed form when loading, and transposed back when saving).
 import { ACTIVATION_NAMES } from '../nn/activations.js';
-import { scaledDotProductAttention } from '../nn/attention.js';
+import { type AttentionImplementation, defaultAttentionImplementation, scaledDotProductAttention } from '../nn/attention.js';
 import { type AttentionBlocks, defaultPositionIds } from '../nn/attention-mask.js';
 import type { CheckpointLayout } from '../nn/checkpoint-source.js';
 import { Dropout } from '../nn/dropout.js';
@@ -69,6 +69,8 @@ class GPT2Attention extends Module {
   readonly #heads: number;
   readonly #scale: number;
   readonly #attnPdrop: number;
+  /** Which implementation computes the attention (see src/nn/attention.ts); the model sets it for every layer. */
+  attentionImplementation: AttentionImplementation = defaultAttentionImplementation;
   readonly #upcast: boolean;
   readonly #layer: number;
 
@@ -102,6 +104,7 @@ class GPT2Attention extends Module {
         softmaxInFloat32: this.#upcast,
         dropout: this.#attnPdrop,
         training: this.training,
+        implementation: this.attentionImplementation,
       });
       return this.residDropout.forward(this.cProj.forward(y.transpose(1, 2).reshape([b, t, c])));
     });
@@ -177,7 +180,11 @@ export class GPT2LMHeadModel extends CausalLM<GPT2Config> {
         );
       }
       const blocked = this.attentionBlocks(options, { time, past, positions }, null);
-      let h = this.drop.forward(this.wte.forward(inputIds).add(this.wpe.forward(positions))); // [B, T, C]
+      let h = this.drop.forward(
+        this.wte
+          .forward(inputIds, { sparseGradient: this.sparseEmbeddingGradient(this.wte.weight, options) })
+          .add(this.wpe.forward(positions)),
+      ); // [B, T, C]
       for (const block of this.blocks) {
         h = this.decoderLayer((x, blocks) => block.forward(x, blocks, options.cache), h, blocked, [], options);
       }

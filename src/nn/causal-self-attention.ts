@@ -5,7 +5,7 @@
 // forward pass by the model.
 import type { Tensor } from '../tensor/tensor.js';
 import * as torch from '../tensor/torch.js';
-import { scaledDotProductAttention } from './attention.js';
+import { type AttentionImplementation, defaultAttentionImplementation, scaledDotProductAttention } from './attention.js';
 import type { AttentionBlocks } from './attention-mask.js';
 import type { KVCache } from './kv-cache.js';
 import { Linear } from './linear.js';
@@ -73,6 +73,8 @@ export class CausalSelfAttention extends Module {
   readonly oProj: Linear;
   readonly qNorm: RMSNorm | null;
   readonly kNorm: RMSNorm | null;
+  /** Which implementation computes the attention (see src/nn/attention.ts); the model sets it for every layer. */
+  attentionImplementation: AttentionImplementation = defaultAttentionImplementation;
   readonly #o: CausalSelfAttentionOptions;
 
   constructor(path: StorePath, options: CausalSelfAttentionOptions) {
@@ -144,6 +146,7 @@ export class CausalSelfAttention extends Module {
         softmaxInFloat32: true,
         dropout: this.#o.dropout,
         training: this.training,
+        implementation: this.attentionImplementation,
       }); // [B, H, T, D]
       return this.oProj.forward(y.transpose(1, 2).reshape([b, t, heads * headDim]));
     });

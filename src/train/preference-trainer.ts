@@ -277,6 +277,9 @@ async function setUpRun(
   torch.manualSeed(config.seed);
   policy.train(!config.disable_dropout);
   policy.gradientCheckpointing = config.gradient_checkpointing;
+  const attention = config.attn_implementation === 'eager' ? 'eager' : 'chunked';
+  policy.attentionImplementation = attention;
+  if (inputs.reference) inputs.reference.attentionImplementation = attention;
   inputs.reference?.eval();
   const optimizer = createOptimizer(policy, config);
   const restored = config.resume_from_checkpoint === null ? null : await restoreFromCheckpoint(config, policy, optimizer);

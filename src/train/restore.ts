@@ -44,6 +44,7 @@ export const CHANGEABLE_ON_RESUME: ReadonlySet<string> = new Set([
   'prefix_sharing',
   'padding_free',
   'vocab_chunk_size',
+  'attn_implementation',
 ]);
 
 /** The config as stored in a checkpoint: plain JSON. */

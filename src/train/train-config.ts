@@ -45,6 +45,7 @@ export class TrainConfigError extends ConfigError {
 
 const STRATEGIES = ['no', 'steps', 'epoch'] as const;
 const MODEL_DTYPES = ['auto', 'float32', 'bfloat16', 'float16'] as const;
+const ATTN_IMPLEMENTATIONS = ['chunked', 'eager', 'sdpa', 'flash_attention_2', 'flash_attention_3'] as const;
 
 /** report_to values that work offline; the others (online services) are dropped with a note. */
 export const REPORT_TARGETS = ['tensorboard'] as const;
@@ -446,7 +447,17 @@ export const TRAIN_CONFIG_SCHEMA = {
     default: null,
     doc: "dtype the frozen reference model is held in; null/'auto': torch_dtype's (as the policy). bfloat16 halves its memory.",
   },
-  attn_implementation: { type: 'note', doc: 'One attention implementation (matmul + softmax) is used.' },
+  attn_implementation: {
+    type: 'enum',
+    values: ATTN_IMPLEMENTATIONS,
+    default: null,
+    doc:
+      "How attention is computed, in the policy and the reference. null, 'chunked', 'sdpa', 'flash_attention_2' and 'flash_attention_3': " +
+      'chunked attention (blocks of queries, weights recomputed in backward: memory linear in the sequence length; the names of ' +
+      "transformers' fused kernels select it, as the memory-efficient implementation here). 'eager': matmul, mask, softmax, matmul " +
+      'as separate operations that autograd records (every layer keeps its [heads, T, T] weights for backward). Same arithmetic.',
+    source: TF,
+  },
   gradient_checkpointing: {
     type: 'boolean',
     default: false,
