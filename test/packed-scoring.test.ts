@@ -11,7 +11,6 @@ import type { TokenizedPair } from '../src/data/tokenize/tokenized-pair.js';
 import { type CausalLM, PRESETS, type PresetName, randomInit, torch } from '../src/index.js';
 import { linearTokenLogps } from '../src/losses/linear-token-logps.js';
 import { layoutBlockedAttention } from '../src/nn/attention-mask.js';
-import { AdamW } from '../src/optim/adamw.js';
 import type { Tensor } from '../src/tensor/tensor.js';
 import { PLAIN_SCORING, type ScoringOptions, scoreBatch } from '../src/train/batch-scores.js';
 
@@ -313,43 +312,4 @@ describe('scoreBatch: every layout gives the padded batch’s log-probs and grad
     batch.dispose();
     model.dispose();
   });
-});
-
-// ForwardOptions.lmHeadFollows: a tied token embedding's lookup takes a sparse gradient, summed
-// into the head's dense one. The reference is the same backward with the dense lookup gradient
-// (hiddenStates without the flag, then the same head): every parameter's gradient agrees to
-// float64 round-off (repeated ids are summed in another order), and AdamW steps on them (it
-// rejects a sparse .grad: the summed gradient must come out dense).
-describe('tied embeddings with the LM head following', () => {
-  for (const name of ['gpt2-tiny', 'llama-tiny', 'gemma2-tiny'] as const) {
-    test(`${name}: the same gradients as the dense lookup gradient, and a dense .grad`, () => {
-      torch.manualSeed(11);
-      const model = randomInit(PRESETS[name], { dtype: 'float64' });
-      assert.equal(
-        model.lmHeadWeight,
-        model.namedParameters().find(([key]) => key.endsWith('embed_tokens.weight') || key === 'transformer.wte.weight')?.[1],
-      );
-      const ids = torch.randint(0, model.vocabSize, [2, 9]);
-      const targets = torch.randint(0, model.vocabSize, [18]);
-      const gradients = (lmHeadFollows: boolean) => {
-        for (const p of model.parameters()) p.grad = null;
-        const hidden = model.hiddenStates(ids, { lmHeadFollows }).reshape([18, model.hiddenSize]);
-        linearTokenLogps(hidden, model.lmHeadWeight, targets, { chunk: 100, softcap: model.finalLogitSoftcap }).logps.sum().backward();
-        return model.parameters().map((p) => (p.grad as Tensor).clone());
-      };
-      const dense = gradients(false);
-      const sparse = gradients(true);
-      for (const [i, g] of sparse.entries()) {
-        const error = relativeError(g, dense[i] as Tensor);
-        assert.ok(error <= 1e-12, `parameter ${model.namedParameters()[i]?.[0]}: relative error ${error}`);
-      }
-      const optimizer = new AdamW(model.parameters(), { lr: 1e-3 });
-      optimizer.step(); // would throw on a sparse gradient, as it does below
-      // Without the head in the graph the flag leaves a sparse .grad (hence its contract).
-      optimizer.zeroGrad();
-      model.hiddenStates(ids, { lmHeadFollows: true }).sum().backward();
-      assert.throws(() => optimizer.step(), /SparseCPU/);
-      model.dispose();
-    });
-  }
 });

@@ -47,3 +47,23 @@ describe('runtime defaults at load', () => {
     assert.match(loadIn({ GLIBC_TUNABLES: 'glibc.malloc.trim_threshold=268435456' }).malloc, /left to your GLIBC_TUNABLES/);
   });
 });
+
+// ALPHA_DPO_ATTENTION: read once when src/nn/attention.ts loads (see docs/models.md).
+describe('ALPHA_DPO_ATTENTION', () => {
+  const attentionIn = (value: string | undefined) => {
+    const script = `import { PRESETS, randomInit } from './src/index.ts';
+      console.log(randomInit(PRESETS['llama-tiny']).attentionImplementation);`;
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.ALPHA_DPO_ATTENTION;
+    if (value !== undefined) env.ALPHA_DPO_ATTENTION = value;
+    return spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', env });
+  };
+
+  test('unset: chunked; eager: eager for every model of the process; anything else: an error naming the choices', () => {
+    assert.equal(attentionIn(undefined).stdout.trim(), 'chunked');
+    assert.equal(attentionIn('eager').stdout.trim(), 'eager');
+    const bad = attentionIn('flash');
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /ALPHA_DPO_ATTENTION must be 'chunked' or 'eager', got 'flash'/);
+  });
+});

@@ -1108,14 +1108,13 @@ static Napi::Value op_log_softmax(const Napi::CallbackInfo& info) {
   return to_js(info.Env(), at::log_softmax(self, dim, dtype));
 }
 
-// embedding(Tensor weight, Tensor indices, int paddingIdx, bool sparse) -> Tensor
+// embedding(Tensor weight, Tensor indices, int paddingIdx) -> Tensor
 static Napi::Value op_embedding(const Napi::CallbackInfo& info) {
-  expect_args(info, 4, "embedding");
+  expect_args(info, 3, "embedding");
   const at::Tensor& weight = arg_tensor(info, 0);
   const at::Tensor& indices = arg_tensor(info, 1);
   const int64_t paddingIdx = arg_int(info, 2);
-  const bool sparse = arg_bool(info, 3);
-  return to_js(info.Env(), at::embedding(weight, indices, paddingIdx, false, sparse));
+  return to_js(info.Env(), at::embedding(weight, indices, paddingIdx));
 }
 
 // layerNorm(Tensor self, int[] normalizedShape, Tensor? weight, Tensor? bias, float eps) -> Tensor

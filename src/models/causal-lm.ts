@@ -49,14 +49,6 @@ export interface ForwardOptions {
    * attentionMask (padding is sequence id −1) and cache.
    */
   layout?: TokenLayout | undefined;
-  /**
-   * The caller applies lmHeadWeight to these hidden states in the same autograd graph (forward()
-   * and the trainer's scoring do). When the LM head is tied to the token embedding, the lookup's
-   * gradient is then taken sparse and summed into the head's dense [V, C] gradient, instead of
-   * a second dense [V, C] gradient (282 MiB in float32 for a 128k × 576 vocabulary) being
-   * allocated, zeroed and added at the end of every backward pass. Same sum, exactly.
-   */
-  lmHeadFollows?: boolean | undefined;
 }
 
 /** The sizes every causal LM has, whatever its config calls them (GPT-2's n_embd is hidden_size). */
@@ -145,7 +137,7 @@ export abstract class CausalLM<Config extends object = object> extends Module {
   /** int64 [B, T] token ids -> logits [B, T, V] (or [B, logitsToKeep, V]) in the model's dtype. */
   forward(inputIds: Tensor, options: ForwardOptions = {}): Tensor {
     return torch.tidy(() => {
-      const logits = this.logitsFrom(this.hiddenStates(inputIds, { ...options, lmHeadFollows: true }), options); // [B, T, V]
+      const logits = this.logitsFrom(this.hiddenStates(inputIds, options), options); // [B, T, V]
       const cap = this.finalLogitSoftcap;
       return cap === null ? logits : logits.div(cap).tanh().mul(cap);
     });
@@ -227,11 +219,6 @@ export abstract class CausalLM<Config extends object = object> extends Module {
       spans ? { spans: spans.map((s, i) => ({ start: s.start, length: s.length, blocked: masks[i] as Tensor })) } : (masks[0] as Tensor);
     const n = maskTensors.length;
     return torch.checkpoint((x, ...all) => layer(x, rebuild(all.slice(0, n)), ...all.slice(n)), h, [...maskTensors, ...context]);
-  }
-
-  /** Whether the token lookup may take a sparse gradient (see ForwardOptions.lmHeadFollows). */
-  protected sparseEmbeddingGradient(embedding: Tensor, options: ForwardOptions): boolean {
-    return options.lmHeadFollows === true && this.lmHeadWeight === embedding;
   }
 
   /** Logits [B, T or logitsToKeep, V] from the final hidden states [B, T, C] (after the last norm). */

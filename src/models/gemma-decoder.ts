@@ -192,9 +192,7 @@ export abstract class GemmaDecoderModel<Config extends GemmaFamilyConfig = Gemma
       }
       // √hidden_size as a float32 scalar cast to the weights' dtype, then multiplied (Gemma2TextScaledWordEmbedding).
       const scale = torch.full([], Math.sqrt(c.hidden_size), { dtype: 'float32' }).to(this.dtype);
-      let h = this.embedTokens
-        .forward(inputIds, { sparseGradient: this.sparseEmbeddingGradient(this.embedTokens.weight, options) })
-        .mul(scale); // [B, T, C]
+      let h = this.embedTokens.forward(inputIds).mul(scale); // [B, T, C]
       for (const layer of this.layers) {
         const { cos, sin } = tables.get(layer.layerType) as { cos: Tensor; sin: Tensor };
         h = this.decoderLayer(

@@ -180,11 +180,7 @@ export class GPT2LMHeadModel extends CausalLM<GPT2Config> {
         );
       }
       const blocked = this.attentionBlocks(options, { time, past, positions }, null);
-      let h = this.drop.forward(
-        this.wte
-          .forward(inputIds, { sparseGradient: this.sparseEmbeddingGradient(this.wte.weight, options) })
-          .add(this.wpe.forward(positions)),
-      ); // [B, T, C]
+      let h = this.drop.forward(this.wte.forward(inputIds).add(this.wpe.forward(positions))); // [B, T, C]
       for (const block of this.blocks) {
         h = this.decoderLayer((x, blocks) => block.forward(x, blocks, options.cache), h, blocked, [], options);
       }

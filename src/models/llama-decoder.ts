@@ -240,7 +240,7 @@ export abstract class LlamaDecoderModel<Config extends LlamaFamilyConfig = Llama
         }
         return m;
       };
-      let h = this.embedTokens.forward(inputIds, { sparseGradient: this.sparseEmbeddingGradient(this.embedTokens.weight, options) }); // [B, T, C]
+      let h = this.embedTokens.forward(inputIds); // [B, T, C]
       for (const layer of this.layers) {
         h = this.decoderLayer(
           (x, blocks, c, s) => layer.forward(x, c as Tensor, s as Tensor, blocks, options.cache),

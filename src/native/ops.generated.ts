@@ -136,7 +136,7 @@ export interface NativeOps {
   linear(self: Handle, weight: Handle, bias: Handle | null): Handle;
   softmax(self: Handle, dim: number, dtype: number | null): Handle;
   logSoftmax(self: Handle, dim: number, dtype: number | null): Handle;
-  embedding(weight: Handle, indices: Handle, paddingIdx: number, sparse: boolean): Handle;
+  embedding(weight: Handle, indices: Handle, paddingIdx: number): Handle;
   layerNorm(self: Handle, normalizedShape: number | readonly number[], weight: Handle | null, bias: Handle | null, eps: number): Handle;
   dropout(self: Handle, p: number, train: boolean): Handle;
   crossEntropy(self: Handle, target: Handle, ignoreIndex: number, reduction: string, labelSmoothing: number, weight: Handle | null): Handle;

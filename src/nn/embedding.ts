@@ -13,13 +13,8 @@ export class Embedding extends Module {
     this.weight = path.param('weight', [numEmbeddings, dim], { kind: 'normal', std: options.std ?? 0.02 });
   }
 
-  /**
-   * int64 [...] -> [..., dim]. With `sparseGradient` the lookup's gradient is a sparse tensor
-   * (rows of the looked-up ids only) instead of a dense [num, dim] one: only for a table that
-   * also gets a dense gradient in the same backward pass (an LM head tied to it), which the
-   * sparse one is added into; alone it would leave a sparse .grad.
-   */
-  forward(ids: Tensor, options: { sparseGradient?: boolean } = {}): Tensor {
-    return embedding(this.weight, ids, -1, options.sparseGradient === true);
+  /** int64 [...] -> [..., dim] */
+  forward(ids: Tensor): Tensor {
+    return embedding(this.weight, ids);
   }
 }

@@ -544,9 +544,9 @@ export function logSoftmax(self: Tensor, dim: number, dtype: DType | null = null
   return self.logSoftmax(dim, dtype);
 }
 
-/** ATen `at::embedding(weight, indices, paddingIdx, false, sparse)` */
-export function embedding(weight: Tensor, indices: Tensor, paddingIdx: number = -1, sparse: boolean = false): Tensor {
-  return Tensor.fromHandle(native.embedding(weight.handle, indices.handle, paddingIdx, sparse));
+/** ATen `at::embedding(weight, indices, paddingIdx)` */
+export function embedding(weight: Tensor, indices: Tensor, paddingIdx: number = -1): Tensor {
+  return Tensor.fromHandle(native.embedding(weight.handle, indices.handle, paddingIdx));
 }
 
 /** ATen `at::layer_norm(self, normalizedShape, weight, bias, eps)` */

@@ -112,7 +112,6 @@ function scorePacked(
         branchIds: torch.tensor(packed.branchIds).reshape(shape),
         spans: packed.spans ?? undefined,
       },
-      lmHeadFollows: true,
     }); // [R, T', C]
     const atCompletions = hidden.reshape([packed.rows * packed.length, model.hiddenSize]).indexSelect(0, torch.tensor(packed.hiddenIndex)); // [N, C]
     const { logps, collision } = linearTokenLogps(atCompletions, model.lmHeadWeight, torch.tensor(packed.targets), {
