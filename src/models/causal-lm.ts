@@ -1,7 +1,7 @@
 // What every causal language model offers, whatever its architecture: forward to logits, a KV
 // cache for generation, its parameters by Hugging Face name for the optimiser, train/eval
 // modes, its config as config.json and its weights in Hugging Face's layouts for saving.
-import { type AttentionImplementation, defaultAttentionImplementation } from '../nn/attention.js';
+import { type AttentionImplementation, checkAttentionImplementation, defaultAttentionImplementation } from '../nn/attention.js';
 import { type AttentionBlocks, blockedAttention, layoutBlockedAttention, type TokenLayout } from '../nn/attention-mask.js';
 import type { CheckpointLayout } from '../nn/checkpoint-source.js';
 import { KVCache } from '../nn/kv-cache.js';
@@ -102,9 +102,7 @@ export abstract class CausalLM<Config extends object = object> extends Module {
   }
 
   set attentionImplementation(value: AttentionImplementation) {
-    if (value !== 'chunked' && value !== 'eager')
-      throw new RangeError(`attentionImplementation must be 'chunked' or 'eager', got '${String(value)}'`);
-    this.#attentionImplementation = value;
+    this.#attentionImplementation = checkAttentionImplementation(value, 'attentionImplementation');
     for (const m of this.modules()) {
       if (m !== this && 'attentionImplementation' in m)
         (m as { attentionImplementation: AttentionImplementation }).attentionImplementation = value;

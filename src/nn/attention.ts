@@ -43,17 +43,19 @@ export interface AttentionOptions {
 
 export type AttentionImplementation = 'chunked' | 'eager';
 
+/** `value` as an AttentionImplementation; a RangeError naming `name` and the choices otherwise. */
+export function checkAttentionImplementation(value: unknown, name: string): AttentionImplementation {
+  if (value === 'chunked' || value === 'eager') return value;
+  throw new RangeError(`${name} must be 'chunked' or 'eager', got '${String(value)}'`);
+}
+
 /**
  * The implementation used when AttentionOptions names none: ALPHA_DPO_ATTENTION=eager in the
  * environment selects the eager one for the whole process (read once, at load), else 'chunked'.
  */
-export const defaultAttentionImplementation: AttentionImplementation = attentionFromEnvironment(process.env['ALPHA_DPO_ATTENTION']);
-
-function attentionFromEnvironment(value: string | undefined): AttentionImplementation {
-  if (value === undefined || value === '' || value === 'chunked') return 'chunked';
-  if (value === 'eager') return 'eager';
-  throw new RangeError(`ALPHA_DPO_ATTENTION must be 'chunked' or 'eager', got '${value}'`);
-}
+export const defaultAttentionImplementation: AttentionImplementation = process.env['ALPHA_DPO_ATTENTION']
+  ? checkAttentionImplementation(process.env['ALPHA_DPO_ATTENTION'], 'ALPHA_DPO_ATTENTION')
+  : 'chunked';
 
 /**
  * About this many bytes of float32 scores per block of queries in chunked attention: below
