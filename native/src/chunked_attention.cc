@@ -37,7 +37,7 @@ double most_negative(at::ScalarType dtype) {
 }
 
 // Accumulated key and value gradients: float64 for float64, else float32.
-at::ScalarType stats_type(at::ScalarType working) { return working == at::kDouble ? at::kDouble : at::kFloat; }
+at::ScalarType accumulate_type(at::ScalarType working) { return working == at::kDouble ? at::kDouble : at::kFloat; }
 
 // [B, Hkv, S, D] -> [B, Hkv·groups, S, D], each head repeated `groups` times consecutively (repeat_kv).
 at::Tensor repeat_kv(const at::Tensor& x, int64_t groups) {
@@ -116,7 +116,7 @@ class ChunkedAttention : public torch::autograd::Function<ChunkedAttention> {
     const bool want_q = ctx->needs_input_grad(0), want_k = ctx->needs_input_grad(1), want_v = ctx->needs_input_grad(2);
     if (!grads[0].defined() || (!want_q && !want_k && !want_v)) return none;
     const at::ScalarType working = q.scalar_type();
-    const at::ScalarType accumulate = stats_type(working);
+    const at::ScalarType accumulate = accumulate_type(working);
     const int64_t t = q.size(2);
     const int64_t groups = q.size(1) / k.size(1);
     at::Tensor keys = repeat_kv(k, groups);
