@@ -9,6 +9,7 @@
         "native/src/core.cc",
         "native/src/linear_token_logps.cc",
         "native/src/chunked_attention.cc",
+        "native/src/embedding_into_grad.cc",
         "native/src/distributed.cc",
         "native/src/ops.generated.cc"
       ],

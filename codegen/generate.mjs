@@ -155,6 +155,7 @@ function generateCpp(ops) {
 #include "errors.h"
 #include "linear_token_logps.h"
 #include "chunked_attention.h"
+#include "embedding_into_grad.h"
 
 namespace alpha_dpo {
 

@@ -46,6 +46,58 @@ describe('AdamW', () => {
     opt.dispose();
   });
 
+  test('the fixture run with the 2×3 weight updated in slices of 2 elements still equals torch.optim.AdamW', () => {
+    const { adamw } = fx;
+    const w = torch.tensor(adamw.p0, { requiresGrad: true });
+    const opt = new AdamW([{ params: [w], weightDecay: adamw.weight_decay[0] }], {
+      lr: adamw.lrs[0] as number,
+      betas: adamw.betas,
+      eps: adamw.eps,
+      chunkElements: 2,
+    });
+    adamw.grads.forEach(([gw], k) => {
+      opt.lr = adamw.lrs[k] as number;
+      w.grad = torch.tensor(gw);
+      opt.step();
+      assertClose(w, { shape: [2, 3], data: (adamw.after[k] as { w: number[] }).w }, 1e-6, 1e-7, `w after step ${k + 1}`);
+    });
+    opt.dispose();
+  });
+
+  test('slicing a large parameter changes no bit: float32, bfloat16 with its master copy, odd sizes, a non-contiguous leaf', () => {
+    // The update is elementwise, so the value at each element must not depend on which slice
+    // computed it: the same three steps with slices of 1,000 / 4,099 elements and with whole
+    // tensors must agree exactly, moments and master weights included.
+    const run = (chunkElements: number | undefined) => {
+      torch.manualSeed(7);
+      const a = torch.randn([1237, 97]).requiresGrad_();
+      const b = torch.randn([513, 33], { dtype: 'bfloat16' }).requiresGrad_();
+      const c = torch.randn([61, 129]).transpose(0, 1).requiresGrad_(); // a leaf whose strides are transposed
+      const params = [a, b, c];
+      const opt = new AdamW(
+        [
+          { params: [a, c], weightDecay: 0.1 },
+          { params: [b], weightDecay: 0 },
+        ],
+        { lr: 0.01, ...(chunkElements ? { chunkElements } : {}) },
+      );
+      for (let k = 0; k < 3; k++) {
+        for (const p of params) p.grad = torch.randn(p.shape, { dtype: p.dtype });
+        opt.step();
+      }
+      return { params, state: opt.stateDict() };
+    };
+    const whole = run(undefined);
+    for (const chunk of [1000, 4099]) {
+      const sliced = run(chunk);
+      whole.params.forEach((p, i) => assert.ok(p.equal(sliced.params[i] as typeof p), `parameter ${i}, slices of ${chunk}`));
+      for (const [name, t] of whole.state.tensors) {
+        assert.ok(t.equal(sliced.state.tensors.get(name) as typeof t), `${name}, slices of ${chunk}`);
+      }
+      assert.deepEqual(sliced.state.steps, [3, 3, 3]);
+    }
+  });
+
   test('state dict round trip continues identically', () => {
     const make = () => torch.tensor([1, -2, 3], { requiresGrad: true });
     const grads = [
@@ -77,6 +129,7 @@ describe('AdamW', () => {
     assert.throws(() => new AdamW([p], { lr: -1 }), /lr must be/);
     assert.throws(() => new AdamW([p], { lr: 1, betas: [1, 0.9] }), /betas/);
     assert.throws(() => new AdamW([torch.zeros([1])], { lr: 1 }), /require gradients/);
+    assert.throws(() => new AdamW([p], { lr: 1, chunkElements: 0 }), /chunkElements must be an integer ≥ 1/);
   });
 });
 

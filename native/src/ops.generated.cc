@@ -3,6 +3,7 @@
 #include "errors.h"
 #include "linear_token_logps.h"
 #include "chunked_attention.h"
+#include "embedding_into_grad.h"
 
 namespace alpha_dpo {
 
@@ -1198,6 +1199,14 @@ static Napi::Value op_linear_token_logps(const Napi::CallbackInfo& info) {
   return to_js(info.Env(), linear_token_logps(hidden, weight, targets, chunk, softcap));
 }
 
+// embeddingIntoGrad(Tensor weight, Tensor indices) -> Tensor
+static Napi::Value op_embedding_into_grad(const Napi::CallbackInfo& info) {
+  expect_args(info, 2, "embeddingIntoGrad");
+  const at::Tensor& weight = arg_tensor(info, 0);
+  const at::Tensor& indices = arg_tensor(info, 1);
+  return to_js(info.Env(), embedding_into_grad(weight, indices));
+}
+
 // chunkedAttention(Tensor q, Tensor k, Tensor v, Tensor blocked, float scale, float softcap, bool softmaxInFloat32, int blockBytes) -> Tensor
 static Napi::Value op_chunked_attention(const Napi::CallbackInfo& info) {
   expect_args(info, 8, "chunkedAttention");
@@ -1594,6 +1603,7 @@ void RegisterGeneratedOps(Napi::Env env, Napi::Object exports) {
   exports.Set("sort", Napi::Function::New(env, guarded<op_sort>, "sort"));
   exports.Set("argsort", Napi::Function::New(env, guarded<op_argsort>, "argsort"));
   exports.Set("linearTokenLogps", Napi::Function::New(env, guarded<op_linear_token_logps>, "linearTokenLogps"));
+  exports.Set("embeddingIntoGrad", Napi::Function::New(env, guarded<op_embedding_into_grad>, "embeddingIntoGrad"));
   exports.Set("chunkedAttention", Napi::Function::New(env, guarded<op_chunked_attention>, "chunkedAttention"));
   exports.Set("add_", Napi::Function::New(env, guarded<op_add_>, "add_"));
   exports.Set("add_$s", Napi::Function::New(env, guarded<op_add__s>, "add_$s"));

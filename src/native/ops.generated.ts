@@ -145,6 +145,7 @@ export interface NativeOps {
   sort(self: Handle, dim: number, descending: boolean): [Handle, Handle];
   argsort(self: Handle, dim: number, descending: boolean): Handle;
   linearTokenLogps(hidden: Handle, weight: Handle, targets: Handle, chunk: number, softcap: number): [Handle, Handle];
+  embeddingIntoGrad(weight: Handle, indices: Handle): Handle;
   chunkedAttention(q: Handle, k: Handle, v: Handle, blocked: Handle, scale: number, softcap: number, softmaxInFloat32: boolean, blockBytes: number): Handle;
   add_(self: Handle, other: Handle, alpha: number): void;
   'add_$s'(self: Handle, other: number, alpha: number): void;

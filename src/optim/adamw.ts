@@ -16,6 +16,13 @@ export interface AdamWOptions {
   eps?: number;
   /** Decoupled weight decay λ; per group. Default 0.01 as in torch.optim.AdamW. */
   weightDecay?: number;
+  /**
+   * Largest number of elements updated at once (default 2^21, 8 MiB of float32). A larger
+   * parameter is updated in consecutive slices, so the update's float32 temporaries (the
+   * denominator, a cast gradient) stay this small instead of parameter-sized: 282 MiB for a
+   * 128,256-token embedding of width 576. The update is elementwise, so slicing changes no value.
+   */
+  chunkElements?: number;
 }
 
 export interface ParamGroup {
@@ -43,10 +50,11 @@ export class AdamW {
   readonly betas: [number, number];
   readonly eps: number;
   readonly groups: { params: Tensor[]; weightDecay: number }[];
+  readonly chunkElements: number;
   #state = new Map<Tensor, ParamState>();
 
   constructor(params: Tensor[] | ParamGroup[], options: AdamWOptions) {
-    const { lr, betas = [0.9, 0.999], eps = 1e-8, weightDecay = 0.01 } = options;
+    const { lr, betas = [0.9, 0.999], eps = 1e-8, weightDecay = 0.01, chunkElements = 2 ** 21 } = options;
     check(Number.isFinite(lr) && lr >= 0, `lr must be a finite number ≥ 0, got ${lr}`);
     check(
       betas.every((b) => b >= 0 && b < 1),
@@ -54,7 +62,9 @@ export class AdamW {
     );
     check(eps > 0, `eps must be > 0, got ${eps}`);
     check(weightDecay >= 0, `weightDecay must be ≥ 0, got ${weightDecay}`);
+    check(Number.isInteger(chunkElements) && chunkElements >= 1, `chunkElements must be an integer ≥ 1, got ${chunkElements}`);
     this.lr = lr;
+    this.chunkElements = chunkElements;
     this.betas = betas;
     this.eps = eps;
     const groups: ParamGroup[] =
@@ -72,11 +82,10 @@ export class AdamW {
 
   /** Applies one update to every parameter that has a gradient. */
   step(): void {
-    const [beta1, beta2] = this.betas;
-    const lr = this.lr;
     torch.noGrad(() => {
       for (const group of this.groups) {
         for (const p of group.params) {
+          // The tidy releases the handle that p.grad returns (zeroGrad drops the gradient itself).
           torch.tidy(() => {
             const grad = p.grad;
             if (grad === null) return;
@@ -91,21 +100,44 @@ export class AdamW {
               this.#state.set(p, st);
             }
             st.step += 1;
-            const g = grad.dtype === 'float32' ? grad : grad.to('float32');
-            st.expAvg.lerp_(g, 1 - beta1);
-            st.expAvgSq.mul_(beta2).addcmul_(g, g, 1 - beta2);
-            const bias1 = 1 - beta1 ** st.step;
-            const bias2Sqrt = Math.sqrt(1 - beta2 ** st.step);
-            // One temporary, as torch.optim.AdamW: the division and ε are applied in place.
-            const denom = st.expAvgSq.sqrt().div_(bias2Sqrt).add_(this.eps);
-            const target = st.master ?? p;
-            if (group.weightDecay !== 0) target.mul_(1 - lr * group.weightDecay);
-            target.addcdiv_(st.expAvg, denom, -lr / bias1);
-            if (st.master) p.copy_(st.master);
+            const n = p.numel;
+            const tensors = [p, grad, st.expAvg, st.expAvgSq, ...(st.master ? [st.master] : [])];
+            if (n <= this.chunkElements || !tensors.every((t) => t.isContiguous)) {
+              this.#update(p, grad, st, group.weightDecay);
+              return;
+            }
+            const state = st;
+            for (let start = 0; start < n; start += this.chunkElements) {
+              const len = Math.min(this.chunkElements, n - start);
+              // Each slice's temporaries are released before the next slice is computed.
+              torch.tidy(() => {
+                const slice = (t: Tensor) => t.view([-1]).narrow(0, start, len);
+                const master = state.master ? slice(state.master) : null;
+                const sliced = { step: state.step, expAvg: slice(state.expAvg), expAvgSq: slice(state.expAvgSq), master };
+                this.#update(slice(p), slice(grad), sliced, group.weightDecay);
+              });
+            }
           });
         }
       }
     });
+  }
+
+  /** torch.optim.AdamW's update of one parameter (or one slice of it, with its state's matching slices). */
+  #update(p: Tensor, grad: Tensor, st: ParamState, weightDecay: number): void {
+    const [beta1, beta2] = this.betas;
+    const lr = this.lr;
+    const g = grad.dtype === 'float32' ? grad : grad.to('float32');
+    st.expAvg.lerp_(g, 1 - beta1);
+    st.expAvgSq.mul_(beta2).addcmul_(g, g, 1 - beta2);
+    const bias1 = 1 - beta1 ** st.step;
+    const bias2Sqrt = Math.sqrt(1 - beta2 ** st.step);
+    // One temporary, as torch.optim.AdamW: the division and ε are applied in place.
+    const denom = st.expAvgSq.sqrt().div_(bias2Sqrt).add_(this.eps);
+    const target = st.master ?? p;
+    if (weightDecay !== 0) target.mul_(1 - lr * weightDecay);
+    target.addcdiv_(st.expAvg, denom, -lr / bias1);
+    if (st.master) p.copy_(st.master);
   }
 
   /** Drops every parameter's gradient (PyTorch's zero_grad(set_to_none=True)). */

@@ -590,6 +590,11 @@ export function linearTokenLogps(hidden: Tensor, weight: Tensor, targets: Tensor
   return [Tensor.fromHandle(a), Tensor.fromHandle(b)];
 }
 
+/** ATen `embedding_into_grad(weight, indices)` */
+export function embeddingIntoGrad(weight: Tensor, indices: Tensor): Tensor {
+  return Tensor.fromHandle(native.embeddingIntoGrad(weight.handle, indices.handle));
+}
+
 /** ATen `chunked_attention(q, k, v, blocked, scale, softcap, softmaxInFloat32, blockBytes)` */
 export function chunkedAttention(q: Tensor, k: Tensor, v: Tensor, blocked: Tensor, scale: number, softcap: number, softmaxInFloat32: boolean, blockBytes: number): Tensor {
   return Tensor.fromHandle(native.chunkedAttention(q.handle, k.handle, v.handle, blocked.handle, scale, softcap, softmaxInFloat32, blockBytes));
