@@ -90,7 +90,7 @@ describe('AdamW', () => {
     const whole = run(undefined);
     for (const chunk of [1000, 4099]) {
       const sliced = run(chunk);
-      whole.params.forEach((p, i) => assert.ok(p.equal(sliced.params[i] as typeof p), `parameter ${i}, slices of ${chunk}`));
+      for (const [i, p] of whole.params.entries()) assert.ok(p.equal(sliced.params[i] as typeof p), `parameter ${i}, slices of ${chunk}`);
       for (const [name, t] of whole.state.tensors) {
         assert.ok(t.equal(sliced.state.tensors.get(name) as typeof t), `${name}, slices of ${chunk}`);
       }
