@@ -262,6 +262,19 @@ async function main(): Promise<void> {
           `first loss ${m.loss.toFixed(6)}, tokens in the forward per step ${m.padded} (${m.tokens} real), ${m.threads} threads\n${vs}`,
       );
     }
+    // The other sides of ours (e.g. with gradient_checkpointing) against each PyTorch side, with the same targets.
+    const has = (s: Side) => (results.get(s.name) ?? []).length > 0;
+    const peers = sides.filter((s) => s.name.startsWith('PyTorch') && has(s));
+    for (const o of sides.filter((s) => s.command === process.execPath && s !== primary && has(s))) {
+      const m = summary(results.get(o.name) as SideResult[]);
+      for (const p of peers) {
+        const q = summary(results.get(p.name) as SideResult[]);
+        const [speed, rss] = [m.pairsPerSecond / q.pairsPerSecond, m.rss / q.rss];
+        console.log(
+          `${o.name} ÷ ${p.name}: pairs/s ${speed.toFixed(2)}×${target(p.name, 'pairs', speed)}, peak RSS ${rss.toFixed(2)}×${target(p.name, 'rss', rss)}`,
+        );
+      }
+    }
     console.log(
       `load average at end: ${loadavg()
         .map((x) => x.toFixed(2))
