@@ -247,7 +247,8 @@ async function main(): Promise<void> {
       const met = what === 'pairs' ? value >= goal : value <= goal;
       return ` (target ${what === 'pairs' ? '≥' : '≤'} ${goal}: ${met ? 'met' : 'NOT met'})`;
     };
-    const primary = (['ours-bf16', 'ours'] as const).map((k) => ALL_SIDES[k] as Side).find((s) => (results.get(s.name) ?? []).length > 0);
+    const has = (s: Side) => (results.get(s.name) ?? []).length > 0;
+    const primary = (['ours-bf16', 'ours'] as const).map((k) => ALL_SIDES[k] as Side).find(has);
     const base = primary ? summary(results.get(primary.name) as SideResult[]) : null;
     for (const s of sides) {
       const xs = results.get(s.name) as SideResult[];
@@ -263,7 +264,6 @@ async function main(): Promise<void> {
       );
     }
     // The other sides of ours (e.g. with gradient_checkpointing) against each PyTorch side, with the same targets.
-    const has = (s: Side) => (results.get(s.name) ?? []).length > 0;
     const peers = sides.filter((s) => s.name.startsWith('PyTorch') && has(s));
     for (const o of sides.filter((s) => s.command === process.execPath && s !== primary && has(s))) {
       const m = summary(results.get(o.name) as SideResult[]);

@@ -26,14 +26,14 @@ class EmbeddingIntoGradBackward : public torch::autograd::Node {
     const at::Tensor& g = grads[0];
     if (!g.defined()) return {};
     at::NoGradGuard no_grad;
-    const int64_t vocab = weight_.size(0);
+    // What autograd would have been handed: embedding_backward's dense gradient (zeros plus each row, in index order).
+    const auto dense = [&] { return at::embedding_backward(g.to(weight_.scalar_type()), indices_, weight_.size(0), -1, false, false); };
     at::Tensor& grad = weight_.mutable_grad();
     if (!grad.defined()) {
-      // What autograd would store: embedding_backward's dense gradient (zeros plus each row, in index order).
-      grad = at::embedding_backward(g.to(weight_.scalar_type()), indices_, vocab, -1, false, false);
+      grad = dense();
     } else if (grad.is_cuda()) {
       // CUDA's index_add_ adds with atomics (no fixed order); embedding_backward sorts and is deterministic.
-      grad.add_(at::embedding_backward(g.to(weight_.scalar_type()), indices_, vocab, -1, false, false));
+      grad.add_(dense());
     } else {
       grad.index_add_(0, indices_, g.reshape({-1, weight_.size(1)}).to(grad.scalar_type()));
     }
